@@ -1,0 +1,132 @@
+/**
+ * The log port: what hetu needs from a log, and nothing shaped like a particular client.
+ * Two adapters implement it: `embedded` (one process, SQLite in a data directory) and `kafka`.
+ */
+
+/** One immutable record as stored in a topic partition. `value === null` is a tombstone. */
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  /** int64, exact. */
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Milliseconds since the epoch, as given by the writer (event time where the writer knows it). */
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, Buffer>>;
+}
+
+/** A record to append. Without `partition`, the partition is murmur2(key) like Kafka's default. */
+export interface AppendRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp?: number;
+  readonly headers?: Readonly<Record<string, Buffer>>;
+  readonly partition?: number;
+}
+
+/** Where an appended record landed. */
+export interface RecordPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly cleanupPolicy: CleanupPolicy;
+  /** -1 or undefined: keep forever. */
+  readonly retentionMs?: number;
+  /** How long tombstones stay readable in a compacted topic (Kafka's delete.retention.ms). */
+  readonly deleteRetentionMs?: number;
+}
+
+export interface PartitionInfo {
+  readonly partition: number;
+  /** First readable offset. */
+  readonly low: bigint;
+  /** Next offset to be written (the end). */
+  readonly high: bigint;
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly partitions: readonly PartitionInfo[];
+  readonly cleanupPolicy: CleanupPolicy | 'unknown';
+  readonly retentionMs: number | undefined;
+}
+
+/** Outputs written inside a batch; committed atomically with the batch's input position. */
+export interface BatchTransaction {
+  append(topic: string, records: readonly AppendRecord[]): void;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly LogRecord[];
+  /** End offset of the partition when the batch was fetched (for lag and progress). */
+  readonly highWatermark: bigint;
+}
+
+/**
+ * Handles one batch of one partition. Outputs appended through `tx` and the input position
+ * after the batch are committed atomically when the handler resolves. When it rejects, nothing of
+ * the batch is committed and the batch is delivered again after a capped back-off; the
+ * subscription reports the error through `onError`, which decides whether to retry or stop.
+ */
+export type BatchHandler = (batch: Batch, tx: BatchTransaction) => Promise<void>;
+
+export type ErrorDecision = 'retry' | 'stop';
+
+export interface SubscribeOptions {
+  /** Consumer group; committed positions are per group. */
+  readonly group: string;
+  readonly topics: readonly string[];
+  /** Where to start when the group has no committed position. Default: earliest. */
+  readonly fromBeginning?: boolean;
+  readonly handler: BatchHandler;
+  /** Called when a handler rejects. Default: retry. `stop` closes the subscription with the error. */
+  readonly onError?: (err: unknown, batch: Batch, attempt: number) => ErrorDecision;
+  /** Upper bound on records per batch. Default 500. */
+  readonly maxBatchRecords?: number;
+}
+
+export interface Subscription {
+  /**
+   * Resolves once every partition of the subscribed topics has been processed and committed up
+   * to the end offset it had when this was called. Rejects if the subscription stopped.
+   */
+  whenCaughtUp(timeoutMs?: number): Promise<void>;
+  /** Resolves when the subscription stopped: with undefined after close(), or rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReadOptions {
+  readonly fromOffset?: bigint;
+  /** Exclusive upper bound; default the end at the time of the call. */
+  readonly toOffset?: bigint;
+  readonly maxRecords?: number;
+}
+
+export interface Log {
+  /** Which adapter this is, for status output. */
+  readonly kind: 'embedded' | 'kafka';
+  /** Creates missing topics with their configs; existing topics are left as they are. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Describes the named topics (all when omitted). Unknown names are left out. */
+  describeTopics(names?: readonly string[]): Promise<TopicInfo[]>;
+  /** Appends records to one topic; resolves with their positions, in order. */
+  append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]>;
+  /** Reads one partition without a consumer group (tail, dump, restore). */
+  read(topic: string, partition: number, options?: ReadOptions): Promise<LogRecord[]>;
+  /** Committed positions (next offset to read) of a group, per topic and partition. */
+  committed(group: string, topic: string): Promise<Map<number, bigint>>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
