@@ -5,6 +5,7 @@ const exclude = ['**/node_modules/**', '.cache/**', 'web/**'];
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {
@@ -23,7 +24,6 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 240_000,
-          teardownTimeout: 60_000,
         },
       },
     ],

@@ -62,6 +62,8 @@ export interface TopicInfo {
 /** Outputs written inside a batch; committed atomically with the batch's input position. */
 export interface BatchTransaction {
   append(topic: string, records: readonly AppendRecord[]): void;
+  /** Runs after the batch's outputs and input position were committed (not if the commit failed). */
+  onCommitted(callback: () => void): void;
 }
 
 export interface Batch {

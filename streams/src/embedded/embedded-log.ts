@@ -1,0 +1,670 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { partitionForKey } from '../murmur2.ts';
+import { HetuError } from '../errors.ts';
+import { Backoff } from '../backoff.ts';
+import type {
+  AppendRecord,
+  Batch,
+  BatchTransaction,
+  CleanupPolicy,
+  Log,
+  LogRecord,
+  ReadOptions,
+  RecordPosition,
+  SubscribeOptions,
+  Subscription,
+  TopicInfo,
+  TopicSpec,
+} from '../port.ts';
+
+export interface EmbeddedLogOptions {
+  /** Directory holding `log.sqlite`. `:memory:` keeps everything in memory (tests only). */
+  readonly dataDir: string;
+  /** How often a subscriber looks for records written by another process. Default 200 ms. */
+  readonly pollIntervalMs?: number;
+  /** Appends per partition between two compaction / retention passes. Default 5 000. */
+  readonly cleanEvery?: number;
+  /** Clock for retention and tombstone expiry (infrastructure time, not event time). */
+  readonly now?: () => number;
+}
+
+interface TopicRow {
+  name: string;
+  partitions: number;
+  cleanup: CleanupPolicy;
+  retention_ms: number | null;
+  delete_retention_ms: number | null;
+}
+
+interface RecordRow {
+  partition: number;
+  offset: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  ts: number;
+  headers: Uint8Array | null;
+}
+
+const SCHEMA = `
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+CREATE TABLE IF NOT EXISTS topics (
+  name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, cleanup TEXT NOT NULL,
+  retention_ms INTEGER, delete_retention_ms INTEGER);
+CREATE TABLE IF NOT EXISTS partitions (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  appends_since_clean INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  key BLOB, value BLOB, ts INTEGER NOT NULL, headers BLOB,
+  PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_offsets (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
+`;
+
+function encodeHeaders(headers: Readonly<Record<string, Buffer>> | undefined): Uint8Array | null {
+  if (!headers) return null;
+  const names = Object.keys(headers);
+  if (names.length === 0) return null;
+  const obj: Record<string, string> = {};
+  for (const n of names) obj[n] = headers[n]!.toString('base64');
+  return Buffer.from(JSON.stringify(obj));
+}
+
+function decodeHeaders(raw: Uint8Array | null): Record<string, Buffer> {
+  if (!raw) return {};
+  const obj = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, string>;
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = Buffer.from(v, 'base64');
+  return out;
+}
+
+const toBuf = (b: Uint8Array | null): Buffer | null =>
+  b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * The embedded log: topics, partitions, offsets, consumer groups, compaction and retention in
+ * one SQLite file (Node's built-in `node:sqlite`, no native build). A batch's outputs and its
+ * input position are written in one SQLite transaction, so a crash never leaves one without the
+ * other. One process owns the data directory for writing; other processes may read it.
+ */
+export class EmbeddedLog implements Log {
+  readonly kind = 'embedded' as const;
+  private readonly db: DatabaseSync;
+  private readonly events = new EventEmitter();
+  private readonly opts: Required<Omit<EmbeddedLogOptions, 'dataDir'>>;
+  private readonly topicCache = new Map<string, TopicRow>();
+  private readonly rrCounters = new Map<string, number>();
+  private readonly subscriptions = new Set<EmbeddedSubscription>();
+  private readonly groups = new Map<string, Set<EmbeddedSubscription>>();
+  private readonly partitionLocks = new Map<string, Promise<void>>();
+  private closed = false;
+  private readonly st: {
+    topic: StatementSync;
+    insertTopic: StatementSync;
+    insertPartition: StatementSync;
+    nextOffset: StatementSync;
+    bumpPartition: StatementSync;
+    insertRecord: StatementSync;
+    readRange: StatementSync;
+    low: StatementSync;
+    allTopics: StatementSync;
+    committed: StatementSync;
+    commit: StatementSync;
+  };
+
+  constructor(options: EmbeddedLogOptions) {
+    this.opts = {
+      pollIntervalMs: options.pollIntervalMs ?? 200,
+      cleanEvery: options.cleanEvery ?? 5000,
+      now: options.now ?? (() => Date.now()),
+    };
+    let file = ':memory:';
+    if (options.dataDir !== ':memory:') {
+      mkdirSync(options.dataDir, { recursive: true });
+      file = join(options.dataDir, 'log.sqlite');
+    }
+    try {
+      this.db = new DatabaseSync(file);
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      throw new HetuError(
+        'HETU_LOG_OPEN_FAILED',
+        `Cannot open the embedded log at ${file} (${(err as Error).message}): check that the data directory is writable and not used by another hetu process.`,
+        { cause: err },
+      );
+    }
+    this.events.setMaxListeners(0);
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      topic: p('SELECT * FROM topics WHERE name = ?'),
+      insertTopic: p(
+        'INSERT OR IGNORE INTO topics (name, partitions, cleanup, retention_ms, delete_retention_ms) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insertPartition: p('INSERT OR IGNORE INTO partitions (topic, partition, next_offset) VALUES (?, ?, 0)'),
+      nextOffset: p('SELECT next_offset, appends_since_clean FROM partitions WHERE topic = ? AND partition = ?'),
+      bumpPartition: p(
+        'UPDATE partitions SET next_offset = ?, appends_since_clean = appends_since_clean + ? WHERE topic = ? AND partition = ?',
+      ),
+      insertRecord: p(
+        'INSERT INTO records (topic, partition, offset, key, value, ts, headers) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      readRange: p(
+        'SELECT partition, offset, key, value, ts, headers FROM records WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
+      ),
+      low: p('SELECT MIN(offset) AS low FROM records WHERE topic = ? AND partition = ?'),
+      allTopics: p('SELECT name FROM topics ORDER BY name'),
+      committed: p('SELECT partition, offset FROM group_offsets WHERE grp = ? AND topic = ?'),
+      commit: p(
+        'INSERT INTO group_offsets (grp, topic, partition, offset) VALUES (?, ?, ?, ?) ON CONFLICT (grp, topic, partition) DO UPDATE SET offset = excluded.offset',
+      ),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HetuError('HETU_LOG_CLOSED', 'The embedded log is closed.');
+  }
+
+  private topicRow(name: string): TopicRow {
+    let row = this.topicCache.get(name);
+    if (!row) {
+      row = this.st.topic.get(name) as TopicRow | undefined;
+      if (!row)
+        throw new HetuError(
+          'HETU_LOG_UNKNOWN_TOPIC',
+          `Topic ${name} does not exist: create it with 'hetu topics --create' or check the name.`,
+        );
+      this.topicCache.set(name, row);
+    }
+    return row;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    this.transaction(() => {
+      for (const s of specs) {
+        this.st.insertTopic.run(
+          s.name,
+          s.partitions,
+          s.cleanupPolicy,
+          s.retentionMs !== undefined && s.retentionMs >= 0 ? s.retentionMs : null,
+          s.deleteRetentionMs ?? null,
+        );
+        const row = this.st.topic.get(s.name) as unknown as TopicRow;
+        for (let p = 0; p < row.partitions; p++) this.st.insertPartition.run(s.name, p);
+      }
+    });
+  }
+
+  async describeTopics(names?: readonly string[]): Promise<TopicInfo[]> {
+    this.assertOpen();
+    const all = (this.st.allTopics.all() as { name: string }[]).map((r) => r.name);
+    const wanted = names ? all.filter((n) => names.includes(n)) : all;
+    return wanted.map((name) => {
+      const row = this.topicRow(name);
+      const partitions = [];
+      for (let p = 0; p < row.partitions; p++) {
+        const next = (this.st.nextOffset.get(name, p) as { next_offset: number }).next_offset;
+        const lowRow = this.st.low.get(name, p) as { low: number | null };
+        partitions.push({ partition: p, low: BigInt(lowRow.low ?? next), high: BigInt(next) });
+      }
+      return {
+        name,
+        partitions,
+        cleanupPolicy: row.cleanup,
+        retentionMs: row.retention_ms ?? undefined,
+      };
+    });
+  }
+
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Writes records; must run inside a SQLite transaction. Returns positions and touched partitions. */
+  private appendInTx(topic: string, records: readonly AppendRecord[], touched: Set<string>): RecordPosition[] {
+    const row = this.topicRow(topic);
+    const positions: RecordPosition[] = [];
+    const next = new Map<number, number>();
+    const counts = new Map<number, number>();
+    for (const r of records) {
+      let partition = r.partition;
+      if (partition === undefined) {
+        if (r.key) partition = partitionForKey(r.key, row.partitions);
+        else {
+          const c = this.rrCounters.get(topic) ?? 0;
+          this.rrCounters.set(topic, c + 1);
+          partition = c % row.partitions;
+        }
+      }
+      if (partition < 0 || partition >= row.partitions)
+        throw new HetuError(
+          'HETU_LOG_BAD_PARTITION',
+          `Partition ${partition} does not exist in topic ${topic} (it has ${row.partitions}).`,
+        );
+      let offset = next.get(partition);
+      if (offset === undefined) {
+        offset = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+      }
+      this.st.insertRecord.run(
+        topic,
+        partition,
+        offset,
+        r.key,
+        r.value,
+        r.timestamp ?? this.opts.now(),
+        encodeHeaders(r.headers),
+      );
+      positions.push({ topic, partition, offset: BigInt(offset) });
+      next.set(partition, offset + 1);
+      counts.set(partition, (counts.get(partition) ?? 0) + 1);
+    }
+    for (const [partition, offset] of next) {
+      this.st.bumpPartition.run(offset, counts.get(partition)!, topic, partition);
+      touched.add(`${topic}\u0000${partition}`);
+    }
+    return positions;
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
+    this.assertOpen();
+    if (records.length === 0) return [];
+    const touched = new Set<string>();
+    const positions = this.transaction(() => this.appendInTx(topic, records, touched));
+    this.afterAppend(touched);
+    return positions;
+  }
+
+  private afterAppend(touched: Set<string>): void {
+    for (const tp of touched) {
+      const [topic, p] = tp.split('\u0000') as [string, string];
+      const partition = Number(p);
+      const row = this.st.nextOffset.get(topic, partition) as { appends_since_clean: number };
+      if (row.appends_since_clean >= this.opts.cleanEvery) this.clean(topic, partition);
+    }
+    this.events.emit('append');
+  }
+
+  /**
+   * Compaction (keep the newest record per key; drop tombstones older than delete retention)
+   * and retention (drop records older than retention) for one partition. Offsets never change.
+   * The newest record of the partition is always kept, so its end offset stays derivable.
+   */
+  clean(topic: string, partition: number): void {
+    this.assertOpen();
+    const row = this.topicRow(topic);
+    const now = this.opts.now();
+    this.transaction(() => {
+      const next = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+      if (row.cleanup.includes('compact')) {
+        this.db
+          .prepare(
+            `DELETE FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL AND offset NOT IN (
+               SELECT MAX(offset) FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL GROUP BY key)`,
+          )
+          .run(topic, partition);
+        const tombstoneAge = row.delete_retention_ms ?? 86_400_000;
+        this.db
+          .prepare(
+            'DELETE FROM records WHERE topic = ? AND partition = ? AND value IS NULL AND ts < ? AND offset < ?',
+          )
+          .run(topic, partition, now - tombstoneAge, next - 1);
+      }
+      if (row.cleanup.includes('delete') && row.retention_ms !== null) {
+        this.db
+          .prepare('DELETE FROM records WHERE topic = ? AND partition = ? AND ts < ? AND offset < ?')
+          .run(topic, partition, now - row.retention_ms, next - 1);
+      }
+      this.db
+        .prepare('UPDATE partitions SET appends_since_clean = 0 WHERE topic = ? AND partition = ?')
+        .run(topic, partition);
+    });
+  }
+
+  /** Cleans every partition of every topic (compaction and retention). */
+  cleanAll(): void {
+    for (const { name } of this.st.allTopics.all() as { name: string }[]) {
+      const row = this.topicRow(name);
+      for (let p = 0; p < row.partitions; p++) this.clean(name, p);
+    }
+  }
+
+  endOffset(topic: string, partition: number): number {
+    return (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+  }
+
+  partitionCount(topic: string): number {
+    return this.topicRow(topic).partitions;
+  }
+
+  readRows(topic: string, partition: number, from: number, to: number, max: number): LogRecord[] {
+    const rows = this.st.readRange.all(topic, partition, from, to, max) as unknown as RecordRow[];
+    return rows.map((r) => ({
+      topic,
+      partition: r.partition,
+      offset: BigInt(r.offset),
+      key: toBuf(r.key),
+      value: toBuf(r.value),
+      timestamp: r.ts,
+      headers: decodeHeaders(r.headers),
+    }));
+  }
+
+  async read(topic: string, partition: number, options: ReadOptions = {}): Promise<LogRecord[]> {
+    this.assertOpen();
+    this.topicRow(topic);
+    const end = this.endOffset(topic, partition);
+    const to = options.toOffset !== undefined ? Math.min(Number(options.toOffset), end) : end;
+    return this.readRows(
+      topic,
+      partition,
+      Number(options.fromOffset ?? 0n),
+      to,
+      options.maxRecords ?? Number.MAX_SAFE_INTEGER,
+    );
+  }
+
+  committedSync(group: string, topic: string): Map<number, number> {
+    const rows = this.st.committed.all(group, topic) as { partition: number; offset: number }[];
+    return new Map(rows.map((r) => [r.partition, r.offset]));
+  }
+
+  async committed(group: string, topic: string): Promise<Map<number, bigint>> {
+    this.assertOpen();
+    const out = new Map<number, bigint>();
+    for (const [p, o] of this.committedSync(group, topic)) out.set(p, BigInt(o));
+    return out;
+  }
+
+  /** Appends the batch's outputs and commits the group's position, atomically. */
+  commitBatch(
+    group: string,
+    topic: string,
+    partition: number,
+    nextOffset: number,
+    outputs: readonly { topic: string; records: readonly AppendRecord[] }[],
+  ): void {
+    const touched = new Set<string>();
+    this.transaction(() => {
+      for (const o of outputs) this.appendInTx(o.topic, o.records, touched);
+      this.st.commit.run(group, topic, partition, nextOffset);
+    });
+    if (touched.size > 0) this.afterAppend(touched);
+    else this.events.emit('commit');
+  }
+
+  /** Serialises batches of one (group, topic, partition) across members during a rebalance. */
+  async withPartitionLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.partitionLocks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = prev.then(() => mine);
+    this.partitionLocks.set(key, chained);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.partitionLocks.get(key) === chained) this.partitionLocks.delete(key);
+    }
+  }
+
+  /**
+   * Partitions assigned to a member: partition number p of every subscribed topic goes to member
+   * p mod members (co-partitioned, like the Kafka adapter's assigner), so one member owns one task.
+   */
+  assignment(sub: EmbeddedSubscription): { topic: string; partition: number }[] {
+    const members = [...(this.groups.get(sub.group) ?? [])];
+    const index = members.indexOf(sub);
+    if (index < 0) return [];
+    const out: { topic: string; partition: number }[] = [];
+    for (const t of [...sub.topics].sort()) {
+      const n = this.topicRow(t).partitions;
+      for (let p = index; p < n; p += members.length) out.push({ topic: t, partition: p });
+    }
+    return out;
+  }
+
+  waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('append', done);
+        this.events.off('commit', done);
+        this.events.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.events.once('append', done);
+      this.events.once('commit', done);
+      this.events.once('close', done);
+    });
+  }
+
+  get pollIntervalMs(): number {
+    return this.opts.pollIntervalMs;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    for (const t of options.topics) this.topicRow(t);
+    const sub = new EmbeddedSubscription(this, options);
+    let members = this.groups.get(options.group);
+    if (!members) this.groups.set(options.group, (members = new Set()));
+    members.add(sub);
+    this.subscriptions.add(sub);
+    this.events.emit('commit'); // wake other members so they pick up the new assignment
+    sub.start();
+    return sub;
+  }
+
+  leave(sub: EmbeddedSubscription): void {
+    this.groups.get(sub.group)?.delete(sub);
+    this.subscriptions.delete(sub);
+    this.events.emit('commit');
+  }
+
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((s) => s.close()));
+      this.closed = true;
+      this.events.emit('close');
+      this.db.close();
+    })();
+    return this.closing;
+  }
+}
+
+class EmbeddedSubscription implements Subscription {
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: unknown) => void;
+  private stopped = false;
+  private stopError: unknown;
+  private readonly positions = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+
+  private readonly log: EmbeddedLog;
+  private readonly options: SubscribeOptions;
+
+  constructor(log: EmbeddedLog, options: SubscribeOptions) {
+    this.log = log;
+    this.options = options;
+    this.group = options.group;
+    this.topics = options.topics;
+    this.done = new Promise<void>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => undefined); // observed through whenCaughtUp / done by callers
+  }
+
+  start(): void {
+    void this.loop().then(
+      () => this.resolveDone(),
+      (err) => {
+        this.stopError = err;
+        this.stopped = true;
+        this.log.leave(this);
+        this.notifyWaiters();
+        this.rejectDone(err);
+      },
+    );
+  }
+
+  private startPosition(topic: string, partition: number): number {
+    const committed = this.log.committedSync(this.group, topic).get(partition);
+    if (committed !== undefined) return committed;
+    return this.options.fromBeginning === false ? this.log.endOffset(topic, partition) : 0;
+  }
+
+  private async loop(): Promise<void> {
+    const max = this.options.maxBatchRecords ?? 500;
+    while (!this.stopped && !this.log.isClosed) {
+      let progressed = false;
+      for (const { topic, partition } of this.log.assignment(this)) {
+        if (this.stopped) break;
+        const lockKey = `${this.group}\u0000${topic}\u0000${partition}`;
+        const did = await this.log.withPartitionLock(lockKey, async () => {
+          if (this.stopped || this.log.isClosed) return false;
+          // Re-read the committed position: another member may have moved it.
+          const from = this.startPosition(topic, partition);
+          const end = this.log.endOffset(topic, partition);
+          if (from >= end) {
+            this.positions.set(`${topic}\u0000${partition}`, from);
+            return false;
+          }
+          const records = this.log.readRows(topic, partition, from, end, max);
+          const next = records.length > 0 ? Number(records[records.length - 1]!.offset) + 1 : end;
+          if (records.length === 0) {
+            // Everything in range was compacted away: move past it.
+            this.log.commitBatch(this.group, topic, partition, next, []);
+            this.positions.set(`${topic}\u0000${partition}`, next);
+            return true;
+          }
+          await this.deliver({ topic, partition, records, highWatermark: BigInt(end) }, next);
+          return true;
+        });
+        progressed ||= did;
+      }
+      this.notifyWaiters();
+      if (!progressed && !this.stopped) await this.log.waitForChange(this.log.pollIntervalMs);
+    }
+  }
+
+  private async deliver(batch: Batch, next: number): Promise<void> {
+    const backoff = new Backoff(100, 5000);
+    for (let attempt = 1; ; attempt++) {
+      const outputs: { topic: string; records: AppendRecord[] }[] = [];
+      const committed: (() => void)[] = [];
+      const tx: BatchTransaction = {
+        append: (topic, records) => {
+          outputs.push({ topic, records: [...records] });
+        },
+        onCommitted: (cb) => {
+          committed.push(cb);
+        },
+      };
+      try {
+        await this.options.handler(batch, tx);
+        this.log.commitBatch(this.group, batch.topic, batch.partition, next, outputs);
+        this.positions.set(`${batch.topic}\u0000${batch.partition}`, next);
+        for (const cb of committed) cb();
+        return;
+      } catch (err) {
+        const decision = this.options.onError?.(err, batch, attempt) ?? 'retry';
+        if (decision === 'stop' || this.stopped) {
+          this.stopped = true;
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, backoff.next()));
+      }
+    }
+  }
+
+  private notifyWaiters(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private caughtUpTo(target: Map<string, number>): boolean {
+    for (const [tp, end] of target) {
+      const [topic, p] = tp.split('\u0000') as [string, string];
+      const committed = this.log.committedSync(this.group, topic).get(Number(p));
+      const pos = committed ?? this.positions.get(tp);
+      if (pos === undefined) {
+        if (end === 0) continue;
+        return false;
+      }
+      if (pos < end) return false;
+    }
+    return true;
+  }
+
+  whenCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const target = new Map<string, number>();
+    for (const t of this.topics) {
+      for (let p = 0; p < this.log.partitionCount(t); p++) target.set(`${t}\u0000${p}`, this.log.endOffset(t, p));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.stopError !== undefined) {
+          cleanup();
+          reject(this.stopError);
+        } else if (this.caughtUpTo(target)) {
+          cleanup();
+          resolve();
+        } else if (this.stopped) {
+          cleanup();
+          reject(new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.'));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new HetuError(
+            'HETU_LOG_CATCH_UP_TIMEOUT',
+            `Group ${this.group} did not catch up with ${this.topics.join(', ')} within ${timeoutMs} ms.`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      this.done.then(check, check);
+      check();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.log.leave(this);
+    }
+    await this.done.catch(() => undefined);
+    this.notifyWaiters();
+  }
+}

@@ -1,0 +1,668 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Kafka,
+  logLevel as KafkaJsLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import { partitionForKey } from '../murmur2.ts';
+import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { HetuError } from '../errors.ts';
+import { Backoff } from '../backoff.ts';
+import type {
+  AppendRecord,
+  Batch,
+  BatchTransaction,
+  CleanupPolicy,
+  Log,
+  LogRecord,
+  ReadOptions,
+  RecordPosition,
+  SubscribeOptions,
+  Subscription,
+  TopicInfo,
+  TopicSpec,
+} from '../port.ts';
+
+export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaLogOptions {
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  /** Prefix of transactional ids; one id per (group, input topic, input partition). */
+  readonly transactionalIdPrefix?: string;
+  /** Replication factor for created topics. Default: min(3, brokers in the cluster). */
+  readonly replicationFactor?: number;
+  readonly connectionTimeoutMs?: number;
+  /** Consumer group session timeout; a crashed member's partitions move after this. Default 30 s. */
+  readonly sessionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Receives the client's own log lines at `logLevel` and above. Default: none. */
+  readonly logger?: (level: KafkaLogLevel, message: string, extra: Record<string, unknown>) => void;
+  readonly logLevel?: KafkaLogLevel;
+}
+
+const LEVELS: Record<KafkaLogLevel, KafkaJsLevel> = {
+  error: KafkaJsLevel.ERROR,
+  warn: KafkaJsLevel.WARN,
+  info: KafkaJsLevel.INFO,
+  debug: KafkaJsLevel.DEBUG,
+};
+
+function toHeaders(h: Readonly<Record<string, Buffer>> | undefined): IHeaders | undefined {
+  if (!h) return undefined;
+  const out: IHeaders = {};
+  for (const [k, v] of Object.entries(h)) out[k] = v;
+  return out;
+}
+
+function fromHeaders(h: IHeaders | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    if (one === undefined) continue;
+    out[k] = Buffer.isBuffer(one) ? one : Buffer.from(one);
+  }
+  return out;
+}
+
+function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
+  return {
+    topic,
+    partition,
+    offset: BigInt(m.offset),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: Number(m.timestamp),
+    headers: fromHeaders(m.headers),
+  };
+}
+
+/** Maps a kafkajs failure to a HetuError with one sentence naming the problem and the fix. */
+export function kafkaError(err: unknown, brokers: readonly string[], what: string): HetuError {
+  if (err instanceof HetuError) return err;
+  const e = err as { name?: string; message?: string; type?: string };
+  const name = e?.name ?? '';
+  if (/Connection|NumberOfRetriesExceeded|BrokerNotFound|Timeout/.test(name) || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(e?.message ?? ''))
+    return new HetuError(
+      'HETU_KAFKA_UNREACHABLE',
+      `Cannot reach the Kafka broker at ${brokers.join(',')} while trying to ${what} (${e?.message ?? name}): check that it runs and that --kafka names its address.`,
+      { cause: err, transient: true },
+    );
+  return new HetuError('HETU_KAFKA_FAILED', `Kafka failed to ${what}: ${e?.message ?? String(err)}`, {
+    cause: err,
+    transient: e?.type === 'REQUEST_TIMED_OUT' || e?.type === 'NOT_LEADER_FOR_PARTITION',
+  });
+}
+
+/**
+ * The Kafka adapter of the log port, on kafkajs. Appends use one idempotent producer; a
+ * subscription commits each batch's outputs and input offsets in one transaction, with one
+ * transactional id per input partition (kafkajs lacks KIP-447 fencing, so the id carries it).
+ */
+export class KafkaLog implements Log {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly opts: KafkaLogOptions;
+  private adminP: Promise<Admin> | undefined;
+  private producerP: Promise<Producer> | undefined;
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly rr = new Map<string, number>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: KafkaLogOptions) {
+    this.opts = options;
+    const level = LEVELS[options.logLevel ?? 'error'];
+    const logger = options.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'hetu',
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      requestTimeout: options.requestTimeoutMs ?? 30000,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+      logLevel: logger ? level : KafkaJsLevel.NOTHING,
+      logCreator: () => (entry) => {
+        if (!logger) return;
+        const { message, ...extra } = entry.log;
+        const lvl: KafkaLogLevel =
+          entry.level <= KafkaJsLevel.ERROR ? 'error' : entry.level === KafkaJsLevel.WARN ? 'warn' : entry.level === KafkaJsLevel.INFO ? 'info' : 'debug';
+        logger(lvl, `${entry.namespace}: ${message}`, extra);
+      },
+    });
+  }
+
+  get brokers(): readonly string[] {
+    return this.opts.brokers;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HetuError('HETU_LOG_CLOSED', 'The Kafka log is closed.');
+  }
+
+  admin(): Promise<Admin> {
+    this.adminP ??= (async () => {
+      const a = this.kafka.admin();
+      try {
+        await a.connect();
+      } catch (err) {
+        this.adminP = undefined;
+        throw kafkaError(err, this.opts.brokers, 'connect');
+      }
+      return a;
+    })();
+    return this.adminP;
+  }
+
+  private producer(): Promise<Producer> {
+    this.producerP ??= (async () => {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      try {
+        await p.connect();
+      } catch (err) {
+        this.producerP = undefined;
+        throw kafkaError(err, this.opts.brokers, 'connect the producer');
+      }
+      return p;
+    })();
+    return this.producerP;
+  }
+
+  /** A transactional producer, connected and initialised (which fences older incarnations). */
+  async transactionalProducer(transactionalId: string): Promise<Producer> {
+    const p = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      transactionTimeout: 60_000,
+    });
+    await p.connect();
+    return p;
+  }
+
+  get transactionalIdPrefix(): string {
+    return this.opts.transactionalIdPrefix ?? 'hetu';
+  }
+
+  newConsumer(groupId: string) {
+    return this.kafka.consumer({
+      groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    });
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const cached = this.partitionCounts.get(topic);
+    if (cached !== undefined) return cached;
+    const admin = await this.admin();
+    let meta;
+    try {
+      meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION')
+        throw new HetuError(
+          'HETU_LOG_UNKNOWN_TOPIC',
+          `Topic ${topic} does not exist on ${this.opts.brokers.join(',')}: create it with 'hetu topics --create' or check the name.`,
+        );
+      throw kafkaError(err, this.opts.brokers, `describe topic ${topic}`);
+    }
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    if (n === 0)
+      throw new HetuError('HETU_LOG_UNKNOWN_TOPIC', `Topic ${topic} does not exist: create it with 'hetu topics --create'.`);
+    this.partitionCounts.set(topic, n);
+    return n;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    const admin = await this.admin();
+    let rf = this.opts.replicationFactor;
+    try {
+      if (rf === undefined) rf = Math.min(3, (await admin.describeCluster()).brokers.length);
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: rf,
+          configEntries: [
+            { name: 'cleanup.policy', value: s.cleanupPolicy },
+            { name: 'retention.ms', value: String(s.retentionMs ?? -1) },
+            ...(s.deleteRetentionMs !== undefined
+              ? [{ name: 'delete.retention.ms', value: String(s.deleteRetentionMs) }]
+              : []),
+          ],
+        })),
+      });
+    } catch (err) {
+      if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
+      throw kafkaError(err, this.opts.brokers, 'create topics');
+    }
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+    const admin = await this.admin();
+    await this.partitionCount(topic);
+    try {
+      const offs = await admin.fetchTopicOffsets(topic);
+      return new Map(offs.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, `read the offsets of ${topic}`);
+    }
+  }
+
+  async describeTopics(names?: readonly string[]): Promise<TopicInfo[]> {
+    this.assertOpen();
+    const admin = await this.admin();
+    let topics: string[];
+    try {
+      const all = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+      topics = names ? all.filter((t) => names.includes(t)) : all;
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, 'list topics');
+    }
+    if (topics.length === 0) return [];
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+    });
+    const out: TopicInfo[] = [];
+    for (const name of topics) {
+      const offs = await this.endOffsets(name);
+      const res = configs.resources.find((r) => r.resourceName === name);
+      const cfg = new Map(res?.configEntries.map((c) => [c.configName, c.configValue]) ?? []);
+      const retention = Number(cfg.get('retention.ms') ?? '-1');
+      out.push({
+        name,
+        partitions: [...offs.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([partition, o]) => ({ partition, low: o.low, high: o.high })),
+        cleanupPolicy: ((cfg.get('cleanup.policy') as CleanupPolicy | undefined) ?? 'unknown') as CleanupPolicy | 'unknown',
+        retentionMs: retention >= 0 ? retention : undefined,
+      });
+    }
+    return out;
+  }
+
+  /** Partitions records like the embedded log: murmur2 of the key, round robin without one. */
+  async assignPartitions(topic: string, records: readonly AppendRecord[]): Promise<number[]> {
+    const n = await this.partitionCount(topic);
+    return records.map((r) => {
+      if (r.partition !== undefined) return r.partition;
+      if (r.key) return partitionForKey(r.key, n);
+      const c = this.rr.get(topic) ?? 0;
+      this.rr.set(topic, c + 1);
+      return c % n;
+    });
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
+    this.assertOpen();
+    if (records.length === 0) return [];
+    const partitions = await this.assignPartitions(topic, records);
+    const producer = await this.producer();
+    let meta;
+    try {
+      meta = await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r, i) => ({
+          key: r.key,
+          value: r.value,
+          partition: partitions[i]!,
+          timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+          headers: toHeaders(r.headers),
+        })),
+      });
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, `append to ${topic}`);
+    }
+    // Records of one partition are written in order, one after another, from the base offset.
+    const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? m.offset ?? '0')]));
+    const seen = new Map<number, bigint>();
+    return partitions.map((p) => {
+      const i = seen.get(p) ?? 0n;
+      seen.set(p, i + 1n);
+      return { topic, partition: p, offset: base.get(p)! + i };
+    });
+  }
+
+  async read(topic: string, partition: number, options: ReadOptions = {}): Promise<LogRecord[]> {
+    this.assertOpen();
+    const offs = (await this.endOffsets(topic)).get(partition);
+    if (!offs)
+      throw new HetuError('HETU_LOG_BAD_PARTITION', `Partition ${partition} does not exist in topic ${topic}.`);
+    const from = options.fromOffset !== undefined && options.fromOffset > offs.low ? options.fromOffset : offs.low;
+    const to = options.toOffset !== undefined && options.toOffset < offs.high ? options.toOffset : offs.high;
+    const max = options.maxRecords ?? Number.MAX_SAFE_INTEGER;
+    if (from >= to || max <= 0) return [];
+    const groupId = `hetu-reader-${randomUUID()}`;
+    const consumer = this.newConsumer(groupId);
+    const out: LogRecord[] = [];
+    let finish!: () => void;
+    let fail!: (e: unknown) => void;
+    const finished = new Promise<void>((res, rej) => {
+      finish = res;
+      fail = rej;
+    });
+    const advance = (topicName: string, p: number, lastOffset: string) => {
+      if (topicName === topic && p === partition && BigInt(lastOffset) + 1n >= to) finish();
+    };
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => advance(e.payload.topic, e.payload.partition, e.payload.lastOffset));
+    consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
+    const timer = setTimeout(
+      () => fail(new HetuError('HETU_KAFKA_READ_TIMEOUT', `Reading ${topic}/${partition} from ${from} to ${to} did not finish within 60 s (an open transaction may hold it).`, { transient: true })),
+      60_000,
+    );
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let seeked = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (!seeked) {
+          seeked = true;
+          consumer.seek({ topic, partition, offset: String(from) });
+        }
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition || !seeked) return;
+          for (const m of batch.messages) {
+            const o = BigInt(m.offset);
+            if (o >= from && o < to && out.length < max) out.push(toRecord(topic, partition, m));
+          }
+          if (out.length >= max) finish();
+        },
+      });
+      await finished;
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, `read ${topic}/${partition}`);
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
+      const admin = await this.admin();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    return out;
+  }
+
+  async committed(group: string, topic: string): Promise<Map<number, bigint>> {
+    this.assertOpen();
+    const admin = await this.admin();
+    try {
+      const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const out = new Map<number, bigint>();
+      for (const p of res[0]?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, BigInt(p.offset));
+      return out;
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, `read the committed offsets of group ${group}`);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    for (const t of options.topics) await this.partitionCount(t);
+    const sub = new KafkaSubscription(this, options);
+    this.subscriptions.add(sub);
+    try {
+      await sub.start();
+    } catch (err) {
+      this.subscriptions.delete(sub);
+      throw kafkaError(err, this.opts.brokers, `subscribe group ${options.group}`);
+    }
+    void sub.done.catch(() => undefined).finally(() => this.subscriptions.delete(sub));
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((s) => s.close()));
+      this.closed = true;
+      const [admin, producer] = [this.adminP, this.producerP];
+      await (await admin?.catch(() => undefined))?.disconnect().catch(() => undefined);
+      await (await producer?.catch(() => undefined))?.disconnect().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (e: unknown) => void;
+  private readonly log: KafkaLog;
+  private readonly options: SubscribeOptions;
+  private readonly consumer: Consumer;
+  private readonly producers = new Map<string, Promise<Producer>>();
+  /** Next offset per `topic\0partition`, past control records too. */
+  private readonly positions = new Map<string, bigint>();
+  private readonly waiters = new Set<() => void>();
+  private stopped = false;
+  private stopError: unknown;
+  private closing: Promise<void> | undefined;
+
+  constructor(log: KafkaLog, options: SubscribeOptions) {
+    this.log = log;
+    this.options = options;
+    this.consumer = log.newConsumer(options.group);
+    this.done = new Promise<void>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    const c = this.consumer;
+    c.on(c.events.END_BATCH_PROCESS, (e) => {
+      this.advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
+    });
+    c.on(c.events.CRASH, (e) => {
+      if (!e.payload.restart) void this.fail(e.payload.error);
+    });
+    await c.connect();
+    await c.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning !== false });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private advance(topic: string, partition: number, next: bigint): void {
+    const k = `${topic}\u0000${partition}`;
+    const cur = this.positions.get(k);
+    if (cur === undefined || next > cur) this.positions.set(k, next);
+    for (const w of [...this.waiters]) w();
+  }
+
+  private producerFor(topic: string, partition: number): Promise<Producer> {
+    const id = `${this.log.transactionalIdPrefix}-${this.options.group}-${topic}-${partition}`;
+    let p = this.producers.get(id);
+    if (!p) {
+      p = this.log.transactionalProducer(id);
+      p.catch(() => this.producers.delete(id));
+      this.producers.set(id, p);
+    }
+    return p;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const max = this.options.maxBatchRecords ?? 500;
+    const all = batch.messages;
+    const hw = BigInt(batch.highWatermark);
+    // Initialise the partition's transactional producer first: it fences an older incarnation and
+    // aborts its open transaction, so a handler that restores state reads a settled changelog.
+    await this.producerFor(batch.topic, batch.partition);
+    for (let start = 0; start < all.length; start += max) {
+      if (!isRunning() || isStale() || this.stopped) return;
+      const chunk = all.slice(start, start + max);
+      const isLast = start + max >= all.length;
+      const next = isLast ? BigInt(batch.lastOffset()) + 1n : BigInt(chunk[chunk.length - 1]!.offset) + 1n;
+      const records = chunk.map((m) => toRecord(batch.topic, batch.partition, m));
+      await this.deliver({ topic: batch.topic, partition: batch.partition, records, highWatermark: hw }, next, heartbeat, isRunning);
+      resolveOffset(String(next - 1n));
+      this.advance(batch.topic, batch.partition, next);
+      await heartbeat();
+    }
+  }
+
+  private async deliver(
+    batch: Batch,
+    next: bigint,
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<void> {
+    const backoff = new Backoff(100, 5000);
+    for (let attempt = 1; ; attempt++) {
+      const outputs: { topic: string; records: AppendRecord[] }[] = [];
+      const committed: (() => void)[] = [];
+      const tx: BatchTransaction = {
+        append: (topic, records) => {
+          outputs.push({ topic, records: [...records] });
+        },
+        onCommitted: (cb) => {
+          committed.push(cb);
+        },
+      };
+      try {
+        await this.options.handler(batch, tx);
+        await this.commit(batch, next, outputs);
+        for (const cb of committed) cb();
+        return;
+      } catch (err) {
+        const decision = this.options.onError?.(err, batch, attempt) ?? 'retry';
+        if (decision === 'stop' || this.stopped || !isRunning()) {
+          void this.fail(err);
+          throw err;
+        }
+        const wait = backoff.next();
+        const until = Date.now() + wait;
+        while (Date.now() < until) {
+          await heartbeat().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, until - Date.now()))));
+        }
+      }
+    }
+  }
+
+  private async commit(batch: Batch, next: bigint, outputs: { topic: string; records: AppendRecord[] }[]): Promise<void> {
+    const producer = await this.producerFor(batch.topic, batch.partition);
+    const txn = await producer.transaction();
+    try {
+      for (const o of outputs) {
+        if (o.records.length === 0) continue;
+        const partitions = await this.log.assignPartitions(o.topic, o.records);
+        await txn.send({
+          topic: o.topic,
+          acks: -1,
+          messages: o.records.map((r, i) => ({
+            key: r.key,
+            value: r.value,
+            partition: partitions[i]!,
+            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+            headers: toHeaders(r.headers),
+          })),
+        });
+      }
+      await txn.sendOffsets({
+        consumerGroupId: this.options.group,
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
+      });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw kafkaError(err, this.log.brokers, `commit a batch of ${batch.topic}/${batch.partition}`);
+    }
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    if (this.stopError !== undefined || this.stopped) return;
+    this.stopError = err;
+    await this.shutdown();
+    this.rejectDone(err);
+    for (const w of [...this.waiters]) w();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    await this.consumer.disconnect().catch(() => undefined);
+    for (const p of this.producers.values()) await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
+    this.producers.clear();
+  }
+
+  async whenCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const target = new Map<string, bigint>();
+    for (const t of this.options.topics) {
+      for (const [p, o] of await this.log.endOffsets(t)) target.set(`${t}\u0000${p}`, o.high);
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.stopError !== undefined) throw this.stopError;
+      if (this.stopped) throw new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.');
+      let behind = false;
+      const committedByTopic = new Map<string, Map<number, bigint>>();
+      for (const [tp, end] of target) {
+        if (end === 0n) continue;
+        const [topic, p] = tp.split('\u0000') as [string, string];
+        const pos = this.positions.get(tp);
+        if (pos !== undefined && pos >= end) continue;
+        let committed = committedByTopic.get(topic);
+        if (!committed) committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
+        const c = committed.get(Number(p));
+        if (c !== undefined && c >= end) continue;
+        behind = true;
+        break;
+      }
+      if (!behind) return;
+      if (Date.now() > deadline)
+        throw new HetuError(
+          'HETU_LOG_CATCH_UP_TIMEOUT',
+          `Group ${this.options.group} did not catch up with ${this.options.topics.join(', ')} within ${timeoutMs} ms.`,
+        );
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 200);
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        this.waiters.add(done);
+        void this.done.finally(done);
+      }).finally(() => this.waiters.clear());
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.stopped) {
+        await this.shutdown();
+        this.resolveDone();
+      }
+      await this.done.catch(() => undefined);
+      for (const w of [...this.waiters]) w();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,182 @@
+import type { Log, Subscription, TopicSpec } from '../port.ts';
+import { HetuError, isTransient } from '../errors.ts';
+import {
+  TaskState,
+  applyResult,
+  changelogRecords,
+  foldBatch,
+  type DeadLetter,
+  type ProcessorDefinition,
+} from './processor.ts';
+import type { AppendRecord } from '../port.ts';
+
+export const DLQ_TOPIC = 'hetu.dlq';
+
+export interface RuntimeEvents {
+  /** After each committed batch. */
+  batchCommitted?(info: { partition: number; records: number; deadLetters: number; skipped: number }): void;
+  /** After a task restored its state from the changelog. */
+  restored?(info: { partition: number; keys: number; records: number }): void;
+  /** A batch failed and will be retried (transient) — the runtime never dead-letters these. */
+  retrying?(info: { partition: number; attempt: number; error: unknown }): void;
+}
+
+export interface ProcessorRuntimeOptions<In, V> {
+  readonly log: Log;
+  readonly processor: ProcessorDefinition<In, V>;
+  /** Encodes a dead letter as a record of the DLQ topic. Default: JSON. */
+  readonly encodeDeadLetter?: (dl: DeadLetter) => Promise<AppendRecord> | AppendRecord;
+  readonly dlqTopic?: string;
+  readonly maxBatchRecords?: number;
+  readonly events?: RuntimeEvents;
+  /** Retries of a failing batch before a non-transient, non-input error stops the processor. Default 0. */
+  readonly maxProgrammerErrorRetries?: number;
+}
+
+/** Default DLQ encoding: JSON with the original bytes in base64. */
+export function jsonDeadLetter(dl: DeadLetter): AppendRecord {
+  return {
+    key: Buffer.from(`${dl.source.topic}/${dl.source.partition}/${dl.source.offset}`),
+    value: Buffer.from(
+      JSON.stringify({
+        processor: dl.processor,
+        source: { topic: dl.source.topic, partition: dl.source.partition, offset: dl.source.offset.toString() },
+        reasonCode: dl.reasonCode,
+        message: dl.message,
+        timestamp: dl.timestamp,
+        key: dl.key?.toString('base64') ?? null,
+        value: dl.value?.toString('base64') ?? null,
+      }),
+    ),
+    timestamp: dl.timestamp,
+  };
+}
+
+/**
+ * Runs a processor on a log: restores each task's state from its changelog partition on first
+ * use, folds batches, and commits changelog, outputs, dead letters and input positions together.
+ * Error policy: bad input → DLQ and go on; transient failures → retry with capped back-off;
+ * anything else → stop (the caller crashes loudly and its supervisor restarts it).
+ */
+export class ProcessorRuntime<In, V> {
+  private readonly opts: ProcessorRuntimeOptions<In, V>;
+  private readonly tasks = new Map<number, Promise<TaskState<V>>>();
+  private subscription: Subscription | undefined;
+
+  constructor(options: ProcessorRuntimeOptions<In, V>) {
+    this.opts = options;
+  }
+
+  get dlqTopic(): string {
+    return this.opts.dlqTopic ?? DLQ_TOPIC;
+  }
+
+  /** Creates the changelog (compacted, co-partitioned with the inputs) and the DLQ if missing. */
+  async ensureTopics(): Promise<void> {
+    const { log, processor } = this.opts;
+    const infos = await log.describeTopics(processor.inputs);
+    const counts = new Set(infos.map((i) => i.partitions.length));
+    if (infos.length !== processor.inputs.length) {
+      const missing = processor.inputs.filter((t) => !infos.some((i) => i.name === t));
+      throw new HetuError(
+        'HETU_LOG_UNKNOWN_TOPIC',
+        `Processor ${processor.name} reads ${missing.join(', ')}, which does not exist: create the topics first ('hetu topics --create').`,
+      );
+    }
+    if (counts.size !== 1)
+      throw new HetuError(
+        'HETU_RUNTIME_NOT_COPARTITIONED',
+        `Processor ${processor.name} reads topics with different partition counts (${infos.map((i) => `${i.name}: ${i.partitions.length}`).join(', ')}): give them the same count.`,
+      );
+    const partitions = [...counts][0]!;
+    const specs: TopicSpec[] = [
+      { name: processor.changelogTopic, partitions, cleanupPolicy: 'compact' },
+      { name: this.dlqTopic, partitions: 1, cleanupPolicy: 'delete', retentionMs: 30 * 86_400_000 },
+    ];
+    await log.ensureTopics(specs);
+  }
+
+  private task(partition: number): Promise<TaskState<V>> {
+    let t = this.tasks.get(partition);
+    if (!t) {
+      t = this.restore(partition);
+      t.catch(() => this.tasks.delete(partition));
+      this.tasks.set(partition, t);
+    }
+    return t;
+  }
+
+  private async restore(partition: number): Promise<TaskState<V>> {
+    const { log, processor } = this.opts;
+    const task = new TaskState<V>();
+    let from = 0n;
+    let count = 0;
+    for (;;) {
+      const chunk = await log.read(processor.changelogTopic, partition, { fromOffset: from, maxRecords: 20_000 });
+      if (chunk.length === 0) break;
+      for (const r of chunk) {
+        if (r.key === null) continue;
+        task.restore(r.key.toString('utf8'), r.value, (b) => processor.decodeState(b));
+      }
+      count += chunk.length;
+      from = chunk[chunk.length - 1]!.offset + 1n;
+    }
+    this.opts.events?.restored?.({ partition, keys: task.table.size, records: count });
+    return task;
+  }
+
+  /** Starts consuming. Resolves once subscribed. */
+  async start(): Promise<Subscription> {
+    const { log, processor } = this.opts;
+    await this.ensureTopics();
+    const maxRetries = this.opts.maxProgrammerErrorRetries ?? 0;
+    this.subscription = await log.subscribe({
+      group: processor.name,
+      topics: processor.inputs,
+      fromBeginning: true,
+      maxBatchRecords: this.opts.maxBatchRecords ?? 500,
+      onError: (err, batch, attempt) => {
+        if (isTransient(err) || attempt <= maxRetries) {
+          this.opts.events?.retrying?.({ partition: batch.partition, attempt, error: err });
+          return 'retry';
+        }
+        return 'stop';
+      },
+      handler: async (batch, tx) => {
+        const task = await this.task(batch.partition);
+        const result = await foldBatch(processor, task, batch.records);
+        const byTopic = new Map<string, AppendRecord[]>();
+        for (const o of result.outputs) {
+          let list = byTopic.get(o.topic);
+          if (!list) byTopic.set(o.topic, (list = []));
+          list.push(o.record);
+        }
+        for (const [topic, records] of byTopic) tx.append(topic, records);
+        if (result.deadLetters.length > 0) {
+          const encode = this.opts.encodeDeadLetter ?? jsonDeadLetter;
+          tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d))));
+        }
+        tx.append(processor.changelogTopic, changelogRecords(processor, result, batch.partition));
+        tx.onCommitted(() => {
+          applyResult(task, result);
+          this.opts.events?.batchCommitted?.({
+            partition: batch.partition,
+            records: batch.records.length,
+            deadLetters: result.deadLetters.length,
+            skipped: result.skipped,
+          });
+        });
+      },
+    });
+    return this.subscription;
+  }
+
+  /** The in-memory state of a task that has been restored (for tests and status). */
+  async state(partition: number): Promise<ReadonlyMap<string, V>> {
+    return (await this.task(partition)).table;
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.close();
+  }
+}
