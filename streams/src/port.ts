@@ -42,6 +42,10 @@ export interface TopicSpec {
   readonly retentionMs?: number;
   /** How long tombstones stay readable in a compacted topic (Kafka's delete.retention.ms). */
   readonly deleteRetentionMs?: number;
+  /** Kafka only: roll segments after this long, so compaction may run sooner (segment.ms). */
+  readonly segmentMs?: number;
+  /** Kafka only: compact once this share of the log is dirty (min.cleanable.dirty.ratio). */
+  readonly minCleanableDirtyRatio?: number;
 }
 
 export interface PartitionInfo {

@@ -38,5 +38,8 @@ await sub.whenCaughtUp(300_000);
 process.stdout.write('caught-up\n');
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void rt.close().then(() => log.close()).then(() => process.exit(0));
+  void rt
+    .close()
+    .then(() => log.close())
+    .then(() => process.exit(0));
 });

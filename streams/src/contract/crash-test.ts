@@ -15,6 +15,8 @@ export interface CrashReport {
   keys: number;
   folded: number;
   deadLetters: number;
+  /** Bad records (partition/offset) with no dead letter. */
+  missingDeadLetters: string[];
   differingKeys: string[];
   /** Per child run, the committed batches it printed before it was killed. */
   batchesPerRun: number[];
@@ -41,7 +43,9 @@ function startChild(args: string[]): { child: ChildProcess; lines: AsyncIterator
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+  return new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+  );
 }
 
 /**
@@ -69,17 +73,28 @@ export async function runCrashTest(opts: {
   const def = sumProcessor({ name, input, changelog });
   const clean = new ProcessorTestDriver(def);
   let bad = 0;
+  const badPositions = new Set<string>();
   const chunk: AppendRecord[] = [];
   for (let i = 0; i < opts.records; i++) {
     const isBad = i % 997 === 500;
     if (isBad) bad++;
-    const rec = { key: Buffer.from(`k${i % 1000}`), value: Buffer.from(isBad ? `x${i}` : String(i)), timestamp: 1_000_000 + i };
+    const rec = {
+      key: Buffer.from(`k${i % 1000}`),
+      value: Buffer.from(isBad ? `x${i}` : String(i)),
+      timestamp: 1_000_000 + i,
+    };
     chunk.push(rec);
     if (chunk.length === 5000 || i === opts.records - 1) {
       const positions = await log.append(input, chunk);
       for (let j = 0; j < chunk.length; j++) {
         const c = chunk[j]!;
-        await clean.pipeAt(input, { key: c.key, value: c.value, timestamp: c.timestamp!, partition: positions[j]!.partition }, positions[j]!.offset);
+        if (c.value!.toString().startsWith('x'))
+          badPositions.add(`${positions[j]!.partition}/${positions[j]!.offset}`);
+        await clean.pipeAt(
+          input,
+          { key: c.key, value: c.value, timestamp: c.timestamp!, partition: positions[j]!.partition },
+          positions[j]!.offset,
+        );
       }
       chunk.length = 0;
     }
@@ -92,7 +107,9 @@ export async function runCrashTest(opts: {
   // Kill points: a quarter of the kills during restore (as soon as a task has restored its
   // state), the rest after a random number of committed batches, spread over the whole fold.
   const total = Math.ceil(opts.records / batchSize);
-  const plan = Array.from({ length: opts.kills }, () => (rand() < 0.25 ? -1 : 1 + Math.floor(rand() * total)));
+  const plan = Array.from({ length: opts.kills }, () =>
+    rand() < 0.25 ? -1 : 1 + Math.floor(rand() * total),
+  );
   const points = plan.filter((p) => p > 0).sort((a, b) => a - b);
   let committedSoFar = 0;
   for (const step of plan) {
@@ -138,6 +155,13 @@ export async function runCrashTest(opts: {
     if (JSON.stringify(want.get(key)) !== JSON.stringify(got.get(key))) differing.push(key);
   }
   const dead = await log.read(dlq, 0);
+  const deadSources = new Set(
+    dead.map((d) => {
+      const j = JSON.parse(d.value!.toString()) as { source: { partition: number; offset: string } };
+      return `${j.source.partition}/${j.source.offset}`;
+    }),
+  );
+  const missingDeadLetters = [...badPositions].filter((p) => !deadSources.has(p));
   return {
     records: opts.records,
     badRecords: bad,
@@ -146,6 +170,7 @@ export async function runCrashTest(opts: {
     keys: got.size,
     folded: [...got.values()].reduce((a, s) => a + s.count, 0),
     deadLetters: dead.length,
+    missingDeadLetters,
     differingKeys: differing,
     batchesPerRun,
   };

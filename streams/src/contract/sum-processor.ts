@@ -30,7 +30,10 @@ export function sumProcessor(opts: {
     decodeInput: (r) => {
       const text = r.value?.toString('utf8') ?? '';
       if (!/^-?\d{1,15}$/.test(text))
-        throw new HetuError('HETU_INPUT_INVALID', `Value ${JSON.stringify(text.slice(0, 40))} is not an integer.`);
+        throw new HetuError(
+          'HETU_INPUT_INVALID',
+          `Value ${JSON.stringify(text.slice(0, 40))} is not an integer.`,
+        );
       return { key: r.key?.toString('utf8') ?? '', n: Number(text) };
     },
     process: (store, input, ctx) => {

@@ -148,7 +148,9 @@ export class EmbeddedLog implements Log {
         'INSERT OR IGNORE INTO topics (name, partitions, cleanup, retention_ms, delete_retention_ms) VALUES (?, ?, ?, ?, ?)',
       ),
       insertPartition: p('INSERT OR IGNORE INTO partitions (topic, partition, next_offset) VALUES (?, ?, 0)'),
-      nextOffset: p('SELECT next_offset, appends_since_clean FROM partitions WHERE topic = ? AND partition = ?'),
+      nextOffset: p(
+        'SELECT next_offset, appends_since_clean FROM partitions WHERE topic = ? AND partition = ?',
+      ),
       bumpPartition: p(
         'UPDATE partitions SET next_offset = ?, appends_since_clean = appends_since_clean + ? WHERE topic = ? AND partition = ?',
       ),
@@ -236,7 +238,11 @@ export class EmbeddedLog implements Log {
   }
 
   /** Writes records; must run inside a SQLite transaction. Returns positions and touched partitions. */
-  private appendInTx(topic: string, records: readonly AppendRecord[], touched: Set<string>): RecordPosition[] {
+  private appendInTx(
+    topic: string,
+    records: readonly AppendRecord[],
+    touched: Set<string>,
+  ): RecordPosition[] {
     const row = this.topicRow(topic);
     const positions: RecordPosition[] = [];
     const next = new Map<number, number>();
@@ -625,7 +631,8 @@ class EmbeddedSubscription implements Subscription {
   whenCaughtUp(timeoutMs = 60_000): Promise<void> {
     const target = new Map<string, number>();
     for (const t of this.topics) {
-      for (let p = 0; p < this.log.partitionCount(t); p++) target.set(`${t}\u0000${p}`, this.log.endOffset(t, p));
+      for (let p = 0; p < this.log.partitionCount(t); p++)
+        target.set(`${t}\u0000${p}`, this.log.endOffset(t, p));
     }
     return new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -637,7 +644,9 @@ class EmbeddedSubscription implements Subscription {
           resolve();
         } else if (this.stopped) {
           cleanup();
-          reject(new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.'));
+          reject(
+            new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.'),
+          );
         }
       };
       const timer = setTimeout(() => {

@@ -89,7 +89,10 @@ export function kafkaError(err: unknown, brokers: readonly string[], what: strin
   if (err instanceof HetuError) return err;
   const e = err as { name?: string; message?: string; type?: string };
   const name = e?.name ?? '';
-  if (/Connection|NumberOfRetriesExceeded|BrokerNotFound|Timeout/.test(name) || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(e?.message ?? ''))
+  if (
+    /Connection|NumberOfRetriesExceeded|BrokerNotFound|Timeout/.test(name) ||
+    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(e?.message ?? '')
+  )
     return new HetuError(
       'HETU_KAFKA_UNREACHABLE',
       `Cannot reach the Kafka broker at ${brokers.join(',')} while trying to ${what} (${e?.message ?? name}): check that it runs and that --kafka names its address.`,
@@ -133,7 +136,13 @@ export class KafkaLog implements Log {
         if (!logger) return;
         const { message, ...extra } = entry.log;
         const lvl: KafkaLogLevel =
-          entry.level <= KafkaJsLevel.ERROR ? 'error' : entry.level === KafkaJsLevel.WARN ? 'warn' : entry.level === KafkaJsLevel.INFO ? 'info' : 'debug';
+          entry.level <= KafkaJsLevel.ERROR
+            ? 'error'
+            : entry.level === KafkaJsLevel.WARN
+              ? 'warn'
+              : entry.level === KafkaJsLevel.INFO
+                ? 'info'
+                : 'debug';
         logger(lvl, `${entry.namespace}: ${message}`, extra);
       },
     });
@@ -163,7 +172,11 @@ export class KafkaLog implements Log {
 
   private producer(): Promise<Producer> {
     this.producerP ??= (async () => {
-      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const p = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
       try {
         await p.connect();
       } catch (err) {
@@ -223,7 +236,10 @@ export class KafkaLog implements Log {
     }
     const n = meta.topics[0]?.partitions.length ?? 0;
     if (n === 0)
-      throw new HetuError('HETU_LOG_UNKNOWN_TOPIC', `Topic ${topic} does not exist: create it with 'hetu topics --create'.`);
+      throw new HetuError(
+        'HETU_LOG_UNKNOWN_TOPIC',
+        `Topic ${topic} does not exist: create it with 'hetu topics --create'.`,
+      );
     this.partitionCounts.set(topic, n);
     return n;
   }
@@ -248,6 +264,10 @@ export class KafkaLog implements Log {
             { name: 'retention.ms', value: String(s.retentionMs ?? -1) },
             ...(s.deleteRetentionMs !== undefined
               ? [{ name: 'delete.retention.ms', value: String(s.deleteRetentionMs) }]
+              : []),
+            ...(s.segmentMs !== undefined ? [{ name: 'segment.ms', value: String(s.segmentMs) }] : []),
+            ...(s.minCleanableDirtyRatio !== undefined
+              ? [{ name: 'min.cleanable.dirty.ratio', value: String(s.minCleanableDirtyRatio) }]
               : []),
           ],
         })),
@@ -282,7 +302,11 @@ export class KafkaLog implements Log {
     if (topics.length === 0) return [];
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: topics.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+      resources: topics.map((name) => ({
+        type: 2 /* TOPIC */,
+        name,
+        configNames: ['cleanup.policy', 'retention.ms'],
+      })),
     });
     const out: TopicInfo[] = [];
     for (const name of topics) {
@@ -295,7 +319,9 @@ export class KafkaLog implements Log {
         partitions: [...offs.entries()]
           .sort((a, b) => a[0] - b[0])
           .map(([partition, o]) => ({ partition, low: o.low, high: o.high })),
-        cleanupPolicy: ((cfg.get('cleanup.policy') as CleanupPolicy | undefined) ?? 'unknown') as CleanupPolicy | 'unknown',
+        cleanupPolicy: ((cfg.get('cleanup.policy') as CleanupPolicy | undefined) ?? 'unknown') as
+          | CleanupPolicy
+          | 'unknown',
         retentionMs: retention >= 0 ? retention : undefined,
       });
     }
@@ -349,8 +375,12 @@ export class KafkaLog implements Log {
     this.assertOpen();
     const offs = (await this.endOffsets(topic)).get(partition);
     if (!offs)
-      throw new HetuError('HETU_LOG_BAD_PARTITION', `Partition ${partition} does not exist in topic ${topic}.`);
-    const from = options.fromOffset !== undefined && options.fromOffset > offs.low ? options.fromOffset : offs.low;
+      throw new HetuError(
+        'HETU_LOG_BAD_PARTITION',
+        `Partition ${partition} does not exist in topic ${topic}.`,
+      );
+    const from =
+      options.fromOffset !== undefined && options.fromOffset > offs.low ? options.fromOffset : offs.low;
     const to = options.toOffset !== undefined && options.toOffset < offs.high ? options.toOffset : offs.high;
     const max = options.maxRecords ?? Number.MAX_SAFE_INTEGER;
     if (from >= to || max <= 0) return [];
@@ -366,10 +396,19 @@ export class KafkaLog implements Log {
     const advance = (topicName: string, p: number, lastOffset: string) => {
       if (topicName === topic && p === partition && BigInt(lastOffset) + 1n >= to) finish();
     };
-    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => advance(e.payload.topic, e.payload.partition, e.payload.lastOffset));
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      advance(e.payload.topic, e.payload.partition, e.payload.lastOffset),
+    );
     consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
     const timer = setTimeout(
-      () => fail(new HetuError('HETU_KAFKA_READ_TIMEOUT', `Reading ${topic}/${partition} from ${from} to ${to} did not finish within 60 s (an open transaction may hold it).`, { transient: true })),
+      () =>
+        fail(
+          new HetuError(
+            'HETU_KAFKA_READ_TIMEOUT',
+            `Reading ${topic}/${partition} from ${from} to ${to} did not finish within 60 s (an open transaction may hold it).`,
+            { transient: true },
+          ),
+        ),
       60_000,
     );
     try {
@@ -385,12 +424,13 @@ export class KafkaLog implements Log {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch }) => {
+        eachBatch: async ({ batch, resolveOffset }) => {
           if (batch.partition !== partition || !seeked) return;
           for (const m of batch.messages) {
             const o = BigInt(m.offset);
             if (o >= from && o < to && out.length < max) out.push(toRecord(topic, partition, m));
           }
+          if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
           if (out.length >= max) finish();
         },
       });
@@ -412,7 +452,8 @@ export class KafkaLog implements Log {
     try {
       const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       const out = new Map<number, bigint>();
-      for (const p of res[0]?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, BigInt(p.offset));
+      for (const p of res[0]?.partitions ?? [])
+        if (Number(p.offset) >= 0) out.set(p.partition, BigInt(p.offset));
       return out;
     } catch (err) {
       throw kafkaError(err, this.opts.brokers, `read the committed offsets of group ${group}`);
@@ -481,7 +522,10 @@ class KafkaSubscription implements Subscription {
       if (!e.payload.restart) void this.fail(e.payload.error);
     });
     await c.connect();
-    await c.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning !== false });
+    await c.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning !== false,
+    });
     await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -522,7 +566,12 @@ class KafkaSubscription implements Subscription {
       const isLast = start + max >= all.length;
       const next = isLast ? BigInt(batch.lastOffset()) + 1n : BigInt(chunk[chunk.length - 1]!.offset) + 1n;
       const records = chunk.map((m) => toRecord(batch.topic, batch.partition, m));
-      await this.deliver({ topic: batch.topic, partition: batch.partition, records, highWatermark: hw }, next, heartbeat, isRunning);
+      await this.deliver(
+        { topic: batch.topic, partition: batch.partition, records, highWatermark: hw },
+        next,
+        heartbeat,
+        isRunning,
+      );
       resolveOffset(String(next - 1n));
       this.advance(batch.topic, batch.partition, next);
       await heartbeat();
@@ -568,33 +617,53 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  private async commit(batch: Batch, next: bigint, outputs: { topic: string; records: AppendRecord[] }[]): Promise<void> {
+  /**
+   * Commits outputs and the input position in one transaction. A transaction begun while the
+   * coordinator still completes the previous one fails with CONCURRENT_TRANSACTIONS (the Java
+   * client retries these internally; kafkajs does not): abort and retry the same outputs.
+   */
+  private async commit(
+    batch: Batch,
+    next: bigint,
+    outputs: { topic: string; records: AppendRecord[] }[],
+  ): Promise<void> {
     const producer = await this.producerFor(batch.topic, batch.partition);
-    const txn = await producer.transaction();
-    try {
-      for (const o of outputs) {
-        if (o.records.length === 0) continue;
-        const partitions = await this.log.assignPartitions(o.topic, o.records);
-        await txn.send({
-          topic: o.topic,
-          acks: -1,
-          messages: o.records.map((r, i) => ({
-            key: r.key,
-            value: r.value,
-            partition: partitions[i]!,
-            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-            headers: toHeaders(r.headers),
-          })),
+    const backoff = new Backoff(10, 1000);
+    for (let attempt = 1; ; attempt++) {
+      const txn = await producer.transaction();
+      try {
+        for (const o of outputs) {
+          if (o.records.length === 0) continue;
+          const partitions = await this.log.assignPartitions(o.topic, o.records);
+          await txn.send({
+            topic: o.topic,
+            acks: -1,
+            messages: o.records.map((r, i) => ({
+              key: r.key,
+              value: r.value,
+              partition: partitions[i]!,
+              timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+              headers: toHeaders(r.headers),
+            })),
+          });
+        }
+        await txn.sendOffsets({
+          consumerGroupId: this.options.group,
+          topics: [
+            { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] },
+          ],
         });
+        await txn.commit();
+        return;
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        const type = (err as { type?: string }).type;
+        if (type === 'CONCURRENT_TRANSACTIONS' && attempt < 50) {
+          await new Promise((r) => setTimeout(r, backoff.next()));
+          continue;
+        }
+        throw kafkaError(err, this.log.brokers, `commit a batch of ${batch.topic}/${batch.partition}`);
       }
-      await txn.sendOffsets({
-        consumerGroupId: this.options.group,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
-      });
-      await txn.commit();
-    } catch (err) {
-      await txn.abort().catch(() => undefined);
-      throw kafkaError(err, this.log.brokers, `commit a batch of ${batch.topic}/${batch.partition}`);
     }
   }
 
@@ -609,7 +678,8 @@ class KafkaSubscription implements Subscription {
   private async shutdown(): Promise<void> {
     this.stopped = true;
     await this.consumer.disconnect().catch(() => undefined);
-    for (const p of this.producers.values()) await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
+    for (const p of this.producers.values())
+      await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
     this.producers.clear();
   }
 
@@ -621,7 +691,8 @@ class KafkaSubscription implements Subscription {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.stopError !== undefined) throw this.stopError;
-      if (this.stopped) throw new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.');
+      if (this.stopped)
+        throw new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.');
       let behind = false;
       const committedByTopic = new Map<string, Map<number, bigint>>();
       for (const [tp, end] of target) {
@@ -630,7 +701,8 @@ class KafkaSubscription implements Subscription {
         const pos = this.positions.get(tp);
         if (pos !== undefined && pos >= end) continue;
         let committed = committedByTopic.get(topic);
-        if (!committed) committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
+        if (!committed)
+          committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
         const c = committed.get(Number(p));
         if (c !== undefined && c >= end) continue;
         behind = true;

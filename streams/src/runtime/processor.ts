@@ -215,12 +215,22 @@ export function changelogRecords<V>(
   const out: AppendRecord[] = [];
   const ts = Number.isFinite(result.watermark) ? result.watermark : 0;
   for (const [k, v] of result.changes) {
-    out.push({ key: Buffer.from(k), value: v === undefined ? null : def.encodeState(v), partition, timestamp: ts });
+    out.push({
+      key: Buffer.from(k),
+      value: v === undefined ? null : def.encodeState(v),
+      partition,
+      timestamp: ts,
+    });
   }
   const marker: PositionMarker = {
     applied: Object.fromEntries([...result.applied].map(([t, o]) => [t, o.toString()])),
     watermark: Number.isFinite(result.watermark) ? result.watermark : null,
   };
-  out.push({ key: Buffer.from(POSITION_KEY), value: Buffer.from(JSON.stringify(marker)), partition, timestamp: ts });
+  out.push({
+    key: Buffer.from(POSITION_KEY),
+    value: Buffer.from(JSON.stringify(marker)),
+    partition,
+    timestamp: ts,
+  });
   return out;
 }

@@ -25,7 +25,16 @@ export interface ProcessorRuntimeOptions<In, V> {
   readonly log: Log;
   readonly processor: ProcessorDefinition<In, V>;
   /** Encodes a dead letter as a record of the DLQ topic. Default: JSON. */
-  readonly encodeDeadLetter?: (dl: DeadLetter) => Promise<AppendRecord> | AppendRecord;
+  readonly encodeDeadLetter?: (
+    dl: DeadLetter,
+    deadLetteredAt: number,
+  ) => Promise<AppendRecord> | AppendRecord;
+  /**
+   * Clock for the time a record was dead-lettered (the DLQ record's timestamp, so the DLQ's
+   * retention counts from then, not from the input's event time, which may be years old in a
+   * replay). Facts never use it. Default Date.now.
+   */
+  readonly now?: () => number;
   readonly dlqTopic?: string;
   readonly maxBatchRecords?: number;
   readonly events?: RuntimeEvents;
@@ -34,13 +43,17 @@ export interface ProcessorRuntimeOptions<In, V> {
 }
 
 /** Default DLQ encoding: JSON with the original bytes in base64. */
-export function jsonDeadLetter(dl: DeadLetter): AppendRecord {
+export function jsonDeadLetter(dl: DeadLetter, deadLetteredAt: number): AppendRecord {
   return {
     key: Buffer.from(`${dl.source.topic}/${dl.source.partition}/${dl.source.offset}`),
     value: Buffer.from(
       JSON.stringify({
         processor: dl.processor,
-        source: { topic: dl.source.topic, partition: dl.source.partition, offset: dl.source.offset.toString() },
+        source: {
+          topic: dl.source.topic,
+          partition: dl.source.partition,
+          offset: dl.source.offset.toString(),
+        },
         reasonCode: dl.reasonCode,
         message: dl.message,
         timestamp: dl.timestamp,
@@ -48,7 +61,7 @@ export function jsonDeadLetter(dl: DeadLetter): AppendRecord {
         value: dl.value?.toString('base64') ?? null,
       }),
     ),
-    timestamp: dl.timestamp,
+    timestamp: deadLetteredAt,
   };
 }
 
@@ -112,7 +125,10 @@ export class ProcessorRuntime<In, V> {
     let from = 0n;
     let count = 0;
     for (;;) {
-      const chunk = await log.read(processor.changelogTopic, partition, { fromOffset: from, maxRecords: 20_000 });
+      const chunk = await log.read(processor.changelogTopic, partition, {
+        fromOffset: from,
+        maxRecords: 20_000,
+      });
       if (chunk.length === 0) break;
       for (const r of chunk) {
         if (r.key === null) continue;
@@ -154,7 +170,8 @@ export class ProcessorRuntime<In, V> {
         for (const [topic, records] of byTopic) tx.append(topic, records);
         if (result.deadLetters.length > 0) {
           const encode = this.opts.encodeDeadLetter ?? jsonDeadLetter;
-          tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d))));
+          const at = (this.opts.now ?? Date.now)();
+          tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
         }
         tx.append(processor.changelogTopic, changelogRecords(processor, result, batch.partition));
         tx.onCommitted(() => {

@@ -1,5 +1,12 @@
 import type { AppendRecord, LogRecord } from '../port.ts';
-import { TaskState, applyResult, changelogRecords, foldBatch, type DeadLetter, type ProcessorDefinition } from './processor.ts';
+import {
+  TaskState,
+  applyResult,
+  changelogRecords,
+  foldBatch,
+  type DeadLetter,
+  type ProcessorDefinition,
+} from './processor.ts';
 
 export interface PipedRecord {
   readonly key?: string | Buffer | null;

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// The `hetu` command. The only place that reads the environment: it parses flags and
+// environment into one validated, frozen config and passes it down.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { errorCode } from '@hetu/streams';
+import { parseGlobalConfig, type RawGlobalOptions } from './config.ts';
+import { openBackend } from './backend.ts';
+import { runTopics } from './commands/topics.ts';
+import { runTail } from './commands/tail.ts';
+import { runDump, runLoad } from './commands/dump-load.ts';
+import { runFingerprint } from './commands/fingerprint.ts';
+import { runDetect } from './commands/detect.ts';
+import { runStart } from './commands/start.ts';
+
+const program = new Command();
+program
+  .name('hetu')
+  .description("Why is this pod hurting my cluster's score, and what should I do about it?")
+  .option('--data-dir <dir>', 'data directory of the embedded log (env HETU_DATA_DIR)', undefined)
+  .option(
+    '--kafka <brokers>',
+    'Kafka brokers host:port[,host:port] instead of the embedded log (env HETU_KAFKA_BROKERS)',
+  )
+  .option(
+    '--registry <url>',
+    'Confluent-compatible schema registry URL, with --kafka (env HETU_SCHEMA_REGISTRY_URL)',
+  )
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']))
+  .showHelpAfterError();
+
+function config() {
+  return parseGlobalConfig(program.opts<RawGlobalOptions>(), process.env);
+}
+
+program
+  .command('topics')
+  .description('list the topic catalogue as it is on the log (partitions, cleanup, retention, records)')
+  .option('--create', 'create the catalogue topics that are missing')
+  .action(async (o: { create?: boolean }) => {
+    const cfg = config();
+    const backend = await openBackend(cfg);
+    try {
+      await runTopics(backend, { create: o.create === true, output: cfg.output, out: process.stdout });
+    } finally {
+      await backend.close();
+    }
+  });
+
+program
+  .command('tail <topic>')
+  .description('print the last records of a topic, decoded through the schema registry')
+  .option('-n, --lines <n>', 'how many records', '20')
+  .option('-f, --follow', 'keep printing new records until interrupted')
+  .action(async (topic: string, o: { lines: string; follow?: boolean }) => {
+    const cfg = config();
+    const backend = await openBackend(cfg);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    try {
+      await runTail(backend, topic, {
+        lines: Number(o.lines),
+        follow: o.follow === true,
+        output: cfg.output,
+        out: process.stdout,
+        signal: ac.signal,
+      });
+    } finally {
+      await backend.close();
+    }
+  });
+
+function progressBar(label: string) {
+  if (!process.stderr.isTTY) return undefined;
+  return new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% {value}/{total} records`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+program
+  .command('dump <topic>')
+  .description('write every retained record of a topic as JSON Lines')
+  .option('--out <file>', 'file to write (default: standard output)')
+  .action(async (topic: string, o: { out?: string }) => {
+    const backend = await openBackend(config());
+    const out = o.out ? createWriteStream(o.out) : process.stdout;
+    const bar = progressBar(`dump ${topic}`);
+    let started = false;
+    try {
+      const n = await runDump(backend, topic, {
+        out,
+        progress: (done, total) => {
+          if (!bar) return;
+          if (!started) bar.start(Number(total), 0);
+          started = true;
+          bar.update(Number(done));
+        },
+      });
+      bar?.stop();
+      process.stderr.write(`dumped ${n} records of ${topic}\n`);
+    } finally {
+      if (o.out) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(() => r()));
+      await backend.close();
+    }
+  });
+
+program
+  .command('load <topic>')
+  .description('append JSON Lines (as dump writes them) to a topic, encoding values with its schema')
+  .option('--in <file>', 'file to read (default: standard input)')
+  .action(async (topic: string, o: { in?: string }) => {
+    const backend = await openBackend(config());
+    try {
+      const n = await runLoad(backend, topic, {
+        in: o.in ? createReadStream(o.in) : process.stdin,
+        progress: (lines) => {
+          if (process.stderr.isTTY) process.stderr.write(`\rloaded ${lines} records`);
+        },
+      });
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}loaded ${n} records into ${topic}\n`);
+    } finally {
+      await backend.close();
+    }
+  });
+
+program
+  .command('fingerprint [file]')
+  .description('one JSON object per log line: its fingerprint, template, level and reason')
+  .addOption(
+    new Option('--input <kind>', 'content: bare messages; raw: lines with their timestamp/level header')
+      .choices(['content', 'raw'])
+      .default('content'),
+  )
+  .action(async (file: string | undefined, o: { input: 'content' | 'raw' }) => {
+    await runFingerprint({
+      input: o.input,
+      in: file ? createReadStream(file) : process.stdin,
+      out: process.stdout,
+    });
+  });
+
+program
+  .command('detect [file]')
+  .description('anomaly scores for a timestamp,value CSV (the NAB format)')
+  .option('--threshold <score>', 'flag a row when its anomaly_score is above this', '0.5')
+  .action(async (file: string | undefined, o: { threshold: string }) => {
+    await runDetect({
+      in: file ? createReadStream(file) : process.stdin,
+      out: process.stdout,
+      threshold: Number(o.threshold),
+    });
+  });
+
+program
+  .command('start')
+  .description('run hetu in one process on the embedded log (or on Kafka with --kafka/--registry)')
+  .action(async () => {
+    await runStart(config(), { out: process.stdout });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const code = errorCode(err);
+  if (code?.startsWith('HETU_')) {
+    process.stderr.write(`hetu: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

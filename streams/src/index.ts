@@ -1,0 +1,46 @@
+export type {
+  AppendRecord,
+  Batch,
+  BatchHandler,
+  BatchTransaction,
+  CleanupPolicy,
+  ErrorDecision,
+  Log,
+  LogRecord,
+  PartitionInfo,
+  ReadOptions,
+  RecordPosition,
+  SubscribeOptions,
+  Subscription,
+  TopicInfo,
+  TopicSpec,
+} from './port.ts';
+export { HetuError, errorCode, isTransient } from './errors.ts';
+export { Backoff } from './backoff.ts';
+export { murmur2, partitionForKey } from './murmur2.ts';
+export { EmbeddedLog } from './embedded/embedded-log.ts';
+export type { EmbeddedLogOptions } from './embedded/embedded-log.ts';
+export { KafkaLog } from './kafka/kafka-log.ts';
+export type { KafkaLogOptions } from './kafka/kafka-log.ts';
+export {
+  POSITION_KEY,
+  TaskState,
+  applyResult,
+  changelogRecords,
+  foldBatch,
+  isBadInput,
+} from './runtime/processor.ts';
+export type {
+  BatchResult,
+  DeadLetter,
+  ProcessorContext,
+  ProcessorDefinition,
+  Source,
+  Store,
+  TickContext,
+} from './runtime/processor.ts';
+export { DLQ_TOPIC, ProcessorRuntime, jsonDeadLetter } from './runtime/runtime.ts';
+export type { ProcessorRuntimeOptions, RuntimeEvents } from './runtime/runtime.ts';
+export { ProcessorTestDriver } from './runtime/test-driver.ts';
+export type { PipedRecord } from './runtime/test-driver.ts';
+export { SCHEMAS_TOPIC, logSchemaStore } from './schema-log-store.ts';
