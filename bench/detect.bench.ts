@@ -16,8 +16,8 @@ import {
   parseTimestamp,
   update,
   updateZScore,
-} from '../processors/src/anomalies/index.ts';
-import type { Detection } from '../processors/src/anomalies/index.ts';
+} from '@hetu/processors/anomalies';
+import type { Detection } from '@hetu/processors/anomalies';
 
 export const NAB_CATEGORIES = [
   'artificialNoAnomaly',

@@ -2,7 +2,9 @@
 // Entry for `npx hetu` / an installed bin: runs the TypeScript CLI with Node 24's type stripping.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  console.error(`hetu needs Node 24 or newer (this is ${process.versions.node}): run it through 'npm run hetu --' in the project, which uses the project's Node 24.`);
+  console.error(
+    `hetu needs Node 24 or newer (this is ${process.versions.node}): run it through 'npm run hetu --' in the project, which uses the project's Node 24.`,
+  );
   process.exit(2);
 }
 await import('../src/main.ts');

@@ -14,6 +14,13 @@ import { runFingerprint } from './commands/fingerprint.ts';
 import { runDetect } from './commands/detect.ts';
 import { runStart } from './commands/start.ts';
 
+// kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
+// "throttled until" starts at -1); Node clamps it to 1 ms and warns. Keep every other warning.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
+});
+
 const program = new Command();
 program
   .name('hetu')

@@ -11,7 +11,7 @@
  * timestamp goes back (NAB's own files do that, e.g. around a clock change).
  */
 import { createInterface } from 'node:readline';
-import { createDetector, parseTimestamp, update } from '../../../processors/src/anomalies/index.ts';
+import { createDetector, parseTimestamp, update } from '@hetu/processors/anomalies';
 
 export interface DetectOptions {
   readonly in: NodeJS.ReadableStream;

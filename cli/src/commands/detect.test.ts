@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runDetect } from '../../../cli/src/commands/detect.ts';
+import { runDetect } from './detect.ts';
 
 /** Tests of `hetu detect` (cli/src/commands/detect.ts), kept beside the detector it drives. */
 async function detect(input: string, threshold?: number): Promise<{ rows: number; out: string }> {
