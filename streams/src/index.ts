@@ -44,3 +44,4 @@ export type { ProcessorRuntimeOptions, RuntimeEvents } from './runtime/runtime.t
 export { ProcessorTestDriver } from './runtime/test-driver.ts';
 export type { PipedRecord } from './runtime/test-driver.ts';
 export { SCHEMAS_TOPIC, logSchemaStore } from './schema-log-store.ts';
+export { avroDeadLetterEncoder } from './runtime/avro-dead-letter.ts';

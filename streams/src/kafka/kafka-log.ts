@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   Kafka,
+  Partitioners,
   logLevel as KafkaJsLevel,
   type Admin,
   type Consumer,
@@ -193,6 +194,7 @@ export class KafkaLog implements Log {
     const p = this.kafka.producer({
       transactionalId,
       idempotent: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionTimeout: 60_000,

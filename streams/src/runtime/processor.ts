@@ -65,6 +65,7 @@ export interface DeadLetter {
   readonly source: Source;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer>>;
   readonly timestamp: number;
   readonly reasonCode: string;
   readonly message: string;
@@ -180,6 +181,7 @@ export async function foldBatch<In, V>(
         source,
         key: r.key,
         value: r.value,
+        headers: r.headers,
         timestamp: r.timestamp,
         reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
         message: (err as Error).message,

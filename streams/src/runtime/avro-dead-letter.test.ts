@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMemorySchemaStore,
+  createRegistryClient,
+  createSerde,
+  startEmbeddedRegistry,
+} from '@hetu/schemas';
+import { EmbeddedLog } from '../embedded/embedded-log.ts';
+import { ProcessorRuntime } from './runtime.ts';
+import { avroDeadLetterEncoder } from './avro-dead-letter.ts';
+import { sumProcessor } from '../contract/sum-processor.ts';
+
+describe('Avro dead letters', () => {
+  it('writes bad input to hetu.dlq as DeadLetter records with the original bytes, position, reason and headers', async () => {
+    const registry = await startEmbeddedRegistry({ store: createMemorySchemaStore() });
+    const serde = createSerde(createRegistryClient({ url: registry.url }));
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    try {
+      await log.ensureTopics([{ name: 'in', partitions: 1, cleanupPolicy: 'delete' }]);
+      const [, bad] = await log.append('in', [
+        { key: Buffer.from('a'), value: Buffer.from('1'), timestamp: 5_000 },
+        {
+          key: Buffer.from('a'),
+          value: Buffer.from([0xff, 0x00, 0x41]),
+          timestamp: 6_000,
+          headers: { trace: Buffer.from('t-1') },
+        },
+      ]);
+      const rt = new ProcessorRuntime({
+        log,
+        processor: sumProcessor({ name: 'sum', input: 'in', changelog: 'hetu.state.sum' }),
+        encodeDeadLetter: avroDeadLetterEncoder(serde),
+        now: () => 1_795_680_000_000,
+      });
+      await (await rt.start()).whenCaughtUp();
+      const [rec] = await log.read('hetu.dlq', 0);
+      expect(rec!.key!.toString()).toBe('in/0/1');
+      expect(rec!.timestamp).toBe(1_795_680_000_000);
+      expect(rec!.value![0]).toBe(0); // Confluent wire format: magic byte
+      const dl = await serde.decode(rec!.value!, 'DeadLetter');
+      expect({ ...dl }).toEqual({
+        ts: 1_795_680_000_000,
+        processor: 'sum',
+        reasonCode: 'HETU_INPUT_INVALID',
+        message: 'Value "\uFFFD\\u0000A" is not an integer.',
+        sourceTopic: 'in',
+        sourcePartition: 0,
+        sourceOffset: bad!.offset,
+        sourceTimestamp: 6_000,
+        sourceFile: null,
+        sourceLine: null,
+        key: Buffer.from('a'),
+        value: Buffer.from([0xff, 0x00, 0x41]),
+        headers: { trace: Buffer.from('t-1') },
+      });
+      await rt.close();
+    } finally {
+      await log.close();
+      await registry.close();
+    }
+  });
+});
