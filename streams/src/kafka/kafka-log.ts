@@ -198,6 +198,9 @@ export class KafkaLog implements Log {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionTimeout: 60_000,
+      // A transaction begun right after the previous commit meets CONCURRENT_TRANSACTIONS until
+      // the coordinator has written its markers (a few ms): retry fast, as the Java client does.
+      retry: { initialRetryTime: 5, maxRetryTime: 1000, retries: 20 },
     });
     await p.connect();
     return p;
@@ -503,6 +506,8 @@ class KafkaSubscription implements Subscription {
   private stopped = false;
   private stopError: unknown;
   private closing: Promise<void> | undefined;
+  /** Transactions retried because the coordinator was still completing the previous one. */
+  concurrentTransactionRetries = 0;
 
   constructor(log: KafkaLog, options: SubscribeOptions) {
     this.log = log;
@@ -630,7 +635,7 @@ class KafkaSubscription implements Subscription {
     outputs: { topic: string; records: AppendRecord[] }[],
   ): Promise<void> {
     const producer = await this.producerFor(batch.topic, batch.partition);
-    const backoff = new Backoff(10, 1000);
+    const backoff = new Backoff(2, 500);
     for (let attempt = 1; ; attempt++) {
       const txn = await producer.transaction();
       try {
@@ -661,6 +666,7 @@ class KafkaSubscription implements Subscription {
         await txn.abort().catch(() => undefined);
         const type = (err as { type?: string }).type;
         if (type === 'CONCURRENT_TRANSACTIONS' && attempt < 50) {
+          this.concurrentTransactionRetries++;
           await new Promise((r) => setTimeout(r, backoff.next()));
           continue;
         }
