@@ -25,17 +25,22 @@ export type { KafkaLogOptions } from './kafka/kafka-log.ts';
 export {
   POSITION_KEY,
   TaskState,
-  applyResult,
+  asStateful,
   changelogRecords,
   foldBatch,
   isBadInput,
+  keyedProcessor,
 } from './runtime/processor.ts';
 export type {
+  AnyProcessor,
   BatchResult,
   DeadLetter,
   ProcessorContext,
   ProcessorDefinition,
   Source,
+  StatefulContext,
+  StatefulProcessor,
+  StatefulTickContext,
   Store,
   TickContext,
 } from './runtime/processor.ts';

@@ -149,7 +149,7 @@ export async function runCrashTest(opts: {
     }
   }
   const want = new Map<string, SumState>();
-  for (const p of [0, 1]) for (const [key, v] of clean.state(p)) want.set(key, v);
+  for (const p of [0, 1]) for (const [key, v] of clean.state<SumState>(p)) want.set(key, v);
   const differing: string[] = [];
   for (const key of new Set([...want.keys(), ...got.keys()])) {
     if (JSON.stringify(want.get(key)) !== JSON.stringify(got.get(key))) differing.push(key);

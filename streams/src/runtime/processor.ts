@@ -8,7 +8,7 @@ export interface Source {
   readonly offset: bigint;
 }
 
-/** A keyed table: the processor's state, kept in a compacted changelog topic. */
+/** A keyed table: the state of a keyed processor, kept in a compacted changelog topic. */
 export interface Store<V> {
   get(key: string): V | undefined;
   has(key: string): boolean;
@@ -33,11 +33,43 @@ export interface TickContext {
   emit(topic: string, record: AppendRecord): void;
 }
 
+/** Context of a stateful processor: also says which state keys it changed. */
+export interface StatefulContext extends ProcessorContext {
+  /** Marks a state key as changed: its `snapshot` is written to the changelog after the batch. */
+  changed(key: string): void;
+}
+
+export interface StatefulTickContext extends TickContext {
+  changed(key: string): void;
+}
+
 /**
- * A processor: a pure fold `(state, record) → (state', outputs)`. The runtime owns all I/O:
- * decoding, restoring state from the changelog, committing outputs with input positions,
- * dead-lettering bad input. Inputs are co-partitioned: task p owns partition p of every input and
- * of the changelog.
+ * A processor whose state is any in-memory structure it mutates, persisted as keyed changelog
+ * records: after each batch the runtime writes `snapshot(state, key)` for every key the fold
+ * marked `changed` (null = tombstone), and a restart rebuilds the state with `restore`. The fold
+ * is pure: the same records in the same order give the same state and outputs. If a batch is
+ * not committed, the runtime throws the state away and restores it from the changelog.
+ */
+export interface StatefulProcessor<In, S> {
+  /** Also the consumer group. */
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly changelogTopic: string;
+  /** Decodes an input record. Throw an error whose code marks bad input (see `isBadInput`) to dead-letter it. */
+  decodeInput(record: LogRecord): Promise<In> | In;
+  init(): S;
+  /** Applies one changelog record (in offset order) while restoring. */
+  restore(state: S, key: string, value: Buffer | null): void;
+  process(state: S, input: In, ctx: StatefulContext): void;
+  /** Called after a record that moved the watermark forward (event-time ticks for windows and TTLs). */
+  onWatermark?(state: S, ctx: StatefulTickContext): void;
+  /** The changelog value of a changed key; null deletes it. */
+  snapshot(state: S, key: string): Buffer | null;
+}
+
+/**
+ * A processor over a keyed table (`Store`): the simple case of `StatefulProcessor`, where each
+ * state key holds one value and the runtime tracks what changed.
  */
 export interface ProcessorDefinition<In, V> {
   /** Also the consumer group. */
@@ -51,6 +83,81 @@ export interface ProcessorDefinition<In, V> {
   process(store: Store<V>, input: In, ctx: ProcessorContext): void;
   /** Called after a record that moved the watermark forward (event-time ticks for windows and TTLs). */
   onWatermark?(store: Store<V>, ctx: TickContext): void;
+}
+
+class TrackingStore<V> implements Store<V> {
+  readonly table: Map<string, V>;
+  changed: (key: string) => void = () => undefined;
+
+  constructor(table: Map<string, V>) {
+    this.table = table;
+  }
+  get(key: string): V | undefined {
+    return this.table.get(key);
+  }
+  has(key: string): boolean {
+    return this.table.has(key);
+  }
+  put(key: string, value: V): void {
+    if (key === POSITION_KEY) throw new Error('The positions key is reserved.');
+    this.table.set(key, value);
+    this.changed(key);
+  }
+  delete(key: string): void {
+    this.table.delete(key);
+    this.changed(key);
+  }
+  keys(): string[] {
+    return [...this.table.keys()];
+  }
+  get size(): number {
+    return this.table.size;
+  }
+}
+
+/** Runs a keyed-table processor as a stateful one (its state is the table). */
+export function keyedProcessor<In, V>(
+  def: ProcessorDefinition<In, V>,
+): StatefulProcessor<In, TrackingStore<V>> {
+  return {
+    name: def.name,
+    inputs: def.inputs,
+    changelogTopic: def.changelogTopic,
+    decodeInput: (r) => def.decodeInput(r),
+    init: () => new TrackingStore<V>(new Map()),
+    restore: (s, key, value) => {
+      if (value === null) s.table.delete(key);
+      else s.table.set(key, def.decodeState(value));
+    },
+    process: (s, input, ctx) => {
+      s.changed = ctx.changed;
+      def.process(s, input, ctx);
+    },
+    ...(def.onWatermark
+      ? {
+          onWatermark: (s: TrackingStore<V>, ctx: StatefulTickContext) => {
+            s.changed = ctx.changed;
+            def.onWatermark!(s, ctx);
+          },
+        }
+      : {}),
+    snapshot: (s, key) => {
+      const v = s.table.get(key);
+      return v === undefined ? null : def.encodeState(v);
+    },
+  };
+}
+
+/** Either kind of processor. */
+export type AnyProcessor<In, S> = StatefulProcessor<In, S> | ProcessorDefinition<In, S>;
+
+export function isKeyed<In, S>(p: AnyProcessor<In, S>): p is ProcessorDefinition<In, S> {
+  return 'encodeState' in p;
+}
+
+/** The stateful form of any processor. */
+export function asStateful<In>(p: AnyProcessor<In, unknown>): StatefulProcessor<In, unknown> {
+  return isKeyed(p) ? (keyedProcessor(p) as StatefulProcessor<In, unknown>) : p;
 }
 
 /** Bad input goes to the dead-letter topic; everything else is retried (transient) or fatal. */
@@ -81,91 +188,64 @@ interface PositionMarker {
 }
 
 /** The state of one task (one partition number) of a processor. */
-export class TaskState<V> {
-  readonly table = new Map<string, V>();
+export class TaskState<S> {
+  readonly state: S;
   /** Last applied offset per input topic of this partition. */
   readonly applied = new Map<string, bigint>();
   watermark = Number.NEGATIVE_INFINITY;
+  /** True while a folded batch is not committed yet: the state is then ahead of the changelog. */
+  uncommitted = false;
+
+  constructor(state: S) {
+    this.state = state;
+  }
 
   /** Applies one changelog record while restoring. */
-  restore(key: string, value: Buffer | null, decode: (b: Buffer) => V): void {
+  restore(def: StatefulProcessor<unknown, S>, key: string, value: Buffer | null): void {
     if (key === POSITION_KEY) {
       if (value === null) return;
       const m = JSON.parse(value.toString('utf8')) as PositionMarker;
       this.applied.clear();
       for (const [t, o] of Object.entries(m.applied)) this.applied.set(t, BigInt(o));
       this.watermark = typeof m.watermark === 'number' ? m.watermark : Number.NEGATIVE_INFINITY;
-    } else if (value === null) this.table.delete(key);
-    else this.table.set(key, decode(value));
+    } else def.restore(this.state, key, value);
   }
 }
 
-/** What one batch changed; applied to the task only after the commit succeeded. */
-export interface BatchResult<V> {
-  readonly changes: Map<string, V | undefined>;
+/** What one batch did. The task's state is already folded; the rest is to be committed. */
+export interface BatchResult {
+  readonly changedKeys: ReadonlySet<string>;
   readonly outputs: { topic: string; record: AppendRecord }[];
   readonly deadLetters: DeadLetter[];
-  readonly applied: Map<string, bigint>;
-  readonly watermark: number;
   /** Records skipped because their position was already applied (re-delivery after a crash). */
   readonly skipped: number;
 }
 
-class OverlayStore<V> implements Store<V> {
-  readonly changes = new Map<string, V | undefined>();
-  private readonly base: Map<string, V>;
-
-  constructor(base: Map<string, V>) {
-    this.base = base;
-  }
-
-  get(key: string): V | undefined {
-    return this.changes.has(key) ? this.changes.get(key) : this.base.get(key);
-  }
-  has(key: string): boolean {
-    return this.changes.has(key) ? this.changes.get(key) !== undefined : this.base.has(key);
-  }
-  put(key: string, value: V): void {
-    if (key === POSITION_KEY) throw new Error('The positions key is reserved.');
-    this.changes.set(key, value);
-  }
-  delete(key: string): void {
-    this.changes.set(key, undefined);
-  }
-  keys(): string[] {
-    const out = new Set(this.base.keys());
-    for (const [k, v] of this.changes) {
-      if (v === undefined) out.delete(k);
-      else out.add(k);
-    }
-    return [...out];
-  }
-  get size(): number {
-    return this.keys().length;
-  }
-}
-
 /**
- * Folds one batch of one input partition over a task's state, without touching it: the result
- * holds the changes, outputs and dead letters. Records at or before the task's applied position
- * for their topic are skipped, so a re-delivered record is harmless.
+ * Folds one batch of one input partition into a task, in place, and marks it uncommitted.
+ * Records at or before the task's applied position for their topic are skipped, so a
+ * re-delivered record is harmless. If the batch is then not committed, the caller must drop the
+ * task and restore it.
  */
-export async function foldBatch<In, V>(
-  def: ProcessorDefinition<In, V>,
-  task: TaskState<V>,
+export async function foldBatch<In, S>(
+  def: StatefulProcessor<In, S>,
+  task: TaskState<S>,
   records: readonly LogRecord[],
-): Promise<BatchResult<V>> {
-  const store = new OverlayStore<V>(task.table);
+): Promise<BatchResult> {
+  const changedKeys = new Set<string>();
   const outputs: { topic: string; record: AppendRecord }[] = [];
   const deadLetters: DeadLetter[] = [];
-  const applied = new Map(task.applied);
-  let watermark = task.watermark;
   let skipped = 0;
   const emit = (topic: string, record: AppendRecord) => {
     outputs.push({ topic, record });
   };
+  const changed = (key: string) => {
+    if (key === POSITION_KEY) throw new Error('The positions key is reserved.');
+    changedKeys.add(key);
+  };
+  task.uncommitted = true;
   for (const r of records) {
-    const last = applied.get(r.topic);
+    const last = task.applied.get(r.topic);
     if (last !== undefined && r.offset <= last) {
       skipped++;
       continue;
@@ -186,47 +266,34 @@ export async function foldBatch<In, V>(
         reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
         message: (err as Error).message,
       });
-      applied.set(r.topic, r.offset);
+      task.applied.set(r.topic, r.offset);
       continue;
     }
-    const advanced = r.timestamp > watermark;
-    if (advanced) watermark = r.timestamp;
-    def.process(store, input, { timestamp: r.timestamp, watermark, source, emit });
-    if (advanced && def.onWatermark) def.onWatermark(store, { watermark, emit });
-    applied.set(r.topic, r.offset);
+    const advanced = r.timestamp > task.watermark;
+    if (advanced) task.watermark = r.timestamp;
+    const watermark = task.watermark;
+    def.process(task.state, input, { timestamp: r.timestamp, watermark, source, emit, changed });
+    if (advanced && def.onWatermark) def.onWatermark(task.state, { watermark, emit, changed });
+    task.applied.set(r.topic, r.offset);
   }
-  return { changes: store.changes, outputs, deadLetters, applied, watermark, skipped };
+  return { changedKeys, outputs, deadLetters, skipped };
 }
 
-/** Applies a committed batch result to the task. */
-export function applyResult<V>(task: TaskState<V>, result: BatchResult<V>): void {
-  for (const [k, v] of result.changes) {
-    if (v === undefined) task.table.delete(k);
-    else task.table.set(k, v);
-  }
-  for (const [t, o] of result.applied) task.applied.set(t, o);
-  task.watermark = result.watermark;
-}
-
-/** The changelog records of a batch result for partition `partition`, positions marker last. */
-export function changelogRecords<V>(
-  def: ProcessorDefinition<unknown, V>,
-  result: BatchResult<V>,
+/** The changelog records of a folded batch for partition `partition`, positions marker last. */
+export function changelogRecords<S>(
+  def: StatefulProcessor<unknown, S>,
+  task: TaskState<S>,
+  result: BatchResult,
   partition: number,
 ): AppendRecord[] {
   const out: AppendRecord[] = [];
-  const ts = Number.isFinite(result.watermark) ? result.watermark : 0;
-  for (const [k, v] of result.changes) {
-    out.push({
-      key: Buffer.from(k),
-      value: v === undefined ? null : def.encodeState(v),
-      partition,
-      timestamp: ts,
-    });
+  const ts = Number.isFinite(task.watermark) ? task.watermark : 0;
+  for (const k of result.changedKeys) {
+    out.push({ key: Buffer.from(k), value: def.snapshot(task.state, k), partition, timestamp: ts });
   }
   const marker: PositionMarker = {
-    applied: Object.fromEntries([...result.applied].map(([t, o]) => [t, o.toString()])),
-    watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+    applied: Object.fromEntries([...task.applied].map(([t, o]) => [t, o.toString()])),
+    watermark: Number.isFinite(task.watermark) ? task.watermark : null,
   };
   out.push({
     key: Buffer.from(POSITION_KEY),

@@ -1,12 +1,14 @@
 import type { Log, Subscription, TopicSpec } from '../port.ts';
 import { HetuError, isTransient } from '../errors.ts';
 import {
+  POSITION_KEY,
   TaskState,
-  applyResult,
+  asStateful,
   changelogRecords,
   foldBatch,
+  type AnyProcessor,
   type DeadLetter,
-  type ProcessorDefinition,
+  type StatefulProcessor,
 } from './processor.ts';
 import type { AppendRecord } from '../port.ts';
 
@@ -23,7 +25,8 @@ export interface RuntimeEvents {
 
 export interface ProcessorRuntimeOptions<In, V> {
   readonly log: Log;
-  readonly processor: ProcessorDefinition<In, V>;
+  /** A keyed-table processor or a stateful one. */
+  readonly processor: AnyProcessor<In, V>;
   /** Encodes a dead letter as a record of the DLQ topic. Default: JSON. */
   readonly encodeDeadLetter?: (
     dl: DeadLetter,
@@ -73,11 +76,13 @@ export function jsonDeadLetter(dl: DeadLetter, deadLetteredAt: number): AppendRe
  */
 export class ProcessorRuntime<In, V> {
   private readonly opts: ProcessorRuntimeOptions<In, V>;
-  private readonly tasks = new Map<number, Promise<TaskState<V>>>();
+  private readonly def: StatefulProcessor<In, unknown>;
+  private readonly tasks = new Map<number, Promise<TaskState<unknown>>>();
   private subscription: Subscription | undefined;
 
   constructor(options: ProcessorRuntimeOptions<In, V>) {
     this.opts = options;
+    this.def = asStateful(options.processor as AnyProcessor<In, unknown>);
   }
 
   get dlqTopic(): string {
@@ -86,7 +91,8 @@ export class ProcessorRuntime<In, V> {
 
   /** Creates the changelog (compacted, co-partitioned with the inputs) and the DLQ if missing. */
   async ensureTopics(): Promise<void> {
-    const { log, processor } = this.opts;
+    const { log } = this.opts;
+    const processor = this.def;
     const infos = await log.describeTopics(processor.inputs);
     const counts = new Set(infos.map((i) => i.partitions.length));
     if (infos.length !== processor.inputs.length) {
@@ -109,7 +115,7 @@ export class ProcessorRuntime<In, V> {
     await log.ensureTopics(specs);
   }
 
-  private task(partition: number): Promise<TaskState<V>> {
+  private task(partition: number): Promise<TaskState<unknown>> {
     let t = this.tasks.get(partition);
     if (!t) {
       t = this.restore(partition);
@@ -119,9 +125,11 @@ export class ProcessorRuntime<In, V> {
     return t;
   }
 
-  private async restore(partition: number): Promise<TaskState<V>> {
-    const { log, processor } = this.opts;
-    const task = new TaskState<V>();
+  private async restore(partition: number): Promise<TaskState<unknown>> {
+    const { log } = this.opts;
+    const processor = this.def;
+    const task = new TaskState<unknown>(processor.init());
+    const keys = new Set<string>();
     let from = 0n;
     let count = 0;
     for (;;) {
@@ -132,18 +140,22 @@ export class ProcessorRuntime<In, V> {
       if (chunk.length === 0) break;
       for (const r of chunk) {
         if (r.key === null) continue;
-        task.restore(r.key.toString('utf8'), r.value, (b) => processor.decodeState(b));
+        const key = r.key.toString('utf8');
+        task.restore(processor, key, r.value);
+        if (r.value === null) keys.delete(key);
+        else if (key !== POSITION_KEY) keys.add(key);
       }
       count += chunk.length;
       from = chunk[chunk.length - 1]!.offset + 1n;
     }
-    this.opts.events?.restored?.({ partition, keys: task.table.size, records: count });
+    this.opts.events?.restored?.({ partition, keys: keys.size, records: count });
     return task;
   }
 
   /** Starts consuming. Resolves once subscribed. */
   async start(): Promise<Subscription> {
-    const { log, processor } = this.opts;
+    const { log } = this.opts;
+    const processor = this.def;
     await this.ensureTopics();
     const maxRetries = this.opts.maxProgrammerErrorRetries ?? 0;
     this.subscription = await log.subscribe({
@@ -159,7 +171,12 @@ export class ProcessorRuntime<In, V> {
         return 'stop';
       },
       handler: async (batch, tx) => {
-        const task = await this.task(batch.partition);
+        let task = await this.task(batch.partition);
+        if (task.uncommitted) {
+          // The last attempt folded into the state but did not commit: rebuild from the changelog.
+          this.tasks.delete(batch.partition);
+          task = await this.task(batch.partition);
+        }
         const result = await foldBatch(processor, task, batch.records);
         const byTopic = new Map<string, AppendRecord[]>();
         for (const o of result.outputs) {
@@ -173,9 +190,9 @@ export class ProcessorRuntime<In, V> {
           const at = (this.opts.now ?? Date.now)();
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
         }
-        tx.append(processor.changelogTopic, changelogRecords(processor, result, batch.partition));
+        tx.append(processor.changelogTopic, changelogRecords(processor, task, result, batch.partition));
         tx.onCommitted(() => {
-          applyResult(task, result);
+          task.uncommitted = false;
           this.opts.events?.batchCommitted?.({
             partition: batch.partition,
             records: batch.records.length,
@@ -188,9 +205,15 @@ export class ProcessorRuntime<In, V> {
     return this.subscription;
   }
 
-  /** The in-memory state of a task that has been restored (for tests and status). */
+  /** The in-memory state of a task (for tests and status): for a keyed processor, its table. */
   async state(partition: number): Promise<ReadonlyMap<string, V>> {
-    return (await this.task(partition)).table;
+    const s = (await this.task(partition)).state as { table: ReadonlyMap<string, V> };
+    return s.table;
+  }
+
+  /** The in-memory state object of a stateful processor's task. */
+  async rawState(partition: number): Promise<unknown> {
+    return (await this.task(partition)).state;
   }
 
   async close(): Promise<void> {

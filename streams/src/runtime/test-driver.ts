@@ -1,11 +1,12 @@
 import type { AppendRecord, LogRecord } from '../port.ts';
 import {
   TaskState,
-  applyResult,
+  asStateful,
   changelogRecords,
   foldBatch,
+  type AnyProcessor,
   type DeadLetter,
-  type ProcessorDefinition,
+  type StatefulProcessor,
 } from './processor.ts';
 
 export interface PipedRecord {
@@ -21,21 +22,21 @@ export interface PipedRecord {
  * in, read outputs, dead letters and state out. It runs the same fold as the runtime, one record
  * per batch, and keeps the changelog it would have written so restores can be tested too.
  */
-export class ProcessorTestDriver<In, V> {
-  private readonly def: ProcessorDefinition<In, V>;
-  private readonly tasks = new Map<number, TaskState<V>>();
+export class ProcessorTestDriver<In, S> {
+  private readonly def: StatefulProcessor<In, unknown>;
+  private readonly tasks = new Map<number, TaskState<unknown>>();
   private readonly offsets = new Map<string, bigint>();
   private readonly outputs = new Map<string, AppendRecord[]>();
   readonly deadLetters: DeadLetter[] = [];
   readonly changelog: AppendRecord[] = [];
 
-  constructor(def: ProcessorDefinition<In, V>) {
-    this.def = def;
+  constructor(def: AnyProcessor<In, S>) {
+    this.def = asStateful(def as AnyProcessor<In, unknown>);
   }
 
-  private task(partition: number): TaskState<V> {
+  private task(partition: number): TaskState<unknown> {
     let t = this.tasks.get(partition);
-    if (!t) this.tasks.set(partition, (t = new TaskState<V>()));
+    if (!t) this.tasks.set(partition, (t = new TaskState<unknown>(this.def.init())));
     return t;
   }
 
@@ -69,8 +70,8 @@ export class ProcessorTestDriver<In, V> {
       list.push(out.record);
     }
     this.deadLetters.push(...result.deadLetters);
-    this.changelog.push(...changelogRecords(this.def, result, partition));
-    applyResult(task, result);
+    this.changelog.push(...changelogRecords(this.def, task, result, partition));
+    task.uncommitted = false;
   }
 
   /** Outputs emitted to a topic so far, in order. */
@@ -78,22 +79,32 @@ export class ProcessorTestDriver<In, V> {
     return this.outputs.get(topic) ?? [];
   }
 
-  /** State of a task (default partition 0). */
-  state(partition = 0): ReadonlyMap<string, V> {
-    return this.task(partition).table;
+  /** The state object of a task (default partition 0); for a keyed processor use `state`. */
+  rawState(partition = 0): S {
+    return this.task(partition).state as S;
+  }
+
+  /** The table of a keyed processor's task (default partition 0). */
+  state<V = unknown>(partition = 0): ReadonlyMap<string, V> {
+    return (this.task(partition).state as { table: ReadonlyMap<string, V> }).table;
   }
 
   watermark(partition = 0): number {
     return this.task(partition).watermark;
   }
 
-  /** Rebuilds a task from the changelog written so far, as a restarted runtime would. */
-  restoredState(partition = 0): ReadonlyMap<string, V> {
-    const t = new TaskState<V>();
+  /** Rebuilds a task's state from the changelog written so far, as a restarted runtime would. */
+  restoredTask(partition = 0): TaskState<unknown> {
+    const t = new TaskState<unknown>(this.def.init());
     for (const r of this.changelog) {
       if ((r.partition ?? 0) !== partition || r.key === null) continue;
-      t.restore(r.key.toString('utf8'), r.value, (b) => this.def.decodeState(b));
+      t.restore(this.def, r.key.toString('utf8'), r.value);
     }
-    return t.table;
+    return t;
+  }
+
+  /** The table of a keyed processor as a restarted runtime would rebuild it. */
+  restoredState<V = unknown>(partition = 0): ReadonlyMap<string, V> {
+    return (this.restoredTask(partition).state as { table: ReadonlyMap<string, V> }).table;
   }
 }
