@@ -29,12 +29,15 @@ export {
   changelogRecords,
   foldBatch,
   isBadInput,
+  isFactRecord,
   keyedProcessor,
 } from './runtime/processor.ts';
 export type {
   AnyProcessor,
   BatchResult,
   DeadLetter,
+  Emit,
+  FactRecord,
   ProcessorContext,
   ProcessorDefinition,
   Source,
@@ -50,3 +53,4 @@ export { ProcessorTestDriver } from './runtime/test-driver.ts';
 export type { PipedRecord } from './runtime/test-driver.ts';
 export { SCHEMAS_TOPIC, logSchemaStore } from './schema-log-store.ts';
 export { avroDeadLetterEncoder } from './runtime/avro-dead-letter.ts';
+export { avroFactEncoder } from './runtime/avro-facts.ts';

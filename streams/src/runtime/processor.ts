@@ -18,6 +18,26 @@ export interface Store<V> {
   readonly size: number;
 }
 
+/**
+ * A fact to publish: a keyed value the runtime encodes (Avro, through the registry) before the
+ * commit, so the fold itself stays synchronous. `value: null` publishes a tombstone.
+ */
+export interface FactRecord {
+  readonly key: string;
+  readonly value: unknown;
+  /** Event time of the fact. */
+  readonly timestamp: number;
+  /** Explicit partition; default: murmur2 of the key. */
+  readonly partition?: number;
+}
+
+/** Emits an output: raw bytes (`AppendRecord`) or a fact to encode (`FactRecord`). */
+export type Emit = (topic: string, record: AppendRecord | FactRecord) => void;
+
+export function isFactRecord(r: AppendRecord | FactRecord): r is FactRecord {
+  return typeof r.key === 'string';
+}
+
 export interface ProcessorContext {
   /** This record's event time (ms). */
   readonly timestamp: number;
@@ -25,12 +45,12 @@ export interface ProcessorContext {
   readonly watermark: number;
   readonly source: Source;
   /** Emits an output record; it is committed atomically with the input position. */
-  emit(topic: string, record: AppendRecord): void;
+  readonly emit: Emit;
 }
 
 export interface TickContext {
   readonly watermark: number;
-  emit(topic: string, record: AppendRecord): void;
+  readonly emit: Emit;
 }
 
 /** Context of a stateful processor: also says which state keys it changed. */
@@ -215,7 +235,7 @@ export class TaskState<S> {
 /** What one batch did. The task's state is already folded; the rest is to be committed. */
 export interface BatchResult {
   readonly changedKeys: ReadonlySet<string>;
-  readonly outputs: { topic: string; record: AppendRecord }[];
+  readonly outputs: { topic: string; record: AppendRecord | FactRecord }[];
   readonly deadLetters: DeadLetter[];
   /** Records skipped because their position was already applied (re-delivery after a crash). */
   readonly skipped: number;
@@ -233,10 +253,10 @@ export async function foldBatch<In, S>(
   records: readonly LogRecord[],
 ): Promise<BatchResult> {
   const changedKeys = new Set<string>();
-  const outputs: { topic: string; record: AppendRecord }[] = [];
+  const outputs: { topic: string; record: AppendRecord | FactRecord }[] = [];
   const deadLetters: DeadLetter[] = [];
   let skipped = 0;
-  const emit = (topic: string, record: AppendRecord) => {
+  const emit: Emit = (topic, record) => {
     outputs.push({ topic, record });
   };
   const changed = (key: string) => {

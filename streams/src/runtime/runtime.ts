@@ -6,8 +6,10 @@ import {
   asStateful,
   changelogRecords,
   foldBatch,
+  isFactRecord,
   type AnyProcessor,
   type DeadLetter,
+  type FactRecord,
   type StatefulProcessor,
 } from './processor.ts';
 import type { AppendRecord } from '../port.ts';
@@ -27,6 +29,11 @@ export interface ProcessorRuntimeOptions<In, V> {
   readonly log: Log;
   /** A keyed-table processor or a stateful one. */
   readonly processor: AnyProcessor<In, V>;
+  /**
+   * Encodes the value of a fact a processor emitted (`FactRecord`) for its topic, e.g. Avro through
+   * the registry. Default: JSON. Never called for tombstones.
+   */
+  readonly encodeFact?: (topic: string, value: unknown) => Promise<Buffer> | Buffer;
   /** Encodes a dead letter as a record of the DLQ topic. Default: JSON. */
   readonly encodeDeadLetter?: (
     dl: DeadLetter,
@@ -182,7 +189,7 @@ export class ProcessorRuntime<In, V> {
         for (const o of result.outputs) {
           let list = byTopic.get(o.topic);
           if (!list) byTopic.set(o.topic, (list = []));
-          list.push(o.record);
+          list.push(isFactRecord(o.record) ? await this.encodeFact(o.topic, o.record) : o.record);
         }
         for (const [topic, records] of byTopic) tx.append(topic, records);
         if (result.deadLetters.length > 0) {
@@ -203,6 +210,16 @@ export class ProcessorRuntime<In, V> {
       },
     });
     return this.subscription;
+  }
+
+  private async encodeFact(topic: string, f: FactRecord): Promise<AppendRecord> {
+    const encode = this.opts.encodeFact ?? ((_t: string, v: unknown) => Buffer.from(JSON.stringify(v)));
+    return {
+      key: Buffer.from(f.key),
+      value: f.value === null ? null : await encode(topic, f.value),
+      timestamp: f.timestamp,
+      ...(f.partition !== undefined ? { partition: f.partition } : {}),
+    };
   }
 
   /** The in-memory state of a task (for tests and status): for a keyed processor, its table. */

@@ -6,6 +6,7 @@ import {
   foldBatch,
   type AnyProcessor,
   type DeadLetter,
+  type FactRecord,
   type StatefulProcessor,
 } from './processor.ts';
 
@@ -26,7 +27,7 @@ export class ProcessorTestDriver<In, S> {
   private readonly def: StatefulProcessor<In, unknown>;
   private readonly tasks = new Map<number, TaskState<unknown>>();
   private readonly offsets = new Map<string, bigint>();
-  private readonly outputs = new Map<string, AppendRecord[]>();
+  private readonly outputs = new Map<string, (AppendRecord | FactRecord)[]>();
   readonly deadLetters: DeadLetter[] = [];
   readonly changelog: AppendRecord[] = [];
 
@@ -74,9 +75,20 @@ export class ProcessorTestDriver<In, S> {
     task.uncommitted = false;
   }
 
-  /** Outputs emitted to a topic so far, in order. */
-  output(topic: string): readonly AppendRecord[] {
+  /** Outputs emitted to a topic so far, in order (facts as emitted, not encoded). */
+  output(topic: string): readonly (AppendRecord | FactRecord)[] {
     return this.outputs.get(topic) ?? [];
+  }
+
+  /** The table a compacted fact topic would hold: newest value per key, tombstones removed. */
+  facts(topic: string): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const r of this.output(topic)) {
+      if (typeof r.key !== 'string') continue;
+      if (r.value === null) out.delete(r.key);
+      else out.set(r.key, r.value);
+    }
+    return out;
   }
 
   /** The state object of a task (default partition 0); for a keyed processor use `state`. */
