@@ -7,7 +7,7 @@ import { topicEntry, type RecordName, type Serde } from '@hetu/schemas';
  */
 export function avroFactEncoder(serde: Serde) {
   return async (topic: string, value: unknown): Promise<Buffer> => {
-    const record: RecordName | null = topicEntry(topic).valueSchema;
+    const record: RecordName | null = topicEntry(topic)?.valueSchema ?? null;
     if (!record)
       throw new HetuError(
         'HETU_RUNTIME_NO_SCHEMA',
