@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { partitionForKey } from '../murmur2.ts';
 import { HetuError } from '../errors.ts';
 import { Backoff } from '../backoff.ts';
+import { collectingTransaction } from '../batch-transaction.ts';
 import type {
   AppendRecord,
   Batch,
-  BatchTransaction,
   CleanupPolicy,
   Log,
   LogRecord,
@@ -583,21 +583,12 @@ class EmbeddedSubscription implements Subscription {
   private async deliver(batch: Batch, next: number): Promise<void> {
     const backoff = new Backoff(100, 5000);
     for (let attempt = 1; ; attempt++) {
-      const outputs: { topic: string; records: AppendRecord[] }[] = [];
-      const committed: (() => void)[] = [];
-      const tx: BatchTransaction = {
-        append: (topic, records) => {
-          outputs.push({ topic, records: [...records] });
-        },
-        onCommitted: (cb) => {
-          committed.push(cb);
-        },
-      };
+      const { tx, outputs, committed } = collectingTransaction();
       try {
         await this.options.handler(batch, tx);
         this.log.commitBatch(this.group, batch.topic, batch.partition, next, outputs);
         this.positions.set(`${batch.topic}\u0000${batch.partition}`, next);
-        for (const cb of committed) cb();
+        committed();
         return;
       } catch (err) {
         const decision = this.options.onError?.(err, batch, attempt) ?? 'retry';

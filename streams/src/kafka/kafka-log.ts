@@ -14,10 +14,10 @@ import { partitionForKey } from '../murmur2.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { HetuError } from '../errors.ts';
 import { Backoff } from '../backoff.ts';
+import { collectingTransaction } from '../batch-transaction.ts';
 import type {
   AppendRecord,
   Batch,
-  BatchTransaction,
   CleanupPolicy,
   Log,
   LogRecord,
@@ -593,20 +593,11 @@ class KafkaSubscription implements Subscription {
   ): Promise<void> {
     const backoff = new Backoff(100, 5000);
     for (let attempt = 1; ; attempt++) {
-      const outputs: { topic: string; records: AppendRecord[] }[] = [];
-      const committed: (() => void)[] = [];
-      const tx: BatchTransaction = {
-        append: (topic, records) => {
-          outputs.push({ topic, records: [...records] });
-        },
-        onCommitted: (cb) => {
-          committed.push(cb);
-        },
-      };
+      const { tx, outputs, committed } = collectingTransaction();
       try {
         await this.options.handler(batch, tx);
         await this.commit(batch, next, outputs);
-        for (const cb of committed) cb();
+        committed();
         return;
       } catch (err) {
         const decision = this.options.onError?.(err, batch, attempt) ?? 'retry';

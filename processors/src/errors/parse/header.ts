@@ -17,6 +17,7 @@
  */
 import { headerLevel } from './levels.ts';
 import type { Level } from './levels.ts';
+import { CALENDAR_WORDS } from './calendar.ts';
 
 export interface Header {
   /** The line without its header. */
@@ -235,48 +236,7 @@ const MONTH = 5;
 const ID = 6;
 const BRACKET = 7;
 
-const MONTHS = new Set(
-  [
-    'Jan',
-    'Feb',
-    'Mar',
-    'Apr',
-    'May',
-    'Jun',
-    'Jul',
-    'Aug',
-    'Sep',
-    'Sept',
-    'Oct',
-    'Nov',
-    'Dec',
-    'January',
-    'February',
-    'March',
-    'April',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December',
-    'Mon',
-    'Tue',
-    'Wed',
-    'Thu',
-    'Fri',
-    'Sat',
-    'Sun',
-    'Monday',
-    'Tuesday',
-    'Wednesday',
-    'Thursday',
-    'Friday',
-    'Saturday',
-    'Sunday',
-  ].flatMap((m) => [m, m.toUpperCase()]),
-);
+const MONTHS = new Set(CALENDAR_WORDS.flatMap((m) => [m, m.toUpperCase()]));
 
 function headerKind(t: string, next: string): number {
   const n = t.length;

@@ -1,3 +1,4 @@
+import { CALENDAR_WORDS } from './calendar.ts';
 /**
  * Token masking: turns a message into blank-separated tokens where variable parts are replaced
  * by typed placeholders. Hand-written character scanners only (no regular expressions), so
@@ -258,46 +259,7 @@ function unitRepeats(a: string[], from: number, b: string[], at: number, p: numb
   return variable;
 }
 
-const CALENDAR = new Set([
-  'Jan',
-  'Feb',
-  'Mar',
-  'Apr',
-  'May',
-  'Jun',
-  'Jul',
-  'Aug',
-  'Sep',
-  'Sept',
-  'Oct',
-  'Nov',
-  'Dec',
-  'January',
-  'February',
-  'March',
-  'April',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-  'Mon',
-  'Tue',
-  'Wed',
-  'Thu',
-  'Fri',
-  'Sat',
-  'Sun',
-  'Monday',
-  'Tuesday',
-  'Wednesday',
-  'Thursday',
-  'Friday',
-  'Saturday',
-  'Sunday',
-]);
+const CALENDAR = new Set(CALENDAR_WORDS);
 
 /**
  * Index of the closing quote for the quote at `at`, or -1. A quote that starts a token and
