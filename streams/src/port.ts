@@ -104,7 +104,8 @@ export interface SubscribeOptions {
 export interface Subscription {
   /**
    * Resolves once every partition of the subscribed topics has been processed and committed up
-   * to the end offset it had when this was called. Rejects if the subscription stopped.
+   * to the end offset it had when this was called, and the outputs committed so far are visible
+   * to readers. Rejects if the subscription stopped.
    */
   whenCaughtUp(timeoutMs?: number): Promise<void>;
   /** Resolves when the subscription stopped: with undefined after close(), or rejects with the error that stopped it. */

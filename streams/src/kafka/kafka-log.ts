@@ -506,6 +506,8 @@ class KafkaSubscription implements Subscription {
   private stopped = false;
   private stopError: unknown;
   private closing: Promise<void> | undefined;
+  /** Per output `topic\0partition`: the offset of the commit marker after our last write. */
+  private readonly outputEnds = new Map<string, bigint>();
   /** Transactions retried because the coordinator was still completing the previous one. */
   concurrentTransactionRetries = 0;
 
@@ -629,11 +631,14 @@ class KafkaSubscription implements Subscription {
     const backoff = new Backoff(2, 500);
     for (let attempt = 1; ; attempt++) {
       const txn = await producer.transaction();
+      const written: { topic: string; partition: number; end: bigint }[] = [];
       try {
         for (const o of outputs) {
           if (o.records.length === 0) continue;
           const partitions = await this.log.assignPartitions(o.topic, o.records);
-          await txn.send({
+          const counts = new Map<number, bigint>();
+          for (const p of partitions) counts.set(p, (counts.get(p) ?? 0n) + 1n);
+          const meta = await txn.send({
             topic: o.topic,
             acks: -1,
             messages: o.records.map((r, i) => ({
@@ -644,6 +649,15 @@ class KafkaSubscription implements Subscription {
               headers: toHeaders(r.headers),
             })),
           });
+          for (const m of meta) {
+            const base = m.baseOffset ?? m.offset;
+            if (base !== undefined && Number(base) >= 0)
+              written.push({
+                topic: o.topic,
+                partition: m.partition,
+                end: BigInt(base) + (counts.get(m.partition) ?? 0n),
+              });
+          }
         }
         await txn.sendOffsets({
           consumerGroupId: this.options.group,
@@ -652,6 +666,13 @@ class KafkaSubscription implements Subscription {
           ],
         });
         await txn.commit();
+        // The commit marker follows the batch's last record of each partition; readers see the
+        // records once the coordinator has written it (shortly after commit() resolves).
+        for (const w of written) {
+          const k = `${w.topic}\u0000${w.partition}`;
+          const cur = this.outputEnds.get(k);
+          if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
+        }
         return;
       } catch (err) {
         await txn.abort().catch(() => undefined);
@@ -707,7 +728,7 @@ class KafkaSubscription implements Subscription {
         behind = true;
         break;
       }
-      if (!behind) return;
+      if (!behind && (await this.outputsVisible())) return;
       if (Date.now() > deadline)
         throw new HetuError(
           'HETU_LOG_CATCH_UP_TIMEOUT',
@@ -723,6 +744,18 @@ class KafkaSubscription implements Subscription {
         void this.done.finally(done);
       }).finally(() => this.waiters.clear());
     }
+  }
+
+  /** True once every output partition's end is past the marker of our last transaction there. */
+  private async outputsVisible(): Promise<boolean> {
+    const byTopic = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+    for (const [k, marker] of this.outputEnds) {
+      const [topic, p] = k.split('\u0000') as [string, string];
+      let ends = byTopic.get(topic);
+      if (!ends) byTopic.set(topic, (ends = await this.log.endOffsets(topic)));
+      if ((ends.get(Number(p))?.high ?? 0n) <= marker) return false;
+    }
+    return true;
   }
 
   close(): Promise<void> {
