@@ -313,9 +313,19 @@ export class EmbeddedLog implements Log {
   clean(topic: string, partition: number): void {
     this.assertOpen();
     const row = this.topicRow(topic);
-    const now = this.opts.now();
     this.transaction(() => {
       const next = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+      // Retention counts back from the partition's newest record time (capped by the clock), not
+      // from the clock alone: a replayed recording of last month stays readable here, where
+      // Kafka (retention by record CreateTime) would delete it at once.
+      const newest = (
+        this.db
+          .prepare('SELECT MAX(ts) AS ts FROM records WHERE topic = ? AND partition = ?')
+          .get(topic, partition) as {
+          ts: number | null;
+        }
+      ).ts;
+      const now = Math.min(this.opts.now(), newest ?? Number.POSITIVE_INFINITY);
       if (row.cleanup.includes('compact')) {
         this.db
           .prepare(
