@@ -19,12 +19,12 @@ describe('topic catalogue', () => {
       ['hetu.raw.kube', 3, 'delete', 7 * DAY, undefined, 'WatchObserved'],
       ['hetu.raw.metrics', 3, 'delete', 7 * DAY, undefined, 'MetricSampled'],
       ['hetu.raw.logs', 3, 'delete', 3 * DAY, undefined, 'LogLineObserved'],
-      ['hetu.commands', 1, 'delete', -1, undefined, 'Command'],
+      ['hetu.commands', 3, 'delete', -1, undefined, 'Command'],
       ['hetu.dlq', 1, 'delete', 30 * DAY, undefined, 'DeadLetter'],
       ['hetu.facts.pod-health', 3, 'compact', undefined, DAY, null],
       ['hetu.facts.node-health', 3, 'compact', undefined, DAY, null],
-      ['hetu.facts.error-groups', 3, 'compact', undefined, DAY, null],
-      ['hetu.facts.anomalies', 3, 'compact', undefined, DAY, null],
+      ['hetu.facts.error-groups', 3, 'compact', undefined, DAY, 'ErrorGroup'],
+      ['hetu.facts.anomalies', 3, 'compact', undefined, DAY, 'AnomalyEpisode'],
       ['hetu.facts.scores', 3, 'compact', undefined, DAY, null],
       ['hetu.facts.score-history', 3, 'delete', 30 * DAY, undefined, null],
       ['hetu.facts.incidents', 3, 'compact', undefined, DAY, null],
@@ -60,7 +60,7 @@ describe('topic catalogue', () => {
     });
     expect(topicSpec('hetu.commands')).toEqual({
       name: 'hetu.commands',
-      partitions: 1,
+      partitions: 3,
       cleanupPolicy: 'delete',
       retentionMs: -1,
     });

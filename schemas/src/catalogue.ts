@@ -42,9 +42,20 @@ const DAY_MS = 24 * HOUR_MS;
 export const STAGE_DEFAULTS = {
   raw: { partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * DAY_MS },
   facts: { partitions: 3, cleanupPolicy: 'compact', deleteRetentionMs: DAY_MS },
-  commands: { partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
+  // Co-partitioned with the raw topics: a command is keyed like the input of the fact it targets.
+  commands: { partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   dlq: { partitions: 1, cleanupPolicy: 'delete', retentionMs: 30 * DAY_MS },
 } as const;
+
+/** A fact topic whose value record is written. */
+const factOf = (name: string, key: string, valueSchema: RecordName, description: string): TopicEntry => ({
+  name,
+  stage: 'facts',
+  ...STAGE_DEFAULTS.facts,
+  key,
+  valueSchema,
+  description,
+});
 
 const fact = (name: string, key: string, pendingSchema: string, description: string): TopicEntry => ({
   name,
@@ -85,7 +96,7 @@ export const TOPICS: readonly TopicEntry[] = [
     stage: 'raw',
     ...STAGE_DEFAULTS.raw,
     retentionMs: 3 * DAY_MS,
-    key: '`<cluster>/<namespace>/<pod>/<container>`, so the lines of one container stay in order (multi-line stitching).',
+    key: "`<cluster>/<namespace>/<workload>` (the pod when it has no owner), so one workload's lines (and its error groups) stay in one partition, in order per container.",
     valueSchema: 'LogLineObserved',
     description: 'Raw container log lines and gap markers (SPEC §1 `log`).',
   },
@@ -93,7 +104,7 @@ export const TOPICS: readonly TopicEntry[] = [
     name: 'hetu.commands',
     stage: 'commands',
     ...STAGE_DEFAULTS.commands,
-    key: "The command's id.",
+    key: 'The partition key of what it targets, so it reaches the task that owns it: for error-group commands `<cluster>/<namespace>/<workload>` of the group.',
     valueSchema: 'Command',
     description:
       'User and system commands (resolve, ignore, merge, split, set status, regenerate, ask); kept forever so a replay applies them again.',
@@ -118,15 +129,15 @@ export const TOPICS: readonly TopicEntry[] = [
     'NodeHealth',
     "A node's state: NotReady, MemoryPressure, DiskPressure, PIDPressure (SPEC §2); tombstone when the node is gone.",
   ),
-  fact(
+  factOf(
     'hetu.facts.error-groups',
-    'The group id: `<cluster>/<namespace>/<workload>/<fingerprint>`.',
+    'The group id: the first 16 hex digits of SHA-256 over [cluster, namespace, workload, fingerprint]; written to the partition of its workload.',
     'ErrorGroup',
     'Error groups (SPEC §4): fingerprint, counts, rates, status, best sample and last 50 occurrences.',
   ),
-  fact(
+  factOf(
     'hetu.facts.anomalies',
-    'The episode id: `<cluster>/<metric>/<labels hash>/<opened at ms>`.',
+    'The episode id: `an-` + 16 hex digits of the 64-bit FNV-1a of `<seriesKey>\\n<openedAt ms>`, seriesKey = `<cluster>/<metric>{label="value",…}`.',
     'AnomalyEpisode',
     'Anomaly episodes per series (SPEC §5), open and recently closed.',
   ),

@@ -231,7 +231,13 @@ export function registrySuite(getUrl: () => string): void {
       line: 'ERROR boom',
     };
     const bytes = frame(oldId, avro.Type.forSchema(v1 as AvroSchemaInput).toBuffer(old));
-    const expected: LogLineObserved = { ...old, truncated: false, gap: false };
+    const expected: LogLineObserved = {
+      ...old,
+      truncated: false,
+      gap: false,
+      workload: null,
+      workloadKind: null,
+    };
     expect({
       ...(await createSerde(createRegistryClient({ url })).decode(bytes, 'LogLineObserved')),
     }).toEqual(expected);

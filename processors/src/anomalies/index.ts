@@ -43,3 +43,14 @@ export type {
 } from './episodes.ts';
 export { seriesKey, episodeId, fnv1a64 } from './key.ts';
 export { parseTimestamp } from './timestamp.ts';
+export {
+  anomaliesProcessor,
+  anomaliesTable,
+  metricSeriesKey,
+  toRecord,
+  ANOMALIES_PROCESSOR,
+  ANOMALIES_CHANGELOG,
+  ANOMALIES_FACTS_TOPIC,
+  METRICS_TOPIC,
+} from './topology.ts';
+export type { AnomaliesConfig, AnomaliesDeps, AnomaliesState, AnomalyEpisodeRecord } from './topology.ts';

@@ -19,6 +19,10 @@ export interface LogLineObserved {
   truncated: boolean;
   /** True when this is not a line but a marker: lines of this container may be missing before this point (reconnect, log rotation, container restart); multi-line stitching must not join across it. */
   gap: boolean;
+  /** Name of the pod's top owner as the collector resolved it through ownerReferences (a ReplicaSet with a `pod-template-hash` label stands for its Deployment, a Job owned by a CronJob for the CronJob); the pod's own name when it has no owner; null when the collector did not resolve it (readers then use the pod as its own workload). */
+  workload: string | null;
+  /** Kind of `workload` (`Deployment`, `StatefulSet`, `DaemonSet`, `CronJob`, `Job`, `Pod`, ...); null when `workload` is null. */
+  workloadKind: string | null;
 }
 
 /** The Avro schema of dev.hetu.LogLineObserved, exactly as in LogLineObserved.avsc. */
@@ -72,6 +76,24 @@ export const LogLineObservedSchema = {
       "type": "boolean",
       "default": false,
       "doc": "True when this is not a line but a marker: lines of this container may be missing before this point (reconnect, log rotation, container restart); multi-line stitching must not join across it."
+    },
+    {
+      "name": "workload",
+      "type": [
+        "null",
+        "string"
+      ],
+      "default": null,
+      "doc": "Name of the pod's top owner as the collector resolved it through ownerReferences (a ReplicaSet with a `pod-template-hash` label stands for its Deployment, a Job owned by a CronJob for the CronJob); the pod's own name when it has no owner; null when the collector did not resolve it (readers then use the pod as its own workload)."
+    },
+    {
+      "name": "workloadKind",
+      "type": [
+        "null",
+        "string"
+      ],
+      "default": null,
+      "doc": "Kind of `workload` (`Deployment`, `StatefulSet`, `DaemonSet`, `CronJob`, `Job`, `Pod`, ...); null when `workload` is null."
     }
   ]
 } as const;
