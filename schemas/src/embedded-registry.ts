@@ -76,6 +76,8 @@ class RegistryState {
       return;
     }
     const versions = this.subjects.get(entry.subject) ?? [];
+    const same = versions[entry.version - 1]?.entry;
+    if (same !== undefined && same.id === entry.id && same.schema === entry.schema) return; // seen already
     if (entry.version !== versions.length + 1) {
       throw new Error(
         `Schema store holds version ${entry.version} of subject ${entry.subject} after version ${versions.length}; the store is corrupt.`,
@@ -188,6 +190,11 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
     writes = next.catch(() => undefined);
     return next;
   };
+  /** Applies what other processes sharing the store wrote since we last looked. */
+  const sync = async (): Promise<void> => {
+    if (!store.refresh) return;
+    for (const entry of await store.refresh()) state.apply(entry);
+  };
   const persist = async (entry: SchemaStoreEntry): Promise<void> => {
     await store.append(entry);
     state.apply(entry);
@@ -195,6 +202,7 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
 
   const register = (subject: string, body: unknown): Promise<{ id: number }> =>
     write(async () => {
+      await sync();
       const parsed = parseSchemaBody(body);
       const versions = state.subjects.get(subject) ?? [];
       const existing = versions.find((v) => v.entry.schema === parsed.text);
@@ -226,6 +234,7 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
     const [head, a, b, c, d] = parts;
     const n = parts.length;
     if (n === 0 && method === 'GET') return {};
+    if (method === 'GET') await write(sync);
 
     if (head === 'subjects') {
       if (n === 1 && method === 'GET') return [...state.subjects.keys()].sort();

@@ -30,6 +30,11 @@ export interface SchemaStore {
   load(): Promise<SchemaStoreEntry[]>;
   /** Durably appends one entry; resolves once it would survive a crash. */
   append(entry: SchemaStoreEntry): Promise<void>;
+  /**
+   * Entries appended since the last `load`/`refresh` by someone else (another process sharing
+   * the store), in order. Optional: a store only this registry writes need not offer it.
+   */
+  refresh?(): Promise<SchemaStoreEntry[]>;
 }
 
 export function createMemorySchemaStore(initial: readonly SchemaStoreEntry[] = []): SchemaStore & {

@@ -101,7 +101,10 @@ export function kafkaError(err: unknown, brokers: readonly string[], what: strin
     );
   return new HetuError('HETU_KAFKA_FAILED', `Kafka failed to ${what}: ${e?.message ?? String(err)}`, {
     cause: err,
-    transient: e?.type === 'REQUEST_TIMED_OUT' || e?.type === 'NOT_LEADER_FOR_PARTITION',
+    transient:
+      (err as { retriable?: boolean })?.retriable === true ||
+      e?.type === 'REQUEST_TIMED_OUT' ||
+      e?.type === 'NOT_LEADER_FOR_PARTITION',
   });
 }
 
@@ -286,11 +289,21 @@ export class KafkaLog implements Log {
   async endOffsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
     const admin = await this.admin();
     await this.partitionCount(topic);
-    try {
-      const offs = await admin.fetchTopicOffsets(topic);
-      return new Map(offs.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
-    } catch (err) {
-      throw kafkaError(err, this.opts.brokers, `read the offsets of ${topic}`);
+    const backoff = new Backoff(50, 1000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offs = await admin.fetchTopicOffsets(topic);
+        return new Map(offs.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+      } catch (err) {
+        // Leadership of a just-created topic settles within moments: kafkajs then answers
+        // NOT_LEADER_OR_FOLLOWER, or fails inside fetchTopicOffsets with a TypeError while its
+        // metadata lists the topic without leaders. Both pass; retry a few times.
+        if (((err as { retriable?: boolean }).retriable || err instanceof TypeError) && attempt < 10) {
+          await new Promise((r) => setTimeout(r, backoff.next()));
+          continue;
+        }
+        throw kafkaError(err, this.opts.brokers, `read the offsets of ${topic}`);
+      }
     }
   }
 
