@@ -119,8 +119,18 @@ export default tseslint.config(
           paths: [{ name: 'kafkajs', message: 'kafkajs may be imported only inside streams/src/kafka/.' }],
           patterns: [
             {
-              group: ['@hetu/*', '!@hetu/schemas', '!@hetu/streams'],
-              message: 'producers and projections may import only @hetu/schemas and @hetu/streams.',
+              // Workload identity (a pod's top owner) decides partition keys, so collectors use the
+              // same pure function as the processors: the one processors module producers may read.
+              group: [
+                '@hetu/*',
+                '!@hetu/schemas',
+                '!@hetu/streams',
+                '!@hetu/processors',
+                '@hetu/processors/*',
+                '!@hetu/processors/health',
+              ],
+              message:
+                'producers and projections may import only @hetu/schemas, @hetu/streams and @hetu/processors/health.',
             },
           ],
         },

@@ -1,0 +1,31 @@
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MAX_OWNERS,
+  DEFAULT_MAX_PODS,
+  LATE_TOLERANCE_MS,
+  RECORDING_DEAD_LETTER_CODES,
+  RecordingDecoder,
+  metricKey,
+  parseRecordingTs,
+  readRecording,
+  readRecordingStream,
+} from './reader.ts';
+export type {
+  KubeRecordingItem,
+  LogRecordingItem,
+  MetricRecordingItem,
+  RecordingDeadLetter,
+  RecordingDeadLetterCode,
+  RecordingItem,
+  RecordingObservationItem,
+  RecordingReaderOptions,
+} from './reader.ts';
+export { createRecordingWriter, formatObservation } from './writer.ts';
+export type {
+  LogObservation,
+  MetricObservation,
+  Observation,
+  RecordingWriter,
+  WatchObservation,
+  WatchType,
+} from './writer.ts';
