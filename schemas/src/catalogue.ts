@@ -117,13 +117,13 @@ export const TOPICS: readonly TopicEntry[] = [
     valueSchema: 'DeadLetter',
     description: 'Inputs that could not be processed, with their original bytes and a reason code.',
   },
-  fact(
+  factOf(
     'hetu.facts.pod-health',
     '`<cluster>/<namespace>/<pod>`.',
     'PodHealth',
     "A pod's health categories (SPEC §2), workload identity and restarts per hour; tombstone when the pod is gone.",
   ),
-  fact(
+  factOf(
     'hetu.facts.node-health',
     '`<cluster>/<node>`.',
     'NodeHealth',
@@ -141,16 +141,16 @@ export const TOPICS: readonly TopicEntry[] = [
     'AnomalyEpisode',
     'Anomaly episodes per series (SPEC §5), open and recently closed.',
   ),
-  fact(
+  factOf(
     'hetu.facts.scores',
-    'The scope: `<cluster>`, `<cluster>/<namespace>` or `<cluster>/<namespace>/<workload>`.',
+    '`<cluster>/<scope>`, scope `cluster`, `namespace:<ns>` or `workload:<ns>/<Kind>/<name>` (e.g. `prod/workload:shop/Deployment/api`).',
     'ScopeScore',
     'Current scores of a scope: overall, four dimensions, level and every rule with its resources (SPEC §3).',
   ),
   {
-    ...fact(
+    ...factOf(
       'hetu.facts.score-history',
-      'The scope, as in hetu.facts.scores.',
+      '`<cluster>/<scope>`, as in hetu.facts.scores.',
       'ScoreChanged',
       "Every change of a scope's scores with the rules that moved it, for trendlines (SPEC §3.6); kept 30 days.",
     ),
@@ -158,15 +158,15 @@ export const TOPICS: readonly TopicEntry[] = [
     retentionMs: 30 * DAY_MS,
     deleteRetentionMs: undefined,
   },
-  fact(
+  factOf(
     'hetu.facts.incidents',
-    'The incident id.',
+    '`<cluster>/<incident id>` (id: `inc-` + 16 hex digits).',
     'Incident',
     'Incidents with their signals, severity and status (SPEC §6).',
   ),
-  fact(
+  factOf(
     'hetu.facts.rca',
-    'The incident id.',
+    "The incident's key, `<cluster>/<incident id>`.",
     'RcaReport',
     'The deterministic root-cause analysis of an incident (SPEC §7).',
   ),
@@ -182,9 +182,9 @@ export const TOPICS: readonly TopicEntry[] = [
     'LlmUsage',
     'Tokens spent per UTC day against the daily budget, and every call (model, tokens, prompt hash) for audit (SPEC §7).',
   ),
-  fact(
+  factOf(
     'hetu.facts.recommendations',
-    'The recommendation id: `<type>/<target>`.',
+    '`<cluster>/<recommendation id>`, id `<type>:<Kind>/<namespace>/<name>[/<container>]` (empty namespace for nodes).',
     'Recommendation',
     'Recommendations with their YAML patch, savings and status (SPEC §8).',
   ),

@@ -9,15 +9,29 @@ import type { DeadLetter } from './DeadLetter.ts';
 import { DeadLetterSchema } from './DeadLetter.ts';
 import type { ErrorGroup } from './ErrorGroup.ts';
 import { ErrorGroupSchema } from './ErrorGroup.ts';
+import type { Incident } from './Incident.ts';
+import { IncidentSchema } from './Incident.ts';
 import type { LogLineObserved } from './LogLineObserved.ts';
 import { LogLineObservedSchema } from './LogLineObserved.ts';
 import type { MetricSampled } from './MetricSampled.ts';
 import { MetricSampledSchema } from './MetricSampled.ts';
+import type { NodeHealth } from './NodeHealth.ts';
+import { NodeHealthSchema } from './NodeHealth.ts';
+import type { PodHealth } from './PodHealth.ts';
+import { PodHealthSchema } from './PodHealth.ts';
+import type { RcaReport } from './RcaReport.ts';
+import { RcaReportSchema } from './RcaReport.ts';
+import type { Recommendation } from './Recommendation.ts';
+import { RecommendationSchema } from './Recommendation.ts';
+import type { ScopeScore } from './ScopeScore.ts';
+import { ScopeScoreSchema } from './ScopeScore.ts';
+import type { ScoreChanged } from './ScoreChanged.ts';
+import { ScoreChangedSchema } from './ScoreChanged.ts';
 import type { WatchObserved } from './WatchObserved.ts';
 import { WatchObservedSchema } from './WatchObserved.ts';
 
 /** Names of every record of schemas/avro (namespace dev.hetu), sorted. */
-export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'LogLineObserved', 'MetricSampled', 'WatchObserved'] as const;
+export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'Incident', 'LogLineObserved', 'MetricSampled', 'NodeHealth', 'PodHealth', 'RcaReport', 'Recommendation', 'ScopeScore', 'ScoreChanged', 'WatchObserved'] as const;
 
 /** A record's simple name (its full Avro name is dev.hetu.<name>). */
 export type RecordName = (typeof recordNames)[number];
@@ -28,8 +42,15 @@ export const recordSchemas = {
   Command: CommandSchema,
   DeadLetter: DeadLetterSchema,
   ErrorGroup: ErrorGroupSchema,
+  Incident: IncidentSchema,
   LogLineObserved: LogLineObservedSchema,
   MetricSampled: MetricSampledSchema,
+  NodeHealth: NodeHealthSchema,
+  PodHealth: PodHealthSchema,
+  RcaReport: RcaReportSchema,
+  Recommendation: RecommendationSchema,
+  ScopeScore: ScopeScoreSchema,
+  ScoreChanged: ScoreChangedSchema,
   WatchObserved: WatchObservedSchema,
 } as const;
 
@@ -39,7 +60,14 @@ export interface RecordTypes {
   Command: Command;
   DeadLetter: DeadLetter;
   ErrorGroup: ErrorGroup;
+  Incident: Incident;
   LogLineObserved: LogLineObserved;
   MetricSampled: MetricSampled;
+  NodeHealth: NodeHealth;
+  PodHealth: PodHealth;
+  RcaReport: RcaReport;
+  Recommendation: Recommendation;
+  ScopeScore: ScopeScore;
+  ScoreChanged: ScoreChanged;
   WatchObserved: WatchObserved;
 }
