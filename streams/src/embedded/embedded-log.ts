@@ -114,6 +114,7 @@ export class EmbeddedLog implements Log {
     insertRecord: StatementSync;
     readRange: StatementSync;
     low: StatementSync;
+    head: StatementSync;
     allTopics: StatementSync;
     committed: StatementSync;
     commit: StatementSync;
@@ -161,6 +162,9 @@ export class EmbeddedLog implements Log {
         'SELECT partition, offset, key, value, ts, headers FROM records WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
       ),
       low: p('SELECT MIN(offset) AS low FROM records WHERE topic = ? AND partition = ?'),
+      head: p(
+        'SELECT ts FROM records WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT 1',
+      ),
       allTopics: p('SELECT name FROM topics ORDER BY name'),
       committed: p('SELECT partition, offset FROM group_offsets WHERE grp = ? AND topic = ?'),
       commit: p(
@@ -357,6 +361,12 @@ export class EmbeddedLog implements Log {
       const row = this.topicRow(name);
       for (let p = 0; p < row.partitions; p++) this.clean(name, p);
     }
+  }
+
+  /** Timestamp of the first record at or after `from` (null if none is left). */
+  headTimestamp(topic: string, partition: number, from: number): number | null {
+    const row = this.st.head.get(topic, partition, from) as { ts: number } | undefined;
+    return row?.ts ?? null;
   }
 
   endOffset(topic: string, partition: number): number {
@@ -556,38 +566,75 @@ class EmbeddedSubscription implements Subscription {
     return this.options.fromBeginning === false ? this.log.endOffset(topic, partition) : 0;
   }
 
+  /**
+   * Delivers batches task by task (one partition number of every subscribed topic). Within a
+   * task the topics are merged by event time, as Kafka Streams does: the next batch comes from the
+   * topic whose next record is oldest, and stops before a record newer than the other topics'
+   * heads, so a processor joining several inputs sees them in timestamp order (ties: topic name).
+   */
   private async loop(): Promise<void> {
     const max = this.options.maxBatchRecords ?? 500;
     while (!this.stopped && !this.log.isClosed) {
       let progressed = false;
+      const tasks = new Map<number, string[]>();
       for (const { topic, partition } of this.log.assignment(this)) {
+        let topics = tasks.get(partition);
+        if (!topics) tasks.set(partition, (topics = []));
+        topics.push(topic);
+      }
+      for (const [partition, topics] of tasks) {
         if (this.stopped) break;
-        const lockKey = `${this.group}\u0000${topic}\u0000${partition}`;
-        const did = await this.log.withPartitionLock(lockKey, async () => {
-          if (this.stopped || this.log.isClosed) return false;
-          // Re-read the committed position: another member may have moved it.
-          const from = this.startPosition(topic, partition);
-          const end = this.log.endOffset(topic, partition);
-          if (from >= end) {
-            this.positions.set(`${topic}\u0000${partition}`, from);
-            return false;
-          }
-          const records = this.log.readRows(topic, partition, from, end, max);
-          const next = records.length > 0 ? Number(records[records.length - 1]!.offset) + 1 : end;
-          if (records.length === 0) {
-            // Everything in range was compacted away: move past it.
-            this.log.commitBatch(this.group, topic, partition, next, []);
-            this.positions.set(`${topic}\u0000${partition}`, next);
-            return true;
-          }
-          await this.deliver({ topic, partition, records, highWatermark: BigInt(end) }, next);
-          return true;
-        });
+        const did = await this.step(partition, topics, max);
         progressed ||= did;
       }
       this.notifyWaiters();
       if (!progressed && !this.stopped) await this.log.waitForChange(this.log.pollIntervalMs);
     }
+  }
+
+  /** One batch of one task; false when none of its topics has anything new. */
+  private async step(partition: number, topics: readonly string[], max: number): Promise<boolean> {
+    // Head (oldest pending record time) of each topic of the task.
+    const heads: { topic: string; from: number; end: number; ts: number | null }[] = [];
+    for (const topic of topics) {
+      const from = this.startPosition(topic, partition);
+      const end = this.log.endOffset(topic, partition);
+      if (from >= end) {
+        this.positions.set(`${topic}\u0000${partition}`, from);
+        continue;
+      }
+      heads.push({ topic, from, end, ts: this.log.headTimestamp(topic, partition, from) });
+    }
+    if (heads.length === 0) return false;
+    heads.sort(
+      (a, b) =>
+        (a.ts ?? -Infinity) - (b.ts ?? -Infinity) || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0),
+    );
+    const first = heads[0]!;
+    const bound = heads.length > 1 ? (heads[1]!.ts ?? Infinity) : Infinity;
+    const topic = first.topic;
+    const lockKey = `${this.group}\u0000${topic}\u0000${partition}`;
+    return this.log.withPartitionLock(lockKey, async () => {
+      if (this.stopped || this.log.isClosed) return false;
+      // Re-read the committed position: another member may have moved it.
+      const from = this.startPosition(topic, partition);
+      const end = this.log.endOffset(topic, partition);
+      if (from >= end) return false;
+      const rows = this.log.readRows(topic, partition, from, end, max);
+      if (rows.length === 0) {
+        // Everything in range was compacted away: move past it.
+        this.log.commitBatch(this.group, topic, partition, end, []);
+        this.positions.set(`${topic}\u0000${partition}`, end);
+        return true;
+      }
+      // Keep records up to the other topics' oldest head (at least one).
+      let n = 1;
+      while (n < rows.length && rows[n]!.timestamp <= bound) n++;
+      const records = rows.slice(0, n);
+      const next = Number(records[records.length - 1]!.offset) + 1;
+      await this.deliver({ topic, partition, records, highWatermark: BigInt(end) }, next);
+      return true;
+    });
   }
 
   private async deliver(batch: Batch, next: number): Promise<void> {
