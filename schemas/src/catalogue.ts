@@ -131,13 +131,13 @@ export const TOPICS: readonly TopicEntry[] = [
   ),
   factOf(
     'hetu.facts.error-groups',
-    'The group id: the first 16 hex digits of SHA-256 over [cluster, namespace, workload, fingerprint]; written to the partition of its workload.',
+    '`<cluster>/<group id>`, group id = the first 16 hex digits of SHA-256 over [cluster, namespace, workload, fingerprint].',
     'ErrorGroup',
     'Error groups (SPEC §4): fingerprint, counts, rates, status, best sample and last 50 occurrences.',
   ),
   factOf(
     'hetu.facts.anomalies',
-    'The episode id: `an-` + 16 hex digits of the 64-bit FNV-1a of `<seriesKey>\\n<openedAt ms>`, seriesKey = `<cluster>/<metric>{label="value",…}`.',
+    '`<cluster>/<episode id>`, episode id = `an-` + 16 hex digits of the 64-bit FNV-1a of `<seriesKey>\\n<openedAt ms>`.',
     'AnomalyEpisode',
     'Anomaly episodes per series (SPEC §5), open and recently closed.',
   ),

@@ -158,7 +158,7 @@ describe('anomalies processor', () => {
     };
     expect(facts(d)).toEqual([
       {
-        key: id,
+        key: `c1/${id}`,
         timestamp: T0 + 30 * MIN,
         value: {
           ...base,
@@ -173,7 +173,7 @@ describe('anomalies processor', () => {
         },
       },
       {
-        key: id,
+        key: `c1/${id}`,
         timestamp: T0 + 31 * MIN,
         value: {
           ...base,
@@ -188,7 +188,7 @@ describe('anomalies processor', () => {
         },
       },
       {
-        key: id,
+        key: `c1/${id}`,
         timestamp: T0 + 34 * MIN,
         value: {
           ...base,
@@ -216,16 +216,16 @@ describe('anomalies processor', () => {
     const d = new ProcessorTestDriver(processor());
     await pipeAll(d, mixedSamples());
     expect(facts(d).map(brief)).toEqual([
-      `an-65b1cde18628d324 +1800s cpu_usage_cores open - 1`,
-      'an-65b1cde18628d324 +1860s cpu_usage_cores open - 2',
-      'an-65b1cde18628d324 +2040s cpu_usage_cores closed normal 2',
-      'an-d5be35fd79e11b18 +2281s memory_working_set_bytes open - 1',
-      'an-65b1cde18628d324 +5642s tombstone',
-      'an-d5be35fd79e11b18 +5881s memory_working_set_bytes closed timeout 1',
-      'an-e14fbda96c8f4906 +9002s http_error_ratio open - 1',
-      'an-e14fbda96c8f4906 +9182s http_error_ratio closed normal 1',
-      'an-d5be35fd79e11b18 +9482s tombstone',
-      'an-e14fbda96c8f4906 +12782s tombstone',
+      `c1/an-65b1cde18628d324 +1800s cpu_usage_cores open - 1`,
+      'c1/an-65b1cde18628d324 +1860s cpu_usage_cores open - 2',
+      'c1/an-65b1cde18628d324 +2040s cpu_usage_cores closed normal 2',
+      'c1/an-d5be35fd79e11b18 +2281s memory_working_set_bytes open - 1',
+      'c1/an-65b1cde18628d324 +5642s tombstone',
+      'c1/an-d5be35fd79e11b18 +5881s memory_working_set_bytes closed timeout 1',
+      'c1/an-e14fbda96c8f4906 +9002s http_error_ratio open - 1',
+      'c1/an-e14fbda96c8f4906 +9182s http_error_ratio closed normal 1',
+      'c1/an-d5be35fd79e11b18 +9482s tombstone',
+      'c1/an-e14fbda96c8f4906 +12782s tombstone',
     ]);
     expect(episodeId(KEY_DB, T0 + 38 * MIN + 1000)).toBe('an-d5be35fd79e11b18');
     expect(episodeId(KEY_WEB, T0 + 150 * MIN + 2000)).toBe('an-e14fbda96c8f4906');
@@ -340,8 +340,8 @@ describe('anomalies processor', () => {
     await pipeAll(d, [other('b', 31), other('c', 32)]);
     const id = episodeId(KEY_API, T0 + 30 * MIN);
     expect(facts(d).map(brief)).toEqual([
-      `${id} +1800s cpu_usage_cores open - 1`,
-      `${id} +1800s cpu_usage_cores closed evicted 1`,
+      `c1/${id} +1800s cpu_usage_cores open - 1`,
+      `c1/${id} +1800s cpu_usage_cores closed evicted 1`,
     ]);
     expect((facts(d)[1]?.value as AnomalyEpisodeRecord).closedAt).toBe(T0 + 30 * MIN);
     const last = d.changelog.slice(-5).map((r) => [r.key?.toString(), r.value === null]);
@@ -440,13 +440,13 @@ describe('anomalies processor on the embedded log with the schema registry', () 
     };
     expect(got).toEqual([
       {
-        partition: 2,
-        key: id,
+        partition: 1,
+        key: `c1/${id}`,
         value: { ...base, ts: T0 + 200 * MIN, status: 'open', closedAt: null, closeReason: null },
       },
       {
-        partition: 2,
-        key: id,
+        partition: 1,
+        key: `c1/${id}`,
         value: {
           ...base,
           ts: T0 + 203 * MIN,

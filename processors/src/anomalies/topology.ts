@@ -199,10 +199,10 @@ function publish(
   changes: readonly AnomalyChange[],
   ctx: Pick<StatefulContext, 'changed' | 'emit' | 'watermark'>,
 ): void {
-  const facts = new Map<string, { upsert: AnomalyEpisodeRecord | null; dropped: boolean }>();
+  const facts = new Map<string, { upsert: AnomalyEpisodeRecord | null; dropped: boolean; cluster: string }>();
   const fact = (id: string) => {
     let f = facts.get(id);
-    if (f === undefined) facts.set(id, (f = { upsert: null, dropped: false }));
+    if (f === undefined) facts.set(id, (f = { upsert: null, dropped: false, cluster: '' }));
     return f;
   };
   for (const c of changes) {
@@ -226,6 +226,7 @@ function publish(
         state.episodes.delete(c.id);
         ctx.changed(EPISODE_PREFIX + c.id);
         fact(c.id).dropped = true;
+        fact(c.id).cluster = c.key.slice(0, Math.max(0, c.key.indexOf('/')));
         break;
       case 'evicted':
         state.series.delete(c.key);
@@ -236,9 +237,19 @@ function publish(
     }
   }
   for (const [id, f] of facts) {
+    // Keyed `<cluster>/<episode id>`, so a stage can re-key a cluster's facts without their values.
     if (f.upsert !== null)
-      ctx.emit(ANOMALIES_FACTS_TOPIC, { key: id, value: f.upsert, timestamp: f.upsert.ts });
-    if (f.dropped) ctx.emit(ANOMALIES_FACTS_TOPIC, { key: id, value: null, timestamp: ctx.watermark });
+      ctx.emit(ANOMALIES_FACTS_TOPIC, {
+        key: `${f.upsert.cluster}/${id}`,
+        value: f.upsert,
+        timestamp: f.upsert.ts,
+      });
+    if (f.dropped)
+      ctx.emit(ANOMALIES_FACTS_TOPIC, {
+        key: `${f.upsert?.cluster ?? f.cluster}/${id}`,
+        value: null,
+        timestamp: ctx.watermark,
+      });
   }
 }
 

@@ -123,8 +123,15 @@ async function continueTask(
 }
 
 const groupFacts = (d: ProcessorTestDriver<unknown, unknown>) => [...d.output(ERROR_GROUPS_TOPIC)];
-const table = (d: ProcessorTestDriver<unknown, unknown>) =>
-  d.facts(ERROR_GROUPS_TOPIC) as Map<string, ErrorGroupRecord>;
+/** The error-group facts by group id (fact keys are `<cluster>/<group id>`). */
+const table = (d: ProcessorTestDriver<unknown, unknown>) => {
+  const out = new Map<string, ErrorGroupRecord>();
+  for (const [k, v] of d.facts(ERROR_GROUPS_TOPIC) as Map<string, ErrorGroupRecord>) {
+    expect(k.startsWith('prod/')).toBe(true);
+    out.set(k.slice('prod/'.length), v);
+  }
+  return out;
+};
 
 const JAVA = [
   'java.lang.IllegalStateException: order 42 not found',

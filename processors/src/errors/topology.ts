@@ -330,11 +330,12 @@ class FactBuffer {
 
   emit(ctx: StatefulContext): void {
     for (const id of [...this.byId.keys()].sort()) {
-      const c = this.byId.get(id) as ErrorGroupsChange;
+      const c = this.byId.get(id) as Extract<ErrorGroupsChange, { type: 'upsert' } | { type: 'delete' }>;
+      // Keyed `<cluster>/<group id>`, so a stage can re-key a cluster's facts without their values.
       const fact: FactRecord =
         c.type === 'upsert'
-          ? { key: id, value: toErrorGroupRecord(c.group), timestamp: ctx.timestamp }
-          : { key: id, value: null, timestamp: ctx.timestamp };
+          ? { key: `${c.group.cluster}/${id}`, value: toErrorGroupRecord(c.group), timestamp: ctx.timestamp }
+          : { key: `${c.cluster}/${id}`, value: null, timestamp: ctx.timestamp };
       ctx.emit(ERROR_GROUPS_TOPIC, fact);
     }
   }

@@ -58,7 +58,7 @@ describe('cap: least recently seen first', () => {
     const r = s.applyOccurrence(f.make({ fingerprint: 'fp-z', ts: T0 + SEC }));
     const smaller = [id('fp-x'), id('fp-y')].sort()[0];
     expect(r.changes.filter((c) => c.type === 'delete')).toEqual([
-      { type: 'delete', id: smaller, reason: 'cap' },
+      { type: 'delete', id: smaller, cluster: 'demo', reason: 'cap' },
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('cap: least recently seen first', () => {
     // Family {a, b} was last seen at T0 + 2 s, so c (T0 + 1 s) is the least recently seen.
     let r = s.applyOccurrence(f.make({ fingerprint: 'fp-d', ts: T0 + 3 * SEC }));
     expect(r.changes.filter((c) => c.type === 'delete')).toEqual([
-      { type: 'delete', id: id('fp-c'), reason: 'cap' },
+      { type: 'delete', id: id('fp-c'), cluster: 'demo', reason: 'cap' },
     ]);
     r = s.applyOccurrence(f.make({ fingerprint: 'fp-e', ts: T0 + 4 * SEC }));
     expect(

@@ -117,6 +117,8 @@ class Step {
   /** For groups created or deleted in this step: did they exist when the step began? */
   readonly existedBefore = new Map<string, boolean>();
   readonly deleteReason = new Map<string, GroupDeleteReason>();
+  /** Cluster of each deleted group, for the delete change (its fact key carries the cluster). */
+  readonly deleteCluster = new Map<string, string>();
   /** Fault keys touched, with whether the fault existed when the step began. */
   readonly faults = new Map<string, boolean>();
   /** Changelog keys touched. */
@@ -505,6 +507,7 @@ export class ErrorGroupsState {
       this.active.delete(id);
       step.noteExistence(id, true);
       step.deleteReason.set(id, reason);
+      step.deleteCluster.set(id, g.cluster);
       step.keys.add(groupStateKey(id));
     }
   }
@@ -785,7 +788,12 @@ export class ErrorGroupsState {
       const g = this.recs.get(id);
       if (g === undefined) {
         if (step.existedBefore.get(id) === true) {
-          changes.push({ type: 'delete', id, reason: step.deleteReason.get(id) ?? 'cap' });
+          changes.push({
+            type: 'delete',
+            id,
+            cluster: step.deleteCluster.get(id) ?? '',
+            reason: step.deleteReason.get(id) ?? 'cap',
+          });
         }
         continue;
       }

@@ -214,7 +214,12 @@ export type GroupDeleteReason = 'ttl' | 'cap';
 /** One change to write to the compacted facts topics (a delete is a tombstone). */
 export type ErrorGroupsChange =
   | { readonly type: 'upsert'; readonly group: ErrorGroup }
-  | { readonly type: 'delete'; readonly id: string; readonly reason: GroupDeleteReason }
+  | {
+      readonly type: 'delete';
+      readonly id: string;
+      readonly cluster: string;
+      readonly reason: GroupDeleteReason;
+    }
   | { readonly type: 'fault-upsert'; readonly fault: Fault }
   | { readonly type: 'fault-delete'; readonly faultKey: string };
 
