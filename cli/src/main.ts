@@ -13,6 +13,7 @@ import { runDump, runLoad } from './commands/dump-load.ts';
 import { runFingerprint } from './commands/fingerprint.ts';
 import { runDetect } from './commands/detect.ts';
 import { runStart } from './commands/start.ts';
+import { analyze, printAnalysis } from './commands/analyze.ts';
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
 // "throttled until" starts at -1); Node clamps it to 1 ms and warns. Keep every other warning.
@@ -158,6 +159,40 @@ program
       out: process.stdout,
       threshold: Number(o.threshold),
     });
+  });
+
+program
+  .command('analyze <recording>')
+  .description('replay a recording (JSON Lines, .gz too) through every stage offline and print the final facts')
+  .option('--json', 'machine-readable output (docs/analyze-output.md)')
+  .option('--keep <dir>', 'keep the embedded log in this directory instead of a temporary one')
+  .action(async (recording: string, o: { json?: boolean; keep?: string }) => {
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { format: 'reading [{bar}] {percentage}% {value}/{total} bytes', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    let started = false;
+    const { result } = await analyze(recording, {
+      ...(o.keep ? { dataDir: o.keep } : {}),
+      progress: {
+        ingest: (read, total) => {
+          if (!bar) return;
+          if (!started) bar.start(total, 0);
+          started = true;
+          bar.update(read);
+        },
+        stage: (name) => {
+          if (bar && started) {
+            bar.stop();
+            started = false;
+          }
+          process.stderr.write(`stage: ${name}\n`);
+        },
+      },
+    });
+    printAnalysis(process.stdout, result, o.json === true);
   });
 
 program

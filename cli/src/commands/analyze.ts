@@ -1,0 +1,436 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  HetuError,
+  ProcessorRuntime,
+  avroDeadLetterEncoder,
+  avroFactEncoder,
+  type AppendRecord,
+  type AnyProcessor,
+  type LogRecord,
+} from '@hetu/streams';
+import { topicEntry, type RecordName } from '@hetu/schemas';
+import { readRecording } from '@hetu/producers/recording';
+import { kubeProcessor } from '@hetu/processors/kube';
+import { errorsProcessor } from '@hetu/processors/errors';
+import { anomaliesProcessor } from '@hetu/processors/anomalies';
+import { rekeyProcessor, clusterOfKey } from '@hetu/processors/rekey';
+import { incidentsProcessor } from '@hetu/processors/incidents/topology';
+import { recommendationsProcessor } from '@hetu/processors/recommendations/topology';
+import { scoringProcessor } from '@hetu/processors/scoring/topology';
+import { parseGlobalConfig } from '../config.ts';
+import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
+import { toJson } from '../output.ts';
+
+export const CLUSTER_FEED = 'hetu.internal.cluster-feed';
+
+export interface AnalyzeProgress {
+  /** Bytes of the recording read so far, of the total. */
+  ingest?(read: number, total: number): void;
+  stage?(name: string): void;
+}
+
+export interface AnalyzeSummary {
+  observations: number;
+  deadLetters: number;
+  deadLettersByReason: Record<string, number>;
+}
+
+/** The topic a record's value came from decides its Avro record. */
+function recordOf(topic: string): RecordName {
+  const name = topicEntry(topic)?.valueSchema;
+  if (!name) throw new Error(`topic ${topic} has no value schema`);
+  return name;
+}
+
+/** Reads a compacted topic to its newest value per key, decoded. */
+async function table(backend: Backend, topic: string): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  const [info] = await backend.log.describeTopics([topic]);
+  if (!info) return out;
+  const name = recordOf(topic);
+  for (const p of info.partitions) {
+    let from = p.low;
+    while (from < p.high) {
+      const chunk = await backend.log.read(topic, p.partition, { fromOffset: from, maxRecords: 10_000 });
+      if (chunk.length === 0) break;
+      for (const r of chunk) {
+        const key = r.key?.toString('utf8') ?? '';
+        if (r.value === null) out.delete(key);
+        else out.set(key, (await backend.serde.decode(r.value, name)) as unknown as Record<string, unknown>);
+      }
+      from = chunk[chunk.length - 1]!.offset + 1n;
+    }
+  }
+  return out;
+}
+
+/** Runs one stage to the end of its input, then stops it. */
+async function runStage(backend: Backend, processor: AnyProcessor<unknown, unknown>): Promise<void> {
+  const rt = new ProcessorRuntime({
+    log: backend.log,
+    processor,
+    encodeFact: avroFactEncoder(backend.serde),
+    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
+    maxBatchRecords: 2000,
+  });
+  const sub = await rt.start();
+  try {
+    await sub.whenCaughtUp(3_600_000);
+  } finally {
+    await rt.close();
+  }
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+
+/**
+ * `hetu analyze <recording>`: replays a recording through every stage on a fresh embedded log, as
+ * fast as it can, stage after stage (so the result depends only on the recording), and returns
+ * the final facts in the shape documented in docs/analyze-output.md.
+ */
+export async function analyze(
+  recording: string,
+  opts: { dataDir?: string; progress?: AnalyzeProgress } = {},
+): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
+  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
+  const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
+  try {
+    await createCatalogueTopics(backend.log);
+    await backend.log.ensureTopics([
+      { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
+    ]);
+    const summary = await ingest(backend, recording, opts.progress);
+    const decode = async (sourceTopic: string, value: Buffer) =>
+      backend.serde.decode(value, recordOf(sourceTopic));
+    const decoder = (name: RecordName) => async (r: LogRecord) => {
+      if (r.value === null)
+        throw new HetuError(
+          'HETU_INPUT_INVALID',
+          `Record ${r.topic}/${r.partition}/${r.offset} has no value (a tombstone).`,
+        );
+      return backend.serde.decode(r.value, name);
+    };
+    const stages: [string, AnyProcessor<unknown, unknown>][] = [
+      [
+        'kube',
+        kubeProcessor({ decodeWatch: decoder('WatchObserved') as never }) as AnyProcessor<unknown, unknown>,
+      ],
+      [
+        'errors',
+        errorsProcessor({
+          decodeLog: decoder('LogLineObserved') as never,
+          decodeCommand: decoder('Command') as never,
+        }) as AnyProcessor<unknown, unknown>,
+      ],
+      [
+        'anomalies',
+        anomaliesProcessor({ decodeMetric: decoder('MetricSampled') as never }) as AnyProcessor<
+          unknown,
+          unknown
+        >,
+      ],
+      [
+        'feed',
+        rekeyProcessor({
+          name: 'feed-by-cluster',
+          inputs: [
+            'hetu.raw.kube',
+            'hetu.raw.metrics',
+            'hetu.facts.pod-health',
+            'hetu.facts.node-health',
+            'hetu.facts.error-groups',
+            'hetu.facts.anomalies',
+          ],
+          output: CLUSTER_FEED,
+          keyOf: clusterOfKey,
+        }) as AnyProcessor<unknown, unknown>,
+      ],
+      [
+        'incidents',
+        incidentsProcessor({ decode, decodeCommand: decoder('Command') as never }) as AnyProcessor<
+          unknown,
+          unknown
+        >,
+      ],
+      [
+        'recommendations',
+        recommendationsProcessor({ decode, decodeCommand: decoder('Command') as never }) as AnyProcessor<
+          unknown,
+          unknown
+        >,
+      ],
+      [
+        'feed (incidents, recommendations)',
+        rekeyProcessor({
+          name: 'feed-by-cluster-2',
+          inputs: ['hetu.facts.incidents', 'hetu.facts.recommendations'],
+          output: CLUSTER_FEED,
+          keyOf: clusterOfKey,
+        }) as AnyProcessor<unknown, unknown>,
+      ],
+      ['scoring', scoringProcessor({ decode }) as AnyProcessor<unknown, unknown>],
+    ];
+    for (const [name, p] of stages) {
+      opts.progress?.stage?.(name);
+      await runStage(backend, p);
+    }
+    return { summary, result: await collect(backend, summary) };
+  } finally {
+    await backend.close();
+    if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function ingest(backend: Backend, path: string, progress?: AnalyzeProgress): Promise<AnalyzeSummary> {
+  const total = statSync(path).size;
+  const batches = new Map<string, AppendRecord[]>();
+  const dead: AppendRecord[] = [];
+  const byReason: Record<string, number> = {};
+  let observations = 0;
+  const flush = async () => {
+    for (const [topic, records] of batches)
+      if (records.length) await backend.log.append(topic, records.splice(0));
+    if (dead.length) await backend.log.append('hetu.dlq', dead.splice(0));
+  };
+  for await (const item of readRecording(path, {
+    onProgress: (read: number) => progress?.ingest?.(read, total),
+  })) {
+    if (item.kind === 'observation') {
+      observations++;
+      const value = await backend.serde.encode(item.topic, recordOf(item.topic), item.value as never);
+      let list = batches.get(item.topic);
+      if (!list) batches.set(item.topic, (list = []));
+      list.push({ key: Buffer.from(item.key), value, timestamp: (item.value as { ts: number }).ts });
+      if (list.length >= 2000) await backend.log.append(item.topic, list.splice(0));
+    } else {
+      byReason[item.reasonCode] = (byReason[item.reasonCode] ?? 0) + 1;
+      dead.push({
+        key: Buffer.from(`${path}:${item.line}`),
+        value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
+          ts: item.ts ?? 0,
+          processor: 'recording',
+          reasonCode: item.reasonCode,
+          message: item.message,
+          sourceTopic: null,
+          sourcePartition: null,
+          sourceOffset: null,
+          sourceTimestamp: item.ts ?? null,
+          sourceFile: path,
+          sourceLine: BigInt(item.line),
+          key: null,
+          value: item.raw,
+          headers: {},
+        }),
+        timestamp: item.ts ?? 0,
+      });
+    }
+  }
+  await flush();
+  return {
+    observations,
+    deadLetters: Object.values(byReason).reduce((a, b) => a + b, 0),
+    deadLettersByReason: byReason,
+  };
+}
+
+function ref(v: unknown): { kind: unknown; namespace: unknown; name: unknown } | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  return { kind: o.kind, namespace: o.namespace ?? null, name: o.name };
+}
+
+async function collect(backend: Backend, summary: AnalyzeSummary): Promise<Record<string, unknown>> {
+  const scores = [...(await table(backend, 'hetu.facts.scores')).values()]
+    .filter((s) => !s.noData)
+    .map((s) => ({
+      cluster: s.cluster,
+      scope: s.scope,
+      overall: s.overall,
+      level: s.level,
+      reliability: s.reliability,
+      security: s.security,
+      cost: s.cost,
+      architecture: s.architecture,
+      deductions: ((s.deductions as Record<string, unknown>[]) ?? []).map((d) => ({
+        dimension: d.dimension,
+        rule: d.rule,
+        points: d.points,
+        count: d.count,
+        resources: ((d.resources as Record<string, unknown>[]) ?? []).map((r) => ({
+          kind: r.kind,
+          namespace: r.namespace ?? null,
+          name: r.name,
+        })),
+      })),
+    }))
+    .sort(
+      (a, b) =>
+        String(a.cluster).localeCompare(String(b.cluster)) || String(a.scope).localeCompare(String(b.scope)),
+    );
+  // Error groups name their workload; its kind comes from the pods that belong to it.
+  const kinds = new Map<string, unknown>();
+  for (const p of (await table(backend, 'hetu.facts.pod-health')).values()) {
+    const w = p.workload as { kind: string; namespace: string; name: string } | null;
+    if (w) kinds.set(`${String(p.cluster)}/${w.namespace}/${w.name}`, w.kind);
+  }
+  const errorGroups = [...(await table(backend, 'hetu.facts.error-groups')).values()]
+    .map((g) => ({
+      id: g.id,
+      fingerprint: g.fingerprint,
+      faultKey: g.faultKey,
+      workload: {
+        kind: kinds.get(`${String(g.cluster)}/${String(g.namespace)}/${String(g.workload)}`) ?? null,
+        namespace: g.namespace,
+        name: g.workload,
+      },
+      title: g.title,
+      reason: g.reason,
+      level: g.level,
+      count: num(g.count),
+      firstSeen: iso(g.firstSeen),
+      lastSeen: iso(g.lastSeen),
+      status: g.status,
+      spike: g.spike,
+    }))
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  const anomalies = [...(await table(backend, 'hetu.facts.anomalies')).values()]
+    .map((e) => ({
+      id: e.id,
+      metric: e.metric,
+      labels: e.labels,
+      status: e.status,
+      openedAt: iso(e.openedAt),
+      closedAt: iso(e.closedAt),
+      peakZ: e.peakZ,
+      peakSeverity: e.peakSeverity,
+    }))
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  const rca = await table(backend, 'hetu.facts.rca');
+  const incidents = [...(await table(backend, 'hetu.facts.incidents')).entries()]
+    .map(([key, i]) => {
+      const r = rca.get(key);
+      return {
+        id: i.id,
+        cluster: i.cluster,
+        title: i.title,
+        severity: i.severity,
+        status: i.status,
+        openedAt: iso(i.openedAt),
+        resolvedAt: iso(i.resolvedAt),
+        signals: ((i.signals as Record<string, unknown>[]) ?? []).map((s) => ({
+          source: s.source,
+          kind: s.kind,
+          severity: s.severity,
+          resource: ref(s.resource),
+          count: num(s.count),
+          firstSeen: iso(s.firstSeen),
+          lastSeen: iso(s.lastSeen),
+        })),
+        rca: r
+          ? {
+              category: r.category,
+              rootCause: ref(r.rootCause),
+              summary: r.summary,
+              confidence: r.confidence,
+              chain: ((r.chain as Record<string, unknown>[]) ?? []).map((c) => c.step),
+              evidence: ((r.evidence as Record<string, unknown>[]) ?? []).map((e) => ({
+                id: e.id,
+                type: e.type,
+                ts: iso(e.ts),
+                excerpt: e.excerpt,
+                position: e.topic ? { topic: e.topic, partition: e.partition, offset: num(e.offset) } : null,
+              })),
+              remediation: ((r.remediation as Record<string, unknown>[]) ?? []).map((m) => ({
+                step: m.step,
+                risk: m.risk,
+                automatable: m.automatable,
+                effort: m.effort,
+              })),
+            }
+          : null,
+      };
+    })
+    .sort(
+      (a, b) =>
+        String(a.openedAt).localeCompare(String(b.openedAt)) || String(a.id).localeCompare(String(b.id)),
+    );
+  const recommendations = [...(await table(backend, 'hetu.facts.recommendations')).values()]
+    .map((r) => ({
+      id: r.id,
+      type: r.type,
+      target: r.target,
+      severity: r.severity,
+      title: r.title,
+      status: r.status,
+      patch: r.patch,
+      savings: r.savings,
+    }))
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  return {
+    summary: {
+      observations: summary.observations,
+      deadLetters: summary.deadLetters,
+      deadLettersByReason: summary.deadLettersByReason,
+    },
+    scores,
+    errorGroups,
+    anomalies,
+    incidents,
+    recommendations,
+  };
+}
+
+/** Prints the result: JSON (stable, byte-identical for the same recording) or a readable summary. */
+export function printAnalysis(
+  out: NodeJS.WritableStream,
+  result: Record<string, unknown>,
+  json: boolean,
+): void {
+  if (json) {
+    out.write(`${toJson(result)}\n`);
+    return;
+  }
+  const r = result as {
+    summary: AnalyzeSummary;
+    scores: {
+      scope: string;
+      overall: number;
+      level: string;
+      reliability: number;
+      security: number;
+      cost: number;
+      architecture: number;
+    }[];
+    errorGroups: { title: string; count: number; reason: string }[];
+    anomalies: unknown[];
+    incidents: {
+      title: string;
+      severity: string;
+      status: string;
+      rca: {
+        category: string;
+        rootCause: { kind: string; namespace: string; name: string } | null;
+        summary: string;
+      } | null;
+    }[];
+    recommendations: { title: string; severity: string }[];
+  };
+  const lines: string[] = [];
+  lines.push(`observations ${r.summary.observations}, dead letters ${r.summary.deadLetters}`);
+  for (const s of r.scores.filter((x) => x.scope === 'cluster' || x.scope.startsWith('namespace:')))
+    lines.push(
+      `score ${s.scope}: ${s.overall} (${s.level}) — reliability ${s.reliability}, security ${s.security}, cost ${s.cost}, architecture ${s.architecture}`,
+    );
+  lines.push(`${r.incidents.length} incidents:`);
+  for (const i of r.incidents)
+    lines.push(
+      `  [${i.severity}/${i.status}] ${i.title}${i.rca ? ` — ${i.rca.category}: ${i.rca.summary}` : ''}`,
+    );
+  lines.push(
+    `${r.errorGroups.length} error groups, ${r.anomalies.length} anomaly episodes, ${r.recommendations.length} recommendations`,
+  );
+  out.write(`${lines.join('\n')}\n`);
+}

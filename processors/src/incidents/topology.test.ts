@@ -1,0 +1,788 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  EmbeddedLog,
+  ProcessorRuntime,
+  ProcessorTestDriver,
+  changelogRecords,
+  foldBatch,
+  type AnyProcessor,
+  type FactRecord,
+  type LogRecord,
+  type TaskState,
+} from '@hetu/streams';
+import {
+  createMemorySchemaStore,
+  createRegistryClient,
+  createSerde,
+  startEmbeddedRegistry,
+  topicEntry,
+  type Command,
+  type RecordName,
+  type RecordTypes,
+} from '@hetu/schemas';
+import { readRecording } from '@hetu/producers/recording';
+import { kubeProcessor } from '../kube/topology.ts';
+import { errorsProcessor } from '../errors/topology.ts';
+import { anomaliesProcessor } from '../anomalies/index.ts';
+import {
+  SOURCE_KEY_HEADER,
+  SOURCE_OFFSET_HEADER,
+  SOURCE_PARTITION_HEADER,
+  SOURCE_TOPIC_HEADER,
+  rekeyProcessor,
+} from '../rekey/rekey.ts';
+import type { RcaReportRecord } from '../rca/record.ts';
+import type { IncidentRecord } from './record.ts';
+import {
+  ANOMALIES_SOURCE,
+  CLUSTER_FEED_TOPIC,
+  ERROR_GROUPS_SOURCE,
+  INCIDENTS_TOPIC,
+  INCIDENT_COMMANDS_TOPIC,
+  KUBE_SOURCE,
+  NODE_HEALTH_SOURCE,
+  POD_HEALTH_SOURCE,
+  RCA_TOPIC,
+  clusterFeedKey,
+  incidentsProcessor,
+  type IncidentsInput,
+  type IncidentsProcessorConfig,
+  type IncidentsTaskState,
+} from './topology.ts';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 10, 26, 8);
+
+/** The test double of the Avro decoders: every value is its record as JSON. */
+const decode = async (_topic: string, value: Buffer): Promise<unknown> => JSON.parse(value.toString('utf8'));
+const decodeCommand = async (r: LogRecord): Promise<Command> =>
+  JSON.parse((r.value as Buffer).toString('utf8')) as Command;
+/** Only the current source topic holds the clock (the unit streams have few records). */
+const CONFIG: IncidentsProcessorConfig = { idleRecords: 1 };
+const processor = () => incidentsProcessor({ decode, decodeCommand, config: CONFIG });
+
+type Driver = ProcessorTestDriver<IncidentsInput, IncidentsTaskState>;
+
+/** One input: a fact of a source topic (re-keyed into the feed) or a command. */
+interface In {
+  readonly topic: string;
+  readonly ts: number;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+const offsets = new Map<string, number>();
+function header(i: In, offset: number): Record<string, Buffer> {
+  return {
+    [SOURCE_TOPIC_HEADER]: Buffer.from(i.topic),
+    [SOURCE_PARTITION_HEADER]: Buffer.from('0'),
+    [SOURCE_OFFSET_HEADER]: Buffer.from(String(offset)),
+    [SOURCE_KEY_HEADER]: Buffer.from(i.key),
+  };
+}
+
+/** Source offsets: position of each input in its own topic, numbered per stream. */
+function positions(stream: readonly In[]): number[] {
+  offsets.clear();
+  return stream.map((i) => {
+    const o = offsets.get(i.topic) ?? 0;
+    offsets.set(i.topic, o + 1);
+    return o;
+  });
+}
+
+function toRecord(i: In, offset: number, feedOffset: bigint): LogRecord {
+  const value = i.value === null ? null : Buffer.from(JSON.stringify(i.value));
+  if (i.topic === INCIDENT_COMMANDS_TOPIC)
+    return {
+      topic: i.topic,
+      partition: 0,
+      offset: feedOffset,
+      key: Buffer.from('c1'),
+      value,
+      timestamp: i.ts,
+      headers: {},
+    };
+  return {
+    topic: CLUSTER_FEED_TOPIC,
+    partition: 0,
+    offset: feedOffset,
+    key: Buffer.from('c1'),
+    value,
+    timestamp: i.ts,
+    headers: header(i, offset),
+  };
+}
+
+async function pipeAll(d: Driver, stream: readonly In[]): Promise<void> {
+  const pos = positions(stream);
+  for (const [n, i] of stream.entries()) {
+    const r = toRecord(i, pos[n] as number, 0n);
+    await d.pipe(r.topic, { key: 'c1', value: r.value, timestamp: r.timestamp, headers: r.headers });
+  }
+}
+
+// ---- builders ----
+
+interface PodOpts {
+  ns?: string;
+  workload?: string;
+  node?: string;
+  categories?: string[];
+  reasons?: { category: string; reason: string; message?: string; exitCode?: number }[];
+  restarts?: number;
+}
+
+function podHealth(name: string, ts: number, o: PodOpts = {}): In {
+  const ns = o.ns ?? 'shop';
+  const v: RecordTypes['PodHealth'] = {
+    ts,
+    cluster: 'c1',
+    namespace: ns,
+    name,
+    uid: `uid-${name}`,
+    node: o.node ?? 'node-1',
+    phase: 'Running',
+    workload: { kind: 'Deployment', namespace: ns, name: o.workload ?? name.split('-')[0]!, inferred: false },
+    categories: o.categories ?? [],
+    reasons: (o.reasons ?? []).map((r) => ({
+      category: r.category,
+      container: 'app',
+      reason: r.reason,
+      message: r.message ?? null,
+      exitCode: r.exitCode ?? null,
+      restartCount: null,
+      at: null,
+    })),
+    restarts: o.restarts ?? 0,
+    restartsPerHour: 0,
+    ageMs: 60_000,
+    evidence: { topic: KUBE_SOURCE, partition: 0, offset: '7', ts, excerpt: `MODIFIED Pod ${ns}/${name}` },
+  };
+  return { topic: POD_HEALTH_SOURCE, ts, key: `c1/${ns}/${name}`, value: v };
+}
+
+function nodeHealth(name: string, ts: number, notReady = false): In {
+  const v: RecordTypes['NodeHealth'] = {
+    ts,
+    cluster: 'c1',
+    name,
+    uid: null,
+    ready: !notReady,
+    unschedulable: false,
+    states: notReady ? ['NotReady'] : [],
+    reasons: notReady
+      ? [
+          {
+            state: 'NotReady',
+            condition: 'Ready',
+            status: 'Unknown',
+            reason: 'NodeStatusUnknown',
+            message: null,
+            at: null,
+          },
+        ]
+      : [],
+    evidence: { topic: KUBE_SOURCE, partition: 0, offset: '1', ts, excerpt: '' },
+  };
+  return { topic: NODE_HEALTH_SOURCE, ts, key: `c1/${name}`, value: v };
+}
+
+function errorGroup(
+  id: string,
+  ts: number,
+  o: {
+    ns: string;
+    workload: string;
+    title: string;
+    level?: string;
+    reason?: string;
+    first?: number;
+    count?: number;
+  },
+): In {
+  const level = o.level ?? 'error';
+  const v = {
+    id,
+    fingerprint: id,
+    faultKey: id,
+    cluster: 'c1',
+    namespace: o.ns,
+    workload: o.workload,
+    title: o.title,
+    exceptionType: null,
+    reason: o.reason ?? 'error',
+    level,
+    severityRank: level === 'fatal' || level === 'panic' ? 5 : level === 'error' ? 4 : 3,
+    firstSeen: o.first ?? ts,
+    lastSeen: ts,
+    count: o.count ?? 1,
+    ownCount: o.count ?? 1,
+    status: 'open',
+    regressed: false,
+    regressedAt: null,
+    resolvedAt: null,
+    statusChangedAt: null,
+    lastPod: `${o.workload}-x`,
+    lastContainer: 'app',
+    lastUrl: null,
+    bestSample: null,
+    bestSampleScore: 0,
+    occurrences: [],
+    countersAt: ts,
+    count1m: 1,
+    count5m: 1,
+    count1h: 1,
+    count24h: 1,
+    sparkline: [],
+    spike: false,
+    mergedInto: null,
+    mergedChildren: [],
+  };
+  return { topic: ERROR_GROUPS_SOURCE, ts, key: id, value: v };
+}
+
+function watch(ts: number, type: string, object: Record<string, unknown>): In {
+  const meta = object['metadata'] as { name: string; namespace?: string };
+  const kind = object['kind'] as string;
+  return {
+    topic: KUBE_SOURCE,
+    ts,
+    key: `c1/${meta.namespace ?? ''}/${meta.name}`,
+    value: {
+      ts,
+      cluster: 'c1',
+      type,
+      apiVersion: 'v1',
+      kind,
+      namespace: meta.namespace ?? null,
+      name: meta.name,
+      uid: null,
+      resourceVersion: '1',
+      detail: null,
+      object: JSON.stringify(object),
+    },
+  };
+}
+
+function deployment(name: string, image: string, generation: number, ts: number, type = 'MODIFIED'): In {
+  return watch(ts, type, {
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: 'shop',
+      generation,
+      annotations: { 'deployment.kubernetes.io/revision': String(generation) },
+    },
+    spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
+  });
+}
+
+function event(ts: number, type: string, reason: string, pod: string, message: string): In {
+  return watch(ts, 'ADDED', {
+    kind: 'Event',
+    metadata: { name: `${pod}.${ts}`, namespace: 'shop' },
+    involvedObject: { kind: 'Pod', namespace: 'shop', name: pod },
+    type,
+    reason,
+    message,
+    count: 1,
+  });
+}
+
+function command(ts: number, id: string, status: string, type = 'incident.set-status'): In {
+  const c: Command = {
+    id: `cmd-${ts}`,
+    ts,
+    issuer: 'cli:test',
+    type,
+    targetIds: [id],
+    payload: JSON.stringify({ status }),
+  };
+  return { topic: INCIDENT_COMMANDS_TOPIC, ts, key: 'c1', value: c };
+}
+
+const CRASH = {
+  categories: ['crashloop'],
+  reasons: [{ category: 'crashloop', reason: 'CrashLoopBackOff', exitCode: 1 }],
+  restarts: 3,
+};
+
+// ---- reading outputs ----
+
+const out = (d: Driver, topic: string) => d.output(topic) as readonly FactRecord[];
+
+/** One incident fact in one line. */
+function incLine(f: FactRecord): string {
+  const v = f.value as IncidentRecord | null;
+  if (v === null) return `${f.key} tombstone`;
+  const sigs = v.signals.map((s) => `${s.source}:${s.key}${s.cleared ? '(cleared)' : ''}`).join(' ');
+  return `${f.key} +${(v.updatedAt - T0) / 1000}s ${v.status}${v.resolvedBy ? '/' + v.resolvedBy : ''} ${v.severity} [${sigs}]`;
+}
+
+function rcaLine(f: FactRecord): string {
+  const v = f.value as RcaReportRecord | null;
+  if (v === null) return `${f.key} tombstone`;
+  const r = v.rootCause;
+  return `${f.key} +${(v.ts - T0) / 1000}s ${v.category}${v.subtype ? '/' + v.subtype : ''} ${r.kind}/${r.namespace}/${r.name} ${v.confidence}`;
+}
+
+// ---- scenarios ----
+
+/** A crash-looping pod of shop/api whose logs report a configuration error, then recovering. */
+function crashloopStream(): In[] {
+  return [
+    podHealth('api-1', T0),
+    deployment('api', 'reg/api:1', 1, T0, 'ADDED'),
+    podHealth('api-1', T0 + MIN, CRASH),
+    errorGroup('g-cfg', T0 + MIN + 1000, {
+      ns: 'shop',
+      workload: 'api',
+      title: 'ConfigError: missing required environment variable DB_URL',
+      level: 'fatal',
+    }),
+    event(T0 + MIN + 2000, 'Warning', 'BackOff', 'api-1', 'Back-off restarting failed container app'),
+    podHealth('api-1', T0 + 5 * MIN),
+  ];
+}
+
+/** payments/ledger crash-loops; shop/api's error group names `ledger.payments.svc`. */
+function dependencyStream(): In[] {
+  return [
+    podHealth('ledger-1', T0, { ns: 'payments' }),
+    podHealth('api-1', T0),
+    podHealth('ledger-1', T0 + MIN, { ns: 'payments', ...CRASH }),
+    errorGroup('g-conn', T0 + 2 * MIN, {
+      ns: 'shop',
+      workload: 'api',
+      title: 'POST http://ledger.payments.svc:8080/v1/post failed: connect ECONNREFUSED 10.0.3.7:8080',
+      reason: 'error',
+    }),
+  ];
+}
+
+describe('incidents processor', () => {
+  it('a crash-looping pod opens one incident, with its RCA, evidence at the source position', async () => {
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, crashloopStream());
+    const inc = out(d, INCIDENTS_TOPIC);
+    const rca = out(d, RCA_TOPIC);
+    const id = (inc[0]?.value as IncidentRecord).id;
+    expect(inc.map(incLine)).toEqual([
+      `c1/${id} +60s open high [pod:crashloop:shop/api-1]`,
+      `c1/${id} +61s open high [pod:crashloop:shop/api-1 error-group:g-cfg(cleared)]`,
+      `c1/${id} +62s open high [pod:crashloop:shop/api-1 error-group:g-cfg(cleared) event:BackOff:Pod/shop/api-1(cleared)]`,
+      `c1/${id} +300s open high [pod:crashloop:shop/api-1(cleared) error-group:g-cfg(cleared) event:BackOff:Pod/shop/api-1(cleared)]`,
+    ]);
+    expect(rca.map(rcaLine)).toEqual([
+      `c1/${id} +60s unknown Deployment/shop/api 0.1`,
+      `c1/${id} +61s bad-config/start-error Deployment/shop/api 0.85`,
+      `c1/${id} +300s bad-config/start-error Deployment/shop/api 0.85`,
+    ]);
+    const first = inc[0]?.value as IncidentRecord;
+    expect(first.signals[0]?.evidence).toEqual([
+      {
+        topic: POD_HEALTH_SOURCE,
+        partition: 0,
+        offset: 1n,
+        ts: T0 + MIN,
+        excerpt: 'PodHealth shop/api-1 [crashloop]: MODIFIED Pod shop/api-1',
+      },
+    ]);
+    expect(first.title).toBe('crashloop Deployment shop/api: CrashLoopBackOff');
+    expect(d.facts(INCIDENTS_TOPIC).size).toBe(1);
+  });
+
+  it('a healthy stream opens no incident', async () => {
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, [
+      nodeHealth('node-1', T0),
+      deployment('web', 'reg/web:1', 1, T0, 'ADDED'),
+      podHealth('web-1', T0),
+      podHealth('web-2', T0 + 1000),
+      event(T0 + 2000, 'Normal', 'Pulled', 'web-1', 'Container image already present'),
+      errorGroup('g-warn', T0 + 3000, { ns: 'shop', workload: 'web', title: 'slow request', level: 'warn' }),
+      podHealth('web-1', T0 + 10 * MIN),
+      nodeHealth('node-1', T0 + 11 * MIN),
+    ]);
+    expect(out(d, INCIDENTS_TOPIC)).toEqual([]);
+    expect(out(d, RCA_TOPIC)).toEqual([]);
+  });
+
+  it('a caller failing to reach a crash-looping dependency: one incident, dependency-down rooted at the callee', async () => {
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, dependencyStream());
+    const inc = out(d, INCIDENTS_TOPIC);
+    const id = (inc[0]?.value as IncidentRecord).id;
+    expect(inc.map(incLine)).toEqual([
+      `c1/${id} +60s open high [pod:crashloop:payments/ledger-1]`,
+      `c1/${id} +120s open high [pod:crashloop:payments/ledger-1 error-group:g-conn(cleared)]`,
+    ]);
+    expect(out(d, RCA_TOPIC).map(rcaLine)).toEqual([
+      `c1/${id} +60s unknown Deployment/payments/ledger 0.1`,
+      `c1/${id} +120s dependency-down Deployment/payments/ledger 0.9`,
+    ]);
+    const report = d.facts(RCA_TOPIC).get(`c1/${id}`) as RcaReportRecord;
+    expect(report.summary).toBe(
+      'Deployment payments/ledger is down (crashloop); Deployment shop/api fails calling it.',
+    );
+    expect(report.blastRadius.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`)).toEqual([
+      'Deployment/payments/ledger',
+      'Deployment/shop/api',
+    ]);
+  });
+
+  it('auto-resolves 10 min after every signal cleared (inclusive), by the feed clock', async () => {
+    const d = new ProcessorTestDriver(processor());
+    const stream = crashloopStream();
+    await pipeAll(d, [
+      ...stream,
+      podHealth('other-1', T0 + 15 * MIN - 1),
+      podHealth('other-1', T0 + 15 * MIN, { restarts: 1 }),
+    ]);
+    const lines = out(d, INCIDENTS_TOPIC).map(incLine);
+    const id = (out(d, INCIDENTS_TOPIC)[0]?.value as IncidentRecord).id;
+    expect(lines.slice(4)).toEqual([
+      `c1/${id} +900s resolved/auto high [pod:crashloop:shop/api-1(cleared) error-group:g-cfg(cleared) event:BackOff:Pod/shop/api-1(cleared)]`,
+    ]);
+    const v = d.facts(INCIDENTS_TOPIC).get(`c1/${id}`) as IncidentRecord;
+    expect([v.resolvedAt, v.resolvedBy, v.updatedAt]).toEqual([T0 + 15 * MIN, 'auto', T0 + 15 * MIN]);
+    // The report did not change (only asOf would have): no new RCA fact.
+    expect(out(d, RCA_TOPIC).map(rcaLine).at(-1)).toBe(
+      `c1/${id} +300s bad-config/start-error Deployment/shop/api 0.85`,
+    );
+  });
+
+  it('applies incident.set-status commands and ignores other command types', async () => {
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, dependencyStream());
+    const id = (out(d, INCIDENTS_TOPIC)[0]?.value as IncidentRecord).id;
+    const before = out(d, INCIDENTS_TOPIC).length;
+    await pipeAll(d, [
+      command(T0 + 3 * MIN, id, 'investigating'),
+      command(T0 + 4 * MIN, id, 'resolved', 'error-group.resolve'),
+      command(T0 + 5 * MIN, 'inc-unknown', 'resolved'),
+      command(T0 + 6 * MIN, id, 'dismissed'),
+    ]);
+    expect(
+      out(d, INCIDENTS_TOPIC)
+        .slice(before)
+        .map((f) => {
+          const v = f.value as IncidentRecord;
+          return [
+            v.status,
+            v.statusChangedAt! - T0,
+            v.resolvedAt === null ? null : v.resolvedAt - T0,
+            v.resolvedBy,
+          ];
+        }),
+    ).toEqual([
+      ['investigating', 3 * MIN, null, null],
+      ['dismissed', 6 * MIN, 6 * MIN, 'user'],
+    ]);
+  });
+
+  it('records a rollout (image old → new) as context: a crash right after is a bad rollout', async () => {
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, [
+      deployment('checkout', 'reg/checkout:v1.4.2', 1, T0, 'ADDED'),
+      podHealth('checkout-a', T0),
+      deployment('checkout', 'reg/checkout:v1.5.0', 2, T0 + MIN),
+      podHealth('checkout-b', T0 + 2 * MIN, CRASH),
+    ]);
+    const inc = d.facts(INCIDENTS_TOPIC);
+    expect(inc.size).toBe(1);
+    const v = [...inc.values()][0] as IncidentRecord;
+    expect(v.signals.map((s) => [s.source, s.key, s.detail.oldImage, s.detail.newImage])).toEqual([
+      ['pod', 'crashloop:shop/checkout-b', null, null],
+      ['rollout', 'Deployment/shop/checkout@2', 'reg/checkout:v1.4.2', 'reg/checkout:v1.5.0'],
+    ]);
+    expect(out(d, RCA_TOPIC).map(rcaLine)).toEqual([
+      `c1/${v.id} +120s bad-rollout Deployment/shop/checkout 0.75`,
+    ]);
+  });
+
+  it('publishes tombstones on both topics for an incident deleted by the cap', async () => {
+    const d = new ProcessorTestDriver(
+      incidentsProcessor({ decode, decodeCommand, config: { ...CONFIG, incidents: { maxIncidents: 1 } } }),
+    );
+    await pipeAll(d, [
+      podHealth('api-1', T0, CRASH),
+      podHealth('web-1', T0 + MIN, { node: 'node-2', ...CRASH }),
+    ]);
+    const first = (out(d, INCIDENTS_TOPIC)[0]?.value as IncidentRecord).id;
+    const second = (out(d, INCIDENTS_TOPIC)[2]?.value as IncidentRecord).id;
+    expect(out(d, INCIDENTS_TOPIC).map(incLine)).toEqual([
+      `c1/${first} +0s open high [pod:crashloop:shop/api-1]`,
+      `c1/${first} tombstone`,
+      `c1/${second} +60s open high [pod:crashloop:shop/web-1]`,
+    ]);
+    expect(out(d, RCA_TOPIC).map(rcaLine)).toEqual([
+      `c1/${first} +0s unknown Deployment/shop/api 0.1`,
+      `c1/${first} tombstone`,
+      `c1/${second} +60s unknown Deployment/shop/web 0.1`,
+    ]);
+    expect(out(d, RCA_TOPIC)[1]?.timestamp).toBe(T0 + MIN);
+  });
+
+  it('restored mid-stream from its changelog, continues with the facts of an uninterrupted run', async () => {
+    const stream = [
+      ...dependencyStream(),
+      command(T0 + 3 * MIN, 'inc-x', 'investigating'),
+      nodeHealth('node-1', T0 + 3 * MIN),
+      deployment('api', 'reg/api:1', 1, T0 + 3 * MIN, 'ADDED'),
+      deployment('api', 'reg/api:2', 2, T0 + 4 * MIN),
+      podHealth('ledger-1', T0 + 5 * MIN, { ns: 'payments' }),
+      nodeHealth('node-1', T0 + 6 * MIN, true),
+      podHealth('api-1', T0 + 7 * MIN, { node: 'node-1', ...CRASH }),
+      nodeHealth('node-1', T0 + 9 * MIN),
+      podHealth('api-1', T0 + 10 * MIN),
+      podHealth('zzz-1', T0 + 40 * MIN),
+    ];
+    const whole = new ProcessorTestDriver(processor());
+    await pipeAll(whole, stream);
+    const expected = [...whole.output(INCIDENTS_TOPIC), ...whole.output(RCA_TOPIC)];
+    const id = 'inc-921eff55e64badc2';
+    const sigs = (extra: string) =>
+      `pod:crashloop:payments/ledger-1(cleared) error-group:g-conn(cleared) rollout:Deployment/shop/api@2(cleared)${extra}`;
+    expect(whole.output(INCIDENTS_TOPIC).map((f) => incLine(f as FactRecord))).toEqual([
+      `c1/${id} +60s open high [pod:crashloop:payments/ledger-1]`,
+      `c1/${id} +120s open high [pod:crashloop:payments/ledger-1 error-group:g-conn(cleared)]`,
+      `c1/${id} +240s open high [pod:crashloop:payments/ledger-1 error-group:g-conn(cleared) rollout:Deployment/shop/api@2(cleared)]`,
+      `c1/${id} +300s open high [${sigs('')}]`,
+      `c1/${id} +360s open critical [${sigs(' node:NotReady:node-1')}]`,
+      `c1/${id} +420s open critical [${sigs(' node:NotReady:node-1 pod:crashloop:shop/api-1')}]`,
+      `c1/${id} +540s open critical [${sigs(' node:NotReady:node-1(cleared) pod:crashloop:shop/api-1')}]`,
+      `c1/${id} +600s open critical [${sigs(' node:NotReady:node-1(cleared) pod:crashloop:shop/api-1(cleared)')}]`,
+      `c1/${id} +1200s resolved/auto critical [${sigs(' node:NotReady:node-1(cleared) pod:crashloop:shop/api-1(cleared)')}]`,
+    ]);
+    expect(whole.output(RCA_TOPIC).map((f) => rcaLine(f as FactRecord))).toEqual([
+      `c1/${id} +60s unknown Deployment/payments/ledger 0.1`,
+      `c1/${id} +120s dependency-down Deployment/payments/ledger 0.9`,
+      `c1/${id} +300s dependency-down Deployment/payments/ledger 0.9`,
+      `c1/${id} +360s node-failure/not-ready Node//node-1 0.75`,
+      `c1/${id} +420s node-failure/not-ready Node//node-1 0.75`,
+      `c1/${id} +540s node-failure/not-ready Node//node-1 0.75`,
+      `c1/${id} +600s node-failure/not-ready Node//node-1 0.75`,
+      `c1/${id} +1200s node-failure/not-ready Node//node-1 0.75`,
+    ]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const first = new ProcessorTestDriver(processor());
+      await pipeAll(first, stream.slice(0, cut));
+      const restored = first.restoredTask();
+      const rest = await continueTask(restored, stream, cut);
+      expect([
+        ...first.output(INCIDENTS_TOPIC),
+        ...rest.filter((r) => r.topic === INCIDENTS_TOPIC).map((r) => r.record),
+        ...first.output(RCA_TOPIC),
+        ...rest.filter((r) => r.topic === RCA_TOPIC).map((r) => r.record),
+      ]).toEqual(expected);
+    }
+  });
+
+  it('gives identical facts and changelog for the same input twice', async () => {
+    const stream = [...crashloopStream(), ...dependencyStream().map((i) => ({ ...i, ts: i.ts + 20 * MIN }))];
+    const a = new ProcessorTestDriver(processor());
+    const b = new ProcessorTestDriver(processor());
+    await pipeAll(a, stream);
+    await pipeAll(b, stream);
+    expect(b.output(INCIDENTS_TOPIC)).toEqual(a.output(INCIDENTS_TOPIC));
+    expect(b.output(RCA_TOPIC)).toEqual(a.output(RCA_TOPIC));
+    expect(b.changelog).toEqual(a.changelog);
+    expect(a.output(INCIDENTS_TOPIC).length).toBeGreaterThan(0);
+  });
+});
+
+/** Continues a restored task from stream[fromIndex] the way the runtime folds, one record per batch. */
+async function continueTask(task: TaskState<unknown>, stream: readonly In[], fromIndex: number) {
+  const def = processor();
+  const pos = positions(stream);
+  const outs: { topic: string; record: unknown }[] = [];
+  const feedOffsets = new Map<string, bigint>();
+  for (const [n, i] of stream.entries()) {
+    const topic = i.topic === INCIDENT_COMMANDS_TOPIC ? INCIDENT_COMMANDS_TOPIC : CLUSTER_FEED_TOPIC;
+    const o = feedOffsets.get(topic) ?? 0n;
+    feedOffsets.set(topic, o + 1n);
+    if (n < fromIndex) continue;
+    const record = toRecord(i, pos[n] as number, o);
+    const result = await foldBatch(def, task as TaskState<IncidentsTaskState>, [record]);
+    changelogRecords(def, task as TaskState<IncidentsTaskState>, result, 0);
+    task.uncommitted = false;
+    outs.push(...result.outputs);
+  }
+  return outs;
+}
+
+describe('incidents processor on the embedded log with the schema registry', () => {
+  it('finds the incidents of the demo recording and their root causes', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    const registry = await startEmbeddedRegistry({ store: createMemorySchemaStore() });
+    const closers: (() => Promise<void>)[] = [() => log.close(), () => registry.close()];
+    try {
+      const serde = createSerde(createRegistryClient({ url: registry.url }));
+      const recordOf = (topic: string): RecordName => topicEntry(topic)?.valueSchema as RecordName;
+      const raw = ['hetu.raw.kube', 'hetu.raw.logs', 'hetu.raw.metrics', 'hetu.commands'];
+      const facts = [
+        POD_HEALTH_SOURCE,
+        NODE_HEALTH_SOURCE,
+        ERROR_GROUPS_SOURCE,
+        ANOMALIES_SOURCE,
+        INCIDENTS_TOPIC,
+        RCA_TOPIC,
+      ];
+      await log.ensureTopics([
+        ...raw.map((name) => ({ name, partitions: 3, cleanupPolicy: 'delete' as const })),
+        ...facts.map((name) => ({ name, partitions: 3, cleanupPolicy: 'compact' as const })),
+        { name: CLUSTER_FEED_TOPIC, partitions: 3, cleanupPolicy: 'delete' },
+      ]);
+      const recording = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
+      const batches = new Map<string, { key: Buffer; value: Buffer; timestamp: number }[]>();
+      for await (const item of readRecording(recording)) {
+        if (item.kind !== 'observation') continue;
+        const bytes = await serde.encode(item.topic, recordOf(item.topic), item.value as never);
+        let list = batches.get(item.topic);
+        if (!list) batches.set(item.topic, (list = []));
+        list.push({ key: Buffer.from(item.key), value: bytes, timestamp: (item.value as { ts: number }).ts });
+      }
+      for (const [topic, list] of batches) await log.append(topic, list);
+      const decoder = (name: RecordName) => async (r: LogRecord) => serde.decode(r.value as Buffer, name);
+      const run = async (p: AnyProcessor<unknown, unknown>) => {
+        const rt = new ProcessorRuntime({
+          log,
+          processor: p,
+          encodeFact: (topic, v) => serde.encode(topic, recordOf(topic), v as never),
+          maxBatchRecords: 2000,
+        });
+        closers.push(() => rt.close());
+        const sub = await rt.start();
+        await sub.whenCaughtUp(120_000);
+      };
+      await Promise.all([
+        run(
+          kubeProcessor({ decodeWatch: decoder('WatchObserved') as never }) as AnyProcessor<unknown, unknown>,
+        ),
+        run(
+          errorsProcessor({
+            decodeLog: decoder('LogLineObserved') as never,
+            decodeCommand: decoder('Command') as never,
+          }) as AnyProcessor<unknown, unknown>,
+        ),
+        run(
+          anomaliesProcessor({ decodeMetric: decoder('MetricSampled') as never }) as AnyProcessor<
+            unknown,
+            unknown
+          >,
+        ),
+      ]);
+      await run(
+        rekeyProcessor({
+          name: 'feed-by-cluster',
+          inputs: [KUBE_SOURCE, POD_HEALTH_SOURCE, NODE_HEALTH_SOURCE, ERROR_GROUPS_SOURCE, ANOMALIES_SOURCE],
+          output: CLUSTER_FEED_TOPIC,
+          keyOf: clusterFeedKey,
+        }) as AnyProcessor<unknown, unknown>,
+      );
+      await run(
+        incidentsProcessor({
+          decode: (topic, value) => serde.decode(value, recordOf(topic)),
+          decodeCommand: decoder('Command') as never,
+        }) as AnyProcessor<unknown, unknown>,
+      );
+
+      const table = async <T>(topic: string, name: RecordName) => {
+        const m = new Map<string, T>();
+        let total = 0;
+        for (let p = 0; p < 3; p++)
+          for (const r of await log.read(topic, p)) {
+            total++;
+            const k = r.key?.toString() ?? '';
+            if (r.value === null) m.delete(k);
+            else m.set(k, (await serde.decode(r.value, name)) as T);
+          }
+        return { m, total };
+      };
+      const incidents = await table<IncidentRecord>(INCIDENTS_TOPIC, 'Incident');
+      const reports = await table<RcaReportRecord>(RCA_TOPIC, 'RcaReport');
+      const summary = [...incidents.m.values()]
+        .sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1))
+        .map((i) => {
+          const r = reports.m.get(`demo/${i.id}`);
+          const t = new Date(i.openedAt).toISOString().slice(11, 19);
+          const root =
+            r === undefined
+              ? 'no report'
+              : `${r.category}${r.subtype ? '/' + r.subtype : ''} ${r.rootCause.kind}/${r.rootCause.namespace}/${r.rootCause.name}`;
+          return `${t} ${i.status} ${i.title} => ${root}`;
+        });
+      // The demo's scenarios: whether an incident opened in the scenario's window has the expected
+      // category and root cause (for the scenarios without one: how many incidents opened in it).
+      const scenariosFile = fileURLToPath(new URL('../../../demo/scenarios.json', import.meta.url));
+      const { scenarios } = JSON.parse(readFileSync(scenariosFile, 'utf8')) as {
+        scenarios: {
+          id: string;
+          window: { from: string; to: string };
+          expectedCategory: string | null;
+          expectedRootCause: { kind: string; namespace: string | null; name: string } | null;
+        }[];
+      };
+      const verdict = Object.fromEntries(
+        scenarios.map((sc) => {
+          const from = Date.parse(sc.window.from);
+          const to = Date.parse(sc.window.to);
+          const opened = [...incidents.m.values()].filter((i) => i.openedAt >= from && i.openedAt < to);
+          if (sc.expectedCategory === null) return [sc.id, `${opened.length} opened`];
+          const e = sc.expectedRootCause!;
+          const hit = opened.some((i) => {
+            const r = reports.m.get(`demo/${i.id}`);
+            return (
+              r !== undefined &&
+              r.category === sc.expectedCategory &&
+              r.rootCause.kind === e.kind &&
+              r.rootCause.namespace === (e.namespace ?? '') &&
+              r.rootCause.name === e.name
+            );
+          });
+          return [sc.id, hit ? 'found' : 'missed'];
+        }),
+      );
+      expect(verdict).toEqual({
+        'healthy-start': '0 opened',
+        'memory-leak': 'found',
+        'bad-rollout': 'found',
+        'dependency-down': 'found',
+        'image-pull': 'found',
+        unschedulable: 'found',
+        'node-not-ready': 'found',
+        'missing-config': 'found',
+        // cpu-saturation needs CPU samples against the limit (RcaContext.cpu): this processor does
+        // not read hetu.raw.metrics, so the storm's incident stays `unknown`.
+        'error-storm': 'missed',
+        // Not an incident scenario (posture findings); its window is the whole recording, so it
+        // counts every incident above.
+        'security-posture': '9 opened',
+      });
+      expect({ summary, totals: [incidents.total, reports.total] }).toEqual({
+        summary: [
+          // Still crash-looping at the end of the recording.
+          '08:31:40 open oomkilled Deployment shop/cart: OOMKilled => oom Deployment/shop/cart',
+          // Opened by the error-ratio anomaly 30 s after the rollout; the crash joined it.
+          '08:45:30 open anomaly Deployment shop/checkout: http_error_ratio => bad-rollout Deployment/shop/checkout',
+          '09:00:00 resolved anomaly Deployment payments/ledger: memory_working_set_bytes => dependency-down Deployment/payments/ledger',
+          '09:25:02 open imagepull Deployment shop/recommender: ErrImagePull => image-pull/not-found Deployment/shop/recommender',
+          '09:30:00 open warning-event Deployment platform/report-builder: FailedScheduling => unschedulable/insufficient-memory Deployment/platform/report-builder',
+          '09:35:40 open warning-event DaemonSet platform/node-agent: NodeNotReady => node-failure/not-ready Node//node-2',
+          // Folded before node-2's NotReady fact (the feed is not in event-time order): a pod
+          // signal joins a node incident only once the node itself failed, so this one stands alone.
+          '09:35:40 resolved warning-event Deployment shop/search: NodeNotReady => unknown Deployment/shop/search',
+          '09:52:03 open error-group-new Deployment platform/notifier: notifier.config: FATAL missing required env SMTP_HOST => bad-config/start-error Deployment/platform/notifier',
+          '09:55:00 open anomaly Deployment shop/search: cpu_throttled_ratio => unknown Deployment/shop/search',
+        ],
+        totals: [375, 321],
+      });
+    } finally {
+      for (const c of closers.reverse()) await c();
+    }
+  }, 300_000);
+});
