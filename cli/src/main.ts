@@ -163,7 +163,9 @@ program
 
 program
   .command('analyze <recording>')
-  .description('replay a recording (JSON Lines, .gz too) through every stage offline and print the final facts')
+  .description(
+    'replay a recording (JSON Lines, .gz too) through every stage offline and print the final facts',
+  )
   .option('--json', 'machine-readable output (docs/analyze-output.md)')
   .option('--keep <dir>', 'keep the embedded log in this directory instead of a temporary one')
   .action(async (recording: string, o: { json?: boolean; keep?: string }) => {
