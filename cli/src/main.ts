@@ -200,8 +200,9 @@ program
 program
   .command('start')
   .description('run hetu in one process on the embedded log (or on Kafka with --kafka/--registry)')
-  .action(async () => {
-    await runStart(config(), { out: process.stdout });
+  .option('--no-demo', 'do not play the demo recording into an empty log')
+  .action(async (o: { demo: boolean }) => {
+    await runStart(config(), { out: process.stdout, demo: o.demo });
   });
 
 try {

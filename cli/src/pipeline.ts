@@ -1,33 +1,12 @@
-import {
-  HetuError,
-  ProcessorRuntime,
-  avroDeadLetterEncoder,
-  avroFactEncoder,
-  type LogRecord,
-  type Subscription,
-} from '@hetu/streams';
-import type { RecordName, RecordTypes, Serde } from '@hetu/schemas';
-import { errorsProcessor } from '@hetu/processors/errors';
-import { anomaliesProcessor } from '@hetu/processors/anomalies';
+import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscription } from '@hetu/streams';
 import type { Backend } from './backend.ts';
 import { createCatalogueTopics } from './backend.ts';
-
-/** Decodes a record's Avro value as a record of ours; a record without a value is bad input. */
-function decoder<N extends RecordName>(serde: Serde, name: N) {
-  return async (r: LogRecord): Promise<RecordTypes[N]> => {
-    if (r.value === null)
-      throw new HetuError(
-        'HETU_INPUT_INVALID',
-        `Record ${r.topic}/${r.partition}/${r.offset} has no value (a tombstone), not a ${name}.`,
-      );
-    return serde.decode(r.value, name);
-  };
-}
+import { CLUSTER_FEED, pipelineStages } from './stages.ts';
 
 export interface Pipeline {
   readonly runtimes: readonly ProcessorRuntime<unknown, unknown>[];
   readonly subscriptions: readonly Subscription[];
-  /** Resolves once every processor has processed everything appended before the call. */
+  /** Resolves once every stage has processed everything appended before the call. */
   whenCaughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,33 +16,25 @@ export interface PipelineEvents {
 }
 
 /**
- * The processors that exist so far, on one backend: `errors` (hetu.raw.logs + hetu.commands →
- * hetu.facts.error-groups) and `anomalies` (hetu.raw.metrics → hetu.facts.anomalies). Facts and
- * dead letters are Avro through the registry.
+ * Every stage of the pipeline on one backend, all running at once (`hetu start`): facts and dead
+ * letters are Avro through the registry. `hetu analyze` runs the same stages one after another.
  */
 export async function startPipeline(backend: Backend, events: PipelineEvents = {}): Promise<Pipeline> {
   const { log, serde } = backend;
   await createCatalogueTopics(log);
-  const common = {
-    log,
-    encodeFact: avroFactEncoder(serde),
-    encodeDeadLetter: avroDeadLetterEncoder(serde),
-  };
-  const runtimes = [
-    new ProcessorRuntime({
-      ...common,
-      processor: errorsProcessor({
-        decodeLog: decoder(serde, 'LogLineObserved'),
-        decodeCommand: decoder(serde, 'Command'),
+  await log.ensureTopics([
+    { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86_400_000 },
+  ]);
+  const runtimes = pipelineStages(backend).map(
+    ([name, processor]) =>
+      new ProcessorRuntime({
+        log,
+        processor,
+        encodeFact: avroFactEncoder(serde),
+        encodeDeadLetter: avroDeadLetterEncoder(serde),
+        events: { restored: (i) => events.restored?.(name, i.partition, i.keys) },
       }),
-      events: { restored: (i) => events.restored?.('errors', i.partition, i.keys) },
-    }),
-    new ProcessorRuntime({
-      ...common,
-      processor: anomaliesProcessor({ decodeMetric: decoder(serde, 'MetricSampled') }),
-      events: { restored: (i) => events.restored?.('anomalies', i.partition, i.keys) },
-    }),
-  ] as ProcessorRuntime<unknown, unknown>[];
+  );
   const subscriptions: Subscription[] = [];
   try {
     for (const rt of runtimes) subscriptions.push(await rt.start());
@@ -74,8 +45,11 @@ export async function startPipeline(backend: Backend, events: PipelineEvents = {
   return {
     runtimes,
     subscriptions,
+    // Stages feed each other: wait until a pass over all of them finds nothing new.
     whenCaughtUp: async (timeoutMs) => {
-      await Promise.all(subscriptions.map((s) => s.whenCaughtUp(timeoutMs)));
+      for (let pass = 0; pass < runtimes.length + 1; pass++) {
+        for (const s of subscriptions) await s.whenCaughtUp(timeoutMs);
+      }
     },
     close: async () => {
       await Promise.all(runtimes.map((r) => r.close()));

@@ -2,28 +2,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  HetuError,
   ProcessorRuntime,
   avroDeadLetterEncoder,
   avroFactEncoder,
   type AppendRecord,
   type AnyProcessor,
-  type LogRecord,
 } from '@hetu/streams';
-import { topicEntry, type RecordName } from '@hetu/schemas';
 import { readRecording } from '@hetu/producers/recording';
-import { kubeProcessor } from '@hetu/processors/kube';
-import { errorsProcessor } from '@hetu/processors/errors';
-import { anomaliesProcessor } from '@hetu/processors/anomalies';
-import { rekeyProcessor, clusterOfKey } from '@hetu/processors/rekey';
-import { incidentsProcessor } from '@hetu/processors/incidents/topology';
-import { recommendationsProcessor } from '@hetu/processors/recommendations/topology';
-import { scoringProcessor } from '@hetu/processors/scoring/topology';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
-
-export const CLUSTER_FEED = 'hetu.internal.cluster-feed';
+import { CLUSTER_FEED, pipelineStages, recordOf } from '../stages.ts';
 
 export interface AnalyzeProgress {
   /** Bytes of the recording read so far, of the total. */
@@ -35,13 +24,6 @@ export interface AnalyzeSummary {
   observations: number;
   deadLetters: number;
   deadLettersByReason: Record<string, number>;
-}
-
-/** The topic a record's value came from decides its Avro record. */
-function recordOf(topic: string): RecordName {
-  const name = topicEntry(topic)?.valueSchema;
-  if (!name) throw new Error(`topic ${topic} has no value schema`);
-  return name;
 }
 
 /** Reads a compacted topic to its newest value per key, decoded. */
@@ -103,76 +85,7 @@ export async function analyze(
       { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
     ]);
     const summary = await ingest(backend, recording, opts.progress);
-    const decode = async (sourceTopic: string, value: Buffer) =>
-      backend.serde.decode(value, recordOf(sourceTopic));
-    const decoder = (name: RecordName) => async (r: LogRecord) => {
-      if (r.value === null)
-        throw new HetuError(
-          'HETU_INPUT_INVALID',
-          `Record ${r.topic}/${r.partition}/${r.offset} has no value (a tombstone).`,
-        );
-      return backend.serde.decode(r.value, name);
-    };
-    const stages: [string, AnyProcessor<unknown, unknown>][] = [
-      [
-        'kube',
-        kubeProcessor({ decodeWatch: decoder('WatchObserved') as never }) as AnyProcessor<unknown, unknown>,
-      ],
-      [
-        'errors',
-        errorsProcessor({
-          decodeLog: decoder('LogLineObserved') as never,
-          decodeCommand: decoder('Command') as never,
-        }) as AnyProcessor<unknown, unknown>,
-      ],
-      [
-        'anomalies',
-        anomaliesProcessor({ decodeMetric: decoder('MetricSampled') as never }) as AnyProcessor<
-          unknown,
-          unknown
-        >,
-      ],
-      [
-        'feed',
-        rekeyProcessor({
-          name: 'feed-by-cluster',
-          inputs: [
-            'hetu.raw.kube',
-            'hetu.raw.metrics',
-            'hetu.facts.pod-health',
-            'hetu.facts.node-health',
-            'hetu.facts.error-groups',
-            'hetu.facts.anomalies',
-          ],
-          output: CLUSTER_FEED,
-          keyOf: clusterOfKey,
-        }) as AnyProcessor<unknown, unknown>,
-      ],
-      [
-        'incidents',
-        incidentsProcessor({ decode, decodeCommand: decoder('Command') as never }) as AnyProcessor<
-          unknown,
-          unknown
-        >,
-      ],
-      [
-        'recommendations',
-        recommendationsProcessor({ decode, decodeCommand: decoder('Command') as never }) as AnyProcessor<
-          unknown,
-          unknown
-        >,
-      ],
-      [
-        'feed (incidents, recommendations)',
-        rekeyProcessor({
-          name: 'feed-by-cluster-2',
-          inputs: ['hetu.facts.incidents', 'hetu.facts.recommendations'],
-          output: CLUSTER_FEED,
-          keyOf: clusterOfKey,
-        }) as AnyProcessor<unknown, unknown>,
-      ],
-      ['scoring', scoringProcessor({ decode }) as AnyProcessor<unknown, unknown>],
-    ];
+    const stages = pipelineStages(backend);
     for (const [name, p] of stages) {
       opts.progress?.stage?.(name);
       await runStage(backend, p);
@@ -184,7 +97,11 @@ export async function analyze(
   }
 }
 
-async function ingest(backend: Backend, path: string, progress?: AnalyzeProgress): Promise<AnalyzeSummary> {
+export async function ingest(
+  backend: Backend,
+  path: string,
+  progress?: AnalyzeProgress,
+): Promise<AnalyzeSummary> {
   const total = statSync(path).size;
   const batches = new Map<string, AppendRecord[]>();
   const dead: AppendRecord[] = [];
