@@ -282,7 +282,37 @@ export class KafkaLog implements Log {
       });
     } catch (err) {
       if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
+      // kafkajs' wait for leaders gives up on a retriable metadata error while a loaded broker is
+      // still electing them: the topics exist; wait for their leaders ourselves.
+      if ((err as { retriable?: boolean }).retriable) {
+        await this.waitForLeaders(specs.map((s) => s.name));
+        return;
+      }
       throw kafkaError(err, this.opts.brokers, 'create topics');
+    }
+  }
+
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    const admin = await this.admin();
+    const backoff = new Backoff(100, 2000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          return;
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= 30)
+          throw kafkaError(err, this.opts.brokers, `wait for the leaders of ${topics.join(', ')}`);
+      }
+      if (attempt >= 30)
+        throw new HetuError(
+          'HETU_KAFKA_FAILED',
+          `Kafka elected no leaders for ${topics.join(', ')} in time: check the broker's log.`,
+          {
+            transient: true,
+          },
+        );
+      await new Promise((r) => setTimeout(r, backoff.next()));
     }
   }
 
