@@ -25,3 +25,4 @@ export {
   CRONJOB_SKEW_MS,
 } from './workload.ts';
 export type { OwnerLookups, Workload } from './workload.ts';
+export { parseQuantity } from './quantity.ts';

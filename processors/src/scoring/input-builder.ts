@@ -36,6 +36,7 @@ import type {
   ScoringWorkload,
   WorkloadRef,
 } from './types.ts';
+import { parseQuantity as parseKubeQuantity } from '../health/quantity.ts';
 
 /** Minutes of usage kept per container: the mean is over the last hour of event time. */
 export const USAGE_WINDOW_MINUTES = 60;
@@ -557,30 +558,9 @@ function pathObj(o: Obj, path: readonly string[]): Obj {
   return cur;
 }
 
-/** A CPU or memory quantity (`500m`, `1.5`, `512Mi`, `1G`, `129e6`) in cores or bytes; undefined if unreadable. */
+/** A CPU or memory quantity in cores or bytes (the exact parser of processors/health); undefined if unreadable. */
 export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === 'number') return Number.isFinite(q) ? q : undefined;
-  if (typeof q !== 'string') return undefined;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q.trim());
-  if (m === null) return undefined;
-  const n = Number(m[1]);
-  const factor: Record<string, number> = {
-    m: 1e-3,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-  };
-  const f = m[2] === undefined ? 1 : (factor[m[2]] ?? 1);
-  return n * f;
+  return parseKubeQuantity(q) ?? undefined;
 }
 
 function requestsOf(c: Obj): ContainerRequests {
