@@ -1511,6 +1511,47 @@ export function generateDemo(seed = DEMO_SEED): DemoRecording {
     };
   };
 
+  /**
+   * A new single-replica Deployment as the API shows it being created: the Deployment, its
+   * ReplicaSet `rsDelay` ms later with the ScalingReplicaSet event, and a pod `podDelay` ms after
+   * the Deployment with the SuccessfulCreate event. Returns the pod, not yet created.
+   */
+  const newDeploymentPod = (
+    w: WorkloadSim,
+    at: number,
+    rsDelay: number,
+    podDelay: number,
+    node: string,
+  ): PodSim => {
+    const { spec } = w;
+    const d0 = workloadObject(w, at, {});
+    (d0['metadata'] as Json)['creationTimestamp'] = iso(at);
+    sim.watch(at, 'ADDED', d0);
+    sim.watch(
+      at + rsDelay,
+      'ADDED',
+      replicaSetObject(w, w.rsName!, w.rsUid!, w.hash!, spec.image, 1, at + rsDelay, 1, 0),
+    );
+    sim.event(
+      at + rsDelay,
+      { kind: 'Deployment', apiVersion: 'apps/v1', ns: spec.ns, name: spec.name, uid: w.uid },
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled up replica set ${w.rsName} from 0 to 1`,
+      { component: 'deployment-controller' },
+    );
+    const p = newPod(w, node, { createdAt: at + podDelay });
+    sim.event(
+      at + podDelay,
+      { kind: 'ReplicaSet', apiVersion: 'apps/v1', ns: spec.ns, name: w.rsName!, uid: w.rsUid! },
+      'Normal',
+      'SuccessfulCreate',
+      `Created pod: ${p.name}`,
+      { component: 'replicaset-controller' },
+    );
+    return p;
+  };
+
   /** An existing, healthy pod at T0 (created before the recording started). */
   const existingPod = (p: PodSim, createdAt: number): void => {
     p.created = createdAt;
@@ -2459,31 +2500,7 @@ export function generateDemo(seed = DEMO_SEED): DemoRecording {
       (o['metadata'] as Json)['creationTimestamp'] = iso(PULL);
       return o;
     };
-    const d0 = workloadObject(w, PULL, {});
-    (d0['metadata'] as Json)['creationTimestamp'] = iso(PULL);
-    sim.watch(PULL, 'ADDED', d0);
-    sim.watch(
-      PULL + 20,
-      'ADDED',
-      replicaSetObject(w, w.rsName, w.rsUid, w.hash, spec.image, 1, PULL + 20, 1, 0),
-    );
-    sim.event(
-      PULL + 20,
-      { kind: 'Deployment', apiVersion: 'apps/v1', ns: 'shop', name: 'recommender', uid: w.uid },
-      'Normal',
-      'ScalingReplicaSet',
-      `Scaled up replica set ${w.rsName} from 0 to 1`,
-      { component: 'deployment-controller' },
-    );
-    const p = newPod(w, 'node-1', { createdAt: PULL + 40 });
-    sim.event(
-      PULL + 40,
-      { kind: 'ReplicaSet', apiVersion: 'apps/v1', ns: 'shop', name: w.rsName, uid: w.rsUid },
-      'Normal',
-      'SuccessfulCreate',
-      `Created pod: ${p.name}`,
-      { component: 'replicaset-controller' },
-    );
+    const p = newDeploymentPod(w, PULL, 20, 40, 'node-1');
     sim.createPod(p, PULL + 40, { start: false });
     sim.watch(PULL + 100, 'MODIFIED', depCreated(PULL + 100));
     const img = spec.image;
@@ -2576,32 +2593,8 @@ export function generateDemo(seed = DEMO_SEED): DemoRecording {
     w.hash = sim.hash();
     w.rsName = `report-builder-${w.hash}`;
     w.rsUid = sim.uid();
-    const d0 = workloadObject(w, UNSCHED, {});
-    (d0['metadata'] as Json)['creationTimestamp'] = iso(UNSCHED);
-    sim.watch(UNSCHED, 'ADDED', d0);
-    sim.watch(
-      UNSCHED + 25,
-      'ADDED',
-      replicaSetObject(w, w.rsName, w.rsUid, w.hash, spec.image, 1, UNSCHED + 25, 1, 0),
-    );
-    sim.event(
-      UNSCHED + 25,
-      { kind: 'Deployment', apiVersion: 'apps/v1', ns: 'platform', name: 'report-builder', uid: w.uid },
-      'Normal',
-      'ScalingReplicaSet',
-      `Scaled up replica set ${w.rsName} from 0 to 1`,
-      { component: 'deployment-controller' },
-    );
-    const p = newPod(w, 'node-1', { createdAt: UNSCHED + 45 });
+    const p = newDeploymentPod(w, UNSCHED, 25, 45, 'node-1');
     p.node = undefined;
-    sim.event(
-      UNSCHED + 45,
-      { kind: 'ReplicaSet', apiVersion: 'apps/v1', ns: 'platform', name: w.rsName, uid: w.rsUid },
-      'Normal',
-      'SuccessfulCreate',
-      `Created pod: ${p.name}`,
-      { component: 'replicaset-controller' },
-    );
     sim.createPod(p, UNSCHED + 45, { schedule: false });
     const msg =
       '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
@@ -2785,31 +2778,7 @@ export function generateDemo(seed = DEMO_SEED): DemoRecording {
     w.hash = sim.hash();
     w.rsName = `notifier-${w.hash}`;
     w.rsUid = sim.uid();
-    const d0 = workloadObject(w, NOTIFIER, {});
-    (d0['metadata'] as Json)['creationTimestamp'] = iso(NOTIFIER);
-    sim.watch(NOTIFIER, 'ADDED', d0);
-    sim.watch(
-      NOTIFIER + 20,
-      'ADDED',
-      replicaSetObject(w, w.rsName, w.rsUid, w.hash, spec.image, 1, NOTIFIER + 20, 1, 0),
-    );
-    sim.event(
-      NOTIFIER + 20,
-      { kind: 'Deployment', apiVersion: 'apps/v1', ns: 'platform', name: 'notifier', uid: w.uid },
-      'Normal',
-      'ScalingReplicaSet',
-      `Scaled up replica set ${w.rsName} from 0 to 1`,
-      { component: 'deployment-controller' },
-    );
-    const p = newPod(w, 'node-3', { createdAt: NOTIFIER + 40 });
-    sim.event(
-      NOTIFIER + 40,
-      { kind: 'ReplicaSet', apiVersion: 'apps/v1', ns: 'platform', name: w.rsName, uid: w.rsUid },
-      'Normal',
-      'SuccessfulCreate',
-      `Created pod: ${p.name}`,
-      { component: 'replicaset-controller' },
-    );
+    const p = newDeploymentPod(w, NOTIFIER, 20, 40, 'node-3');
     let t = sim.createPod(p, NOTIFIER + 40);
     const backs = [0, 10, 20, 40, 80, 160, 300];
     for (let run = 0; t < END; run++) {
