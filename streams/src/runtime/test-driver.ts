@@ -115,6 +115,20 @@ export class ProcessorTestDriver<In, S> {
     return t;
   }
 
+  /**
+   * A driver for the same processor as a restarted runtime would be: every task rebuilt from the
+   * changelog written so far, offsets carried on, outputs empty. Piping the rest of the input into
+   * it must give the outputs an uninterrupted run would have given.
+   */
+  restart(): ProcessorTestDriver<In, S> {
+    const next = new ProcessorTestDriver<In, S>(this.def as unknown as AnyProcessor<In, S>);
+    const partitions = new Set([...this.tasks.keys(), ...this.changelog.map((r) => r.partition ?? 0)]);
+    for (const p of partitions) next.tasks.set(p, this.restoredTask(p));
+    for (const [k, o] of this.offsets) next.offsets.set(k, o);
+    next.changelog.push(...this.changelog);
+    return next;
+  }
+
   /** The table of a keyed processor as a restarted runtime would rebuild it. */
   restoredState<V = unknown>(partition = 0): ReadonlyMap<string, V> {
     return (this.restoredTask(partition).state as { table: ReadonlyMap<string, V> }).table;
