@@ -906,8 +906,8 @@ function nodeMemory(
   now: number,
 ): Derived | null {
   const m = e.memory;
-  if (m === null || m.ts < now - state.config.staleAfterMs) return null;
-  const v = round9(m.value);
+  const v = freshValue(state, m, now);
+  if (v === null || m === null) return null;
   if (!(v > NODE_MEMORY_ABOVE)) return null;
   return {
     type: 'node-memory-pressure',
@@ -925,10 +925,20 @@ function nodeMemory(
   };
 }
 
+/** The latest value of a gauge, rounded, or null when there is none or it is older than staleAfterMs. */
+function freshValue(
+  state: RecommendationsState,
+  m: { ts: number; value: number } | null,
+  now: number,
+): number | null {
+  if (m === null || m.ts < now - state.config.staleAfterMs) return null;
+  return round9(m.value);
+}
+
 function nxdomain(state: RecommendationsState, target: RecommendationTarget, now: number): Derived | null {
   const m = state.dns.nxdomain;
-  if (m === null || m.ts < now - state.config.staleAfterMs) return null;
-  const v = round9(m.value);
+  const v = freshValue(state, m, now);
+  if (v === null || m === null) return null;
   if (!(v > NXDOMAIN_ABOVE)) return null;
   return {
     type: 'coredns-nxdomain',
@@ -949,8 +959,8 @@ function nxdomain(state: RecommendationsState, target: RecommendationTarget, now
 
 function dnsCache(state: RecommendationsState, target: RecommendationTarget, now: number): Derived | null {
   const m = state.dns.cacheHit;
-  if (m === null || m.ts < now - state.config.staleAfterMs) return null;
-  const v = round9(m.value);
+  const v = freshValue(state, m, now);
+  if (v === null || m === null) return null;
   if (!(v > 0 && v < CACHE_HIT_BELOW)) return null;
   return {
     type: 'coredns-cache',
