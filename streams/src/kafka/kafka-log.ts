@@ -551,6 +551,8 @@ class KafkaSubscription implements Subscription {
   private closing: Promise<void> | undefined;
   /** Per output `topic\0partition`: the offset of the commit marker after our last write. */
   private readonly outputEnds = new Map<string, bigint>();
+  /** Per input `topic\0partition`: the offset our last committed transaction sent for the group. */
+  private readonly committedTo = new Map<string, bigint>();
   /** Transactions retried because the coordinator was still completing the previous one. */
   concurrentTransactionRetries = 0;
 
@@ -716,6 +718,10 @@ class KafkaSubscription implements Subscription {
           const cur = this.outputEnds.get(k);
           if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
         }
+        // Likewise the group's offset becomes readable once the markers are written.
+        const ck = `${batch.topic}\u0000${batch.partition}`;
+        const prev = this.committedTo.get(ck);
+        if (prev === undefined || next > prev) this.committedTo.set(ck, next);
         return;
       } catch (err) {
         await txn.abort().catch(() => undefined);
@@ -789,7 +795,11 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  /** True once every output partition's end is past the marker of our last transaction there. */
+  /**
+   * True once our committed transactions are visible: every output partition's end is past the
+   * marker of our last transaction there, and the group's committed offsets have reached what
+   * those transactions sent.
+   */
   private async outputsVisible(): Promise<boolean> {
     const byTopic = new Map<string, Map<number, { low: bigint; high: bigint }>>();
     for (const [k, marker] of this.outputEnds) {
@@ -797,6 +807,14 @@ class KafkaSubscription implements Subscription {
       let ends = byTopic.get(topic);
       if (!ends) byTopic.set(topic, (ends = await this.log.endOffsets(topic)));
       if ((ends.get(Number(p))?.high ?? 0n) <= marker) return false;
+    }
+    const committedByTopic = new Map<string, Map<number, bigint>>();
+    for (const [k, sent] of this.committedTo) {
+      const [topic, p] = k.split('\u0000') as [string, string];
+      let committed = committedByTopic.get(topic);
+      if (!committed)
+        committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
+      if ((committed.get(Number(p)) ?? -1n) < sent) return false;
     }
     return true;
   }
