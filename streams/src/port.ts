@@ -99,6 +99,12 @@ export interface SubscribeOptions {
   readonly onError?: (err: unknown, batch: Batch, attempt: number) => ErrorDecision;
   /** Upper bound on records per batch. Default 500. */
   readonly maxBatchRecords?: number;
+  /**
+   * One task reads every partition of every subscribed topic, merged by event time (ties: topic,
+   * then partition), and one member of the group owns it. For stateless fan-in stages (a re-key)
+   * whose output must come out in one deterministic order. Default: one task per partition number.
+   */
+  readonly singleTask?: boolean;
 }
 
 export interface Subscription {

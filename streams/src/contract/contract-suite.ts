@@ -105,6 +105,122 @@ export function logContract(name: string, factory: LogFactory): void {
       await sub.close();
     });
 
+    it('merges the topics of a task by event time, ties by topic name, the same way on every adapter', async () => {
+      const log = await openLog();
+      const [a, b] = [`t-merge-a-${uid()}`, `t-merge-b-${uid()}`];
+      await log.ensureTopics([
+        { name: a, partitions: 2, cleanupPolicy: 'delete' },
+        { name: b, partitions: 2, cleanupPolicy: 'delete' },
+      ]);
+      // Each topic appended whole, in chunks: append order is not event-time order.
+      const times: Record<string, number[][]> = {
+        [a]: [
+          [10, 20, 20, 30, 40, 50, 60, 70],
+          [5, 5, 6, 90],
+        ],
+        [b]: [
+          [1, 20, 25, 26, 27, 45, 80],
+          [5, 7, 8, 9],
+        ],
+      };
+      for (const topic of [a, b])
+        for (const [p, ts] of times[topic]!.entries())
+          await log.append(
+            topic,
+            ts.map((t, i) => ({
+              key: k(`${p}`),
+              value: k(`${topic === a ? 'a' : 'b'}${t}.${i}`),
+              timestamp: t,
+              partition: p,
+            })),
+          );
+      const seen = new Map<number, string[]>();
+      const sub = await log.subscribe({
+        group: `g-${uid()}`,
+        topics: [a, b],
+        maxBatchRecords: 3,
+        handler: async (batch) => {
+          const list = seen.get(batch.partition) ?? seen.set(batch.partition, []).get(batch.partition)!;
+          list.push(...batch.records.map((r) => r.value!.toString()));
+        },
+      });
+      await sub.whenCaughtUp();
+      expect(Object.fromEntries(seen)).toEqual({
+        0: [
+          'b1.0',
+          'a10.0',
+          'a20.1',
+          'a20.2',
+          'b20.1',
+          'b25.2',
+          'b26.3',
+          'b27.4',
+          'a30.3',
+          'a40.4',
+          'b45.5',
+          'a50.5',
+          'a60.6',
+          'a70.7',
+          'b80.6',
+        ],
+        1: ['a5.0', 'a5.1', 'b5.0', 'a6.2', 'b7.1', 'b8.2', 'b9.3', 'a90.3'],
+      });
+      await sub.close();
+    });
+
+    it('runs a single-task group as one task over every partition, merged by event time', async () => {
+      const log = await openLog();
+      const [a, b] = [`t-single-a-${uid()}`, `t-single-b-${uid()}`];
+      await log.ensureTopics([
+        { name: a, partitions: 3, cleanupPolicy: 'delete' },
+        { name: b, partitions: 2, cleanupPolicy: 'delete' },
+      ]);
+      const expected: { v: string; t: number; topic: string; p: number }[] = [];
+      for (const [topic, parts] of [
+        [a, 3],
+        [b, 2],
+      ] as const)
+        for (let p = 0; p < parts; p++) {
+          const recs = Array.from({ length: 7 }, (_, i) => ({
+            t: 100 + i * 10 + ((p * 7 + (topic === a ? 0 : 3)) % 10),
+            i,
+          }));
+          for (const r of recs)
+            expected.push({ v: `${topic === a ? 'a' : 'b'}${p}.${r.i}`, t: r.t, topic, p });
+          await log.append(
+            topic,
+            recs.map((r) => ({
+              key: null,
+              value: k(`${topic === a ? 'a' : 'b'}${p}.${r.i}`),
+              timestamp: r.t,
+              partition: p,
+            })),
+          );
+        }
+      expected.sort((x, y) => x.t - y.t || (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : 0) || x.p - y.p);
+      const group = `g-${uid()}`;
+      const got: string[][] = [[], []];
+      const subs: Subscription[] = [];
+      for (const i of [0, 1])
+        subs.push(
+          await log.subscribe({
+            group,
+            topics: [a, b],
+            singleTask: true,
+            maxBatchRecords: 4,
+            handler: async (batch) => {
+              got[i]!.push(...batch.records.map((r) => r.value!.toString()));
+            },
+          }),
+        );
+      for (const s of subs) await s.whenCaughtUp();
+      // One member did everything, in one merged order; the other stood by.
+      const [busy, idle] = got[0]!.length > 0 ? [got[0]!, got[1]!] : [got[1]!, got[0]!];
+      expect(idle).toEqual([]);
+      expect(busy).toEqual(expected.map((e) => e.v));
+      for (const s of subs) await s.close();
+    });
+
     it('resumes a group from its committed position after a restart, without duplicates', async () => {
       const topic = `t-resume-${uid()}`;
       const group = `g-${uid()}`;

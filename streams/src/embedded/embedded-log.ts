@@ -1,3 +1,4 @@
+import { pickHead, takeUpTo, type MergeHead } from '../merge.ts';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -458,9 +459,11 @@ export class EmbeddedLog implements Log {
     const index = members.indexOf(sub);
     if (index < 0) return [];
     const out: { topic: string; partition: number }[] = [];
+    // A single-task group: the first member owns every partition.
+    const [first, step] = sub.singleTask ? (index === 0 ? [0, 1] : [Infinity, 1]) : [index, members.length];
     for (const t of [...sub.topics].sort()) {
       const n = this.topicRow(t).partitions;
-      for (let p = index; p < n; p += members.length) out.push({ topic: t, partition: p });
+      for (let p = first; p < n; p += step) out.push({ topic: t, partition: p });
     }
     return out;
   }
@@ -567,24 +570,27 @@ class EmbeddedSubscription implements Subscription {
   }
 
   /**
-   * Delivers batches task by task (one partition number of every subscribed topic). Within a
-   * task the topics are merged by event time, as Kafka Streams does: the next batch comes from the
-   * topic whose next record is oldest, and stops before a record newer than the other topics'
-   * heads, so a processor joining several inputs sees them in timestamp order (ties: topic name).
+   * Delivers batches task by task (one partition number of every subscribed topic, or every
+   * partition for a single-task group). Within a task the partitions are merged by event time, as
+   * Kafka Streams does: the next batch comes from the partition whose next record is oldest, and
+   * stops before a record newer than the other partitions' heads, so a processor joining several
+   * inputs sees them in timestamp order (ties: topic name, then partition). A partition with
+   * nothing pending does not hold the others back. The Kafka adapter merges the same way.
    */
   private async loop(): Promise<void> {
     const max = this.options.maxBatchRecords ?? 500;
     while (!this.stopped && !this.log.isClosed) {
       let progressed = false;
-      const tasks = new Map<number, string[]>();
-      for (const { topic, partition } of this.log.assignment(this)) {
-        let topics = tasks.get(partition);
-        if (!topics) tasks.set(partition, (topics = []));
-        topics.push(topic);
+      const tasks = new Map<number, { topic: string; partition: number }[]>();
+      for (const tp of this.log.assignment(this)) {
+        const id = this.singleTask ? 0 : tp.partition;
+        let list = tasks.get(id);
+        if (!list) tasks.set(id, (list = []));
+        list.push(tp);
       }
-      for (const [partition, topics] of tasks) {
+      for (const tps of tasks.values()) {
         if (this.stopped) break;
-        const did = await this.step(partition, topics, max);
+        const did = await this.step(tps, max);
         progressed ||= did;
       }
       this.notifyWaiters();
@@ -592,27 +598,27 @@ class EmbeddedSubscription implements Subscription {
     }
   }
 
-  /** One batch of one task; false when none of its topics has anything new. */
-  private async step(partition: number, topics: readonly string[], max: number): Promise<boolean> {
-    // Head (oldest pending record time) of each topic of the task.
-    const heads: { topic: string; from: number; end: number; ts: number | null }[] = [];
-    for (const topic of topics) {
+  get singleTask(): boolean {
+    return this.options.singleTask === true;
+  }
+
+  /** One batch of one task; false when none of its partitions has anything new. */
+  private async step(tps: readonly { topic: string; partition: number }[], max: number): Promise<boolean> {
+    // Head (oldest pending record time) of each partition of the task.
+    const heads: MergeHead[] = [];
+    for (const { topic, partition } of tps) {
       const from = this.startPosition(topic, partition);
       const end = this.log.endOffset(topic, partition);
       if (from >= end) {
         this.positions.set(`${topic}\u0000${partition}`, from);
         continue;
       }
-      heads.push({ topic, from, end, ts: this.log.headTimestamp(topic, partition, from) });
+      heads.push({ topic, partition, ts: this.log.headTimestamp(topic, partition, from) ?? -Infinity });
     }
-    if (heads.length === 0) return false;
-    heads.sort(
-      (a, b) =>
-        (a.ts ?? -Infinity) - (b.ts ?? -Infinity) || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0),
-    );
-    const first = heads[0]!;
-    const bound = heads.length > 1 ? (heads[1]!.ts ?? Infinity) : Infinity;
-    const topic = first.topic;
+    const pick = pickHead(heads);
+    if (!pick) return false;
+    const { topic, partition } = pick.head;
+    const bound = pick.bound;
     const lockKey = `${this.group}\u0000${topic}\u0000${partition}`;
     return this.log.withPartitionLock(lockKey, async () => {
       if (this.stopped || this.log.isClosed) return false;
@@ -627,10 +633,7 @@ class EmbeddedSubscription implements Subscription {
         this.positions.set(`${topic}\u0000${partition}`, end);
         return true;
       }
-      // Keep records up to the other topics' oldest head (at least one).
-      let n = 1;
-      while (n < rows.length && rows[n]!.timestamp <= bound) n++;
-      const records = rows.slice(0, n);
+      const records = rows.slice(0, takeUpTo(rows, bound));
       const next = Number(records[records.length - 1]!.offset) + 1;
       await this.deliver({ topic, partition, records, highWatermark: BigInt(end) }, next);
       return true;

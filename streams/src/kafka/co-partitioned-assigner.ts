@@ -35,3 +35,32 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     };
   },
 });
+
+/**
+ * Assigns every partition of every subscribed topic to the first member (by id): a single-task
+ * group (`SubscribeOptions.singleTask`), whose other members stand by until it leaves.
+ */
+export const singleTaskAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'HetuSingleTask',
+  version: 0,
+  async assign({ members, topics }) {
+    const sorted = members.map((m) => m.memberId).sort();
+    const all: Record<string, number[]> = {};
+    for (const topic of topics)
+      all[topic] = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId);
+    return sorted.map((memberId, i) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        version: 0,
+        assignment: i === 0 ? all : {},
+        userData: Buffer.alloc(0),
+      }),
+    }));
+  },
+  protocol({ topics }) {
+    return {
+      name: 'HetuSingleTask',
+      metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+    };
+  },
+});

@@ -11,7 +11,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import { partitionForKey } from '../murmur2.ts';
-import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { coPartitionedAssigner, singleTaskAssigner } from './co-partitioned-assigner.ts';
+import { pickHead, takeUpTo } from '../merge.ts';
 import { HetuError } from '../errors.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
@@ -213,10 +214,10 @@ export class KafkaLog implements Log {
     return this.opts.transactionalIdPrefix ?? 'hetu';
   }
 
-  newConsumer(groupId: string) {
+  newConsumer(groupId: string, singleTask = false) {
     return this.kafka.consumer({
       groupId,
-      partitionAssigners: [coPartitionedAssigner],
+      partitionAssigners: [singleTask ? singleTaskAssigner : coPartitionedAssigner],
       readUncommitted: false,
       allowAutoTopicCreation: false,
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
@@ -535,6 +536,21 @@ export class KafkaLog implements Log {
   }
 }
 
+/** One assigned partition: fetched records waiting for the event-time merge. */
+interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  /** Fetched, not yet processed, in offset order. */
+  readonly records: LogRecord[];
+  /** Next offset to process; undefined until known. */
+  pos: bigint | undefined;
+  /** The offset after the last fetched batch (past control records). */
+  fetchedTo: bigint | undefined;
+  /** The partition's end offset as last seen. */
+  end: bigint | undefined;
+  paused: boolean;
+}
+
 class KafkaSubscription implements Subscription {
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -555,11 +571,19 @@ class KafkaSubscription implements Subscription {
   private readonly committedTo = new Map<string, bigint>();
   /** Transactions retried because the coordinator was still completing the previous one. */
   concurrentTransactionRetries = 0;
+  /** The assigned partitions, with what was fetched and not yet processed. */
+  private queues = new Map<string, PartitionQueue>();
+  /** Bumped by every rebalance; a merge of an older generation stops. */
+  private generation = 0;
+  /** Positions loaded and producers initialised for the current assignment. */
+  private ready: Promise<void> = Promise.resolve();
+  private draining: Promise<void> = Promise.resolve();
+  private heartbeat: (() => Promise<void>) | undefined;
 
   constructor(log: KafkaLog, options: SubscribeOptions) {
     this.log = log;
     this.options = options;
-    this.consumer = log.newConsumer(options.group);
+    this.consumer = log.newConsumer(options.group, options.singleTask === true);
     this.done = new Promise<void>((res, rej) => {
       this.resolveDone = res;
       this.rejectDone = rej;
@@ -570,8 +594,21 @@ class KafkaSubscription implements Subscription {
   async start(): Promise<void> {
     const c = this.consumer;
     c.on(c.events.END_BATCH_PROCESS, (e) => {
-      this.advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
+      const { topic, partition, lastOffset, batchSize, highWatermark } = e.payload;
+      const q = this.queues.get(`${topic}\u0000${partition}`);
+      if (q && batchSize === 0) {
+        // Only control records or aborted messages: the partition moved on without records.
+        const to = BigInt(lastOffset) + 1n;
+        if (q.fetchedTo === undefined || to > q.fetchedTo) q.fetchedTo = to;
+        q.end = BigInt(highWatermark);
+        if (q.records.length === 0 && (q.pos === undefined || to > q.pos)) {
+          q.pos = to;
+          this.advance(topic, partition, to);
+        }
+        void this.drain().catch((err) => this.fail(err));
+      }
     });
+    c.on(c.events.GROUP_JOIN, (e) => this.assigned(e.payload.memberAssignment));
     c.on(c.events.CRASH, (e) => {
       if (!e.payload.restart) void this.fail(e.payload.error);
     });
@@ -586,6 +623,56 @@ class KafkaSubscription implements Subscription {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
+  }
+
+  /**
+   * A new assignment: fetched-but-unprocessed records are dropped (kafkajs fetches again from the
+   * group's committed offsets after every rebalance), positions are loaded, and every assigned
+   * partition's transactional producer is initialised first — that fences an older owner and
+   * aborts its open transaction, so a task restoring state reads a settled changelog.
+   */
+  private assigned(assignment: Record<string, number[]>): void {
+    const generation = ++this.generation;
+    const queues = new Map<string, PartitionQueue>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const k = `${topic}\u0000${partition}`;
+        queues.set(k, {
+          topic,
+          partition,
+          records: [],
+          pos: this.queues.get(k)?.pos,
+          fetchedTo: undefined,
+          end: undefined,
+          paused: false,
+        });
+      }
+    }
+    const wasPaused = [...this.queues.values()].filter((q) => q.paused);
+    this.queues = queues;
+    if (wasPaused.length > 0)
+      this.consumer.resume(wasPaused.map((q) => ({ topic: q.topic, partitions: [q.partition] })));
+    this.ready = (async () => {
+      for (const q of queues.values()) await this.producerFor(q.topic, q.partition);
+      for (const topic of new Set([...queues.values()].map((q) => q.topic))) {
+        const committed = await this.log.committed(this.options.group, topic);
+        const ends = await this.log.endOffsets(topic);
+        for (const q of queues.values()) {
+          if (q.topic !== topic || generation !== this.generation) continue;
+          const end = ends.get(q.partition) ?? { low: 0n, high: 0n };
+          const c = committed.get(q.partition);
+          const start = c ?? (this.options.fromBeginning === false ? end.high : end.low);
+          if (q.pos === undefined || start > q.pos) q.pos = start;
+          if (q.pos >= end.high) {
+            // Nothing to fetch: known to be at its end until a batch says otherwise.
+            q.fetchedTo = q.pos;
+            q.end = end.high;
+          }
+        }
+      }
+    })();
+    this.ready.catch(() => undefined);
+    void this.drain().catch((err) => this.fail(err));
   }
 
   private advance(topic: string, partition: number, next: bigint): void {
@@ -607,37 +694,93 @@ class KafkaSubscription implements Subscription {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, heartbeat, isStale, resolveOffset } = payload;
+    this.heartbeat = heartbeat;
+    if (isStale() || this.stopped) return;
+    const q = this.queues.get(`${batch.topic}\u0000${batch.partition}`);
+    if (!q) return;
+    await this.ready;
+    const from = q.fetchedTo ?? q.pos ?? 0n;
+    for (const m of batch.messages) {
+      const o = BigInt(m.offset);
+      if (o >= from && (q.pos === undefined || o >= q.pos))
+        q.records.push(toRecord(batch.topic, batch.partition, m));
+    }
+    const to = BigInt(batch.lastOffset()) + 1n;
+    if (q.fetchedTo === undefined || to > q.fetchedTo) q.fetchedTo = to;
+    q.end = BigInt(batch.highWatermark);
+    // kafkajs fetches on from here; the records wait in the queue until the merge takes them.
+    resolveOffset(batch.lastOffset());
     const max = this.options.maxBatchRecords ?? 500;
-    const all = batch.messages;
-    const hw = BigInt(batch.highWatermark);
-    // Initialise the partition's transactional producer first: it fences an older incarnation and
-    // aborts its open transaction, so a handler that restores state reads a settled changelog.
-    await this.producerFor(batch.topic, batch.partition);
-    for (let start = 0; start < all.length; start += max) {
-      if (!isRunning() || isStale() || this.stopped) return;
-      const chunk = all.slice(start, start + max);
-      const isLast = start + max >= all.length;
-      const next = isLast ? BigInt(batch.lastOffset()) + 1n : BigInt(chunk[chunk.length - 1]!.offset) + 1n;
-      const records = chunk.map((m) => toRecord(batch.topic, batch.partition, m));
-      await this.deliver(
-        { topic: batch.topic, partition: batch.partition, records, highWatermark: hw },
-        next,
-        heartbeat,
-        isRunning,
-      );
-      resolveOffset(String(next - 1n));
-      this.advance(batch.topic, batch.partition, next);
-      await heartbeat();
+    if (!q.paused && q.records.length >= 8 * max) {
+      q.paused = true;
+      this.consumer.pause([{ topic: q.topic, partitions: [q.partition] }]);
+    }
+    await this.drain();
+  }
+
+  /** Runs the merge; one at a time. */
+  private drain(): Promise<void> {
+    const run = this.draining.then(() => this.drainNow());
+    this.draining = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Delivers batches while some task can go on: each task (partition number p of every topic, or
+   * every partition for a single task) merges its partitions by event time exactly as the
+   * embedded log does (`../merge.ts`). A partition with nothing fetched that is not known to be at
+   * its end holds its task back until kafkajs fetches it.
+   */
+  private async drainNow(): Promise<void> {
+    const generation = this.generation;
+    await this.ready;
+    const max = this.options.maxBatchRecords ?? 500;
+    const single = this.options.singleTask === true;
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      const tasks = new Map<number, PartitionQueue[]>();
+      for (const q of this.queues.values()) {
+        const id = single ? 0 : q.partition;
+        let list = tasks.get(id);
+        if (!list) tasks.set(id, (list = []));
+        list.push(q);
+      }
+      for (const queues of tasks.values()) {
+        if (this.stopped || generation !== this.generation) return;
+        const heads: { topic: string; partition: number; ts: number; q: PartitionQueue }[] = [];
+        let waiting = false;
+        for (const q of queues) {
+          if (q.records.length > 0)
+            heads.push({ topic: q.topic, partition: q.partition, ts: q.records[0]!.timestamp, q });
+          else if (q.fetchedTo === undefined || q.end === undefined || q.fetchedTo < q.end) waiting = true;
+        }
+        if (waiting) continue;
+        const pick = pickHead(heads);
+        if (!pick) continue;
+        const q = pick.head.q;
+        const n = takeUpTo(q.records.slice(0, max), pick.bound);
+        const records = q.records.slice(0, n);
+        const next = n === q.records.length ? q.fetchedTo! : records[n - 1]!.offset + 1n;
+        await this.deliver(
+          { topic: q.topic, partition: q.partition, records, highWatermark: q.end! },
+          next,
+          () => generation === this.generation,
+        );
+        q.records.splice(0, n);
+        q.pos = next;
+        this.advance(q.topic, q.partition, next);
+        if (q.paused && q.records.length < 2 * max) {
+          q.paused = false;
+          this.consumer.resume([{ topic: q.topic, partitions: [q.partition] }]);
+        }
+        await this.heartbeat?.().catch(() => undefined);
+        progressed = true;
+      }
     }
   }
 
-  private async deliver(
-    batch: Batch,
-    next: bigint,
-    heartbeat: () => Promise<void>,
-    isRunning: () => boolean,
-  ): Promise<void> {
+  private async deliver(batch: Batch, next: bigint, isRunning: () => boolean): Promise<void> {
     const backoff = new Backoff(100, 5000);
     for (let attempt = 1; ; attempt++) {
       const { tx, outputs, committed } = collectingTransaction();
@@ -655,7 +798,7 @@ class KafkaSubscription implements Subscription {
         const wait = backoff.next();
         const until = Date.now() + wait;
         while (Date.now() < until) {
-          await heartbeat().catch(() => undefined);
+          await this.heartbeat?.().catch(() => undefined);
           await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, until - Date.now()))));
         }
       }

@@ -27,7 +27,11 @@ export interface FactRecord {
   readonly value: unknown;
   /** Event time of the fact. */
   readonly timestamp: number;
-  /** Explicit partition; default: murmur2 of the key. */
+  /**
+   * Explicit partition; default: the partition of the task that emitted it, so every partition
+   * of a fact topic has one writer and its order is that task's order (a key always belongs to
+   * one task, so compaction by key still works).
+   */
   readonly partition?: number;
 }
 
@@ -75,6 +79,11 @@ export interface StatefulProcessor<In, S> {
   readonly name: string;
   readonly inputs: readonly string[];
   readonly changelogTopic: string;
+  /**
+   * One task reads every partition of every input, merged by event time (`SubscribeOptions.
+   * singleTask`): for stateless fan-in stages. Default: one task per partition number.
+   */
+  readonly singleTask?: boolean;
   /** Decodes an input record. Throw an error whose code marks bad input (see `isBadInput`) to dead-letter it. */
   decodeInput(record: LogRecord): Promise<In> | In;
   init(): S;
@@ -96,6 +105,11 @@ export interface ProcessorDefinition<In, V> {
   readonly name: string;
   readonly inputs: readonly string[];
   readonly changelogTopic: string;
+  /**
+   * One task reads every partition of every input, merged by event time (`SubscribeOptions.
+   * singleTask`): for stateless fan-in stages. Default: one task per partition number.
+   */
+  readonly singleTask?: boolean;
   encodeState(value: V): Buffer;
   decodeState(bytes: Buffer): V;
   /** Decodes an input record. Throw an error whose code marks bad input (see `isBadInput`) to dead-letter it. */
@@ -143,6 +157,7 @@ export function keyedProcessor<In, V>(
     name: def.name,
     inputs: def.inputs,
     changelogTopic: def.changelogTopic,
+    ...(def.singleTask ? { singleTask: true } : {}),
     decodeInput: (r) => def.decodeInput(r),
     init: () => new TrackingStore<V>(new Map()),
     restore: (s, key, value) => {
@@ -210,7 +225,7 @@ interface PositionMarker {
 /** The state of one task (one partition number) of a processor. */
 export class TaskState<S> {
   readonly state: S;
-  /** Last applied offset per input topic of this partition. */
+  /** Last applied offset per input topic of this partition (per topic#partition for a single task). */
   readonly applied = new Map<string, bigint>();
   watermark = Number.NEGATIVE_INFINITY;
   /** True while a folded batch is not committed yet: the state is then ahead of the changelog. */
@@ -264,8 +279,12 @@ export async function foldBatch<In, S>(
     changedKeys.add(key);
   };
   task.uncommitted = true;
+  // A task of one partition number tracks one position per topic; a single task, per partition.
+  const appliedKey = def.singleTask
+    ? (r: LogRecord) => `${r.topic}#${r.partition}`
+    : (r: LogRecord) => r.topic;
   for (const r of records) {
-    const last = task.applied.get(r.topic);
+    const last = task.applied.get(appliedKey(r));
     if (last !== undefined && r.offset <= last) {
       skipped++;
       continue;
@@ -286,7 +305,7 @@ export async function foldBatch<In, S>(
         reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
         message: (err as Error).message,
       });
-      task.applied.set(r.topic, r.offset);
+      task.applied.set(appliedKey(r), r.offset);
       continue;
     }
     const advanced = r.timestamp > task.watermark;
@@ -294,7 +313,7 @@ export async function foldBatch<In, S>(
     const watermark = task.watermark;
     def.process(task.state, input, { timestamp: r.timestamp, watermark, source, emit, changed });
     if (advanced && def.onWatermark) def.onWatermark(task.state, { watermark, emit, changed });
-    task.applied.set(r.topic, r.offset);
+    task.applied.set(appliedKey(r), r.offset);
   }
   return { changedKeys, outputs, deadLetters, skipped };
 }

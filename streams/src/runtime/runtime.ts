@@ -109,6 +109,13 @@ export class ProcessorRuntime<In, V> {
         `Processor ${processor.name} reads ${missing.join(', ')}, which does not exist: create the topics first ('hetu topics --create').`,
       );
     }
+    if (processor.singleTask) {
+      await log.ensureTopics([
+        { name: processor.changelogTopic, partitions: 1, cleanupPolicy: 'compact' },
+        { name: this.dlqTopic, partitions: 1, cleanupPolicy: 'delete', retentionMs: 30 * 86_400_000 },
+      ]);
+      return;
+    }
     if (counts.size !== 1)
       throw new HetuError(
         'HETU_RUNTIME_NOT_COPARTITIONED',
@@ -170,6 +177,7 @@ export class ProcessorRuntime<In, V> {
       topics: processor.inputs,
       fromBeginning: true,
       maxBatchRecords: this.opts.maxBatchRecords ?? 500,
+      ...(processor.singleTask ? { singleTask: true } : {}),
       onError: (err, batch, attempt) => {
         if (isTransient(err) || attempt <= maxRetries) {
           this.opts.events?.retrying?.({ partition: batch.partition, attempt, error: err });
@@ -178,18 +186,19 @@ export class ProcessorRuntime<In, V> {
         return 'stop';
       },
       handler: async (batch, tx) => {
-        let task = await this.task(batch.partition);
+        const taskId = processor.singleTask ? 0 : batch.partition;
+        let task = await this.task(taskId);
         if (task.uncommitted) {
           // The last attempt folded into the state but did not commit: rebuild from the changelog.
-          this.tasks.delete(batch.partition);
-          task = await this.task(batch.partition);
+          this.tasks.delete(taskId);
+          task = await this.task(taskId);
         }
         const result = await foldBatch(processor, task, batch.records);
         const byTopic = new Map<string, AppendRecord[]>();
         for (const o of result.outputs) {
           let list = byTopic.get(o.topic);
           if (!list) byTopic.set(o.topic, (list = []));
-          list.push(isFactRecord(o.record) ? await this.encodeFact(o.topic, o.record) : o.record);
+          list.push(isFactRecord(o.record) ? await this.encodeFact(o.topic, o.record, taskId) : o.record);
         }
         for (const [topic, records] of byTopic) tx.append(topic, records);
         if (result.deadLetters.length > 0) {
@@ -197,7 +206,7 @@ export class ProcessorRuntime<In, V> {
           const at = (this.opts.now ?? Date.now)();
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
         }
-        tx.append(processor.changelogTopic, changelogRecords(processor, task, result, batch.partition));
+        tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
         tx.onCommitted(() => {
           task.uncommitted = false;
           this.opts.events?.batchCommitted?.({
@@ -212,13 +221,14 @@ export class ProcessorRuntime<In, V> {
     return this.subscription;
   }
 
-  private async encodeFact(topic: string, f: FactRecord): Promise<AppendRecord> {
+  private async encodeFact(topic: string, f: FactRecord, taskId: number): Promise<AppendRecord> {
     const encode = this.opts.encodeFact ?? ((_t: string, v: unknown) => Buffer.from(JSON.stringify(v)));
     return {
       key: Buffer.from(f.key),
       value: f.value === null ? null : await encode(topic, f.value),
       timestamp: f.timestamp,
-      ...(f.partition !== undefined ? { partition: f.partition } : {}),
+      // A fact goes to its task's partition (one writer per partition), unless it names one.
+      partition: f.partition ?? taskId,
     };
   }
 
