@@ -60,22 +60,12 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
           ],
           output: CLUSTER_FEED,
           keyOf: clusterOfKey,
+          singleTask: true,
         }),
       ),
     ],
     ['incidents', any(incidentsProcessor({ decode, decodeCommand: decoder('Command') }))],
     ['recommendations', any(recommendationsProcessor({ decode, decodeCommand: decoder('Command') }))],
-    [
-      'feed (incidents, recommendations)',
-      any(
-        rekeyProcessor({
-          name: 'feed-by-cluster-2',
-          inputs: ['hetu.facts.incidents', 'hetu.facts.recommendations'],
-          output: CLUSTER_FEED,
-          keyOf: clusterOfKey,
-        }),
-      ),
-    ],
     ['scoring', any(scoringProcessor({ decode }))],
   ];
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,13 @@ interface Incident {
   status: string;
   severity: string;
   rca: { category: string; rootCause: { kind: string; namespace: string; name: string } } | null;
+}
+
+interface Scenario {
+  id: string;
+  window: { from: string; to: string };
+  expectedCategory: string | null;
+  expectedRootCause: { kind: string; namespace: string | null; name: string } | null;
 }
 
 describe('hetu analyze', () => {
@@ -29,10 +36,11 @@ describe('hetu analyze', () => {
         security: number;
         cost: number;
         architecture: number;
+        deductions: { dimension: string; rule: string; points: number; count: number }[];
       }[];
       errorGroups: unknown[];
-      incidents: Incident[];
-      recommendations: unknown[];
+      incidents: (Incident & { openedAt: string })[];
+      recommendations: { id: string; severity: string; status: string }[];
     };
     expect(r.summary).toEqual({ observations: 21_779, deadLetters: 0, deadLettersByReason: {} });
     const cluster = r.scores.find((s) => s.scope === 'cluster')!;
@@ -42,31 +50,108 @@ describe('hetu analyze', () => {
       cluster.security,
       cluster.cost,
       cluster.architecture,
-    ]).toEqual([42, 59, 0, 76, 47]);
-    // demo/scenarios.json: eight of the nine failure scenarios get their category and root cause.
-    // The error storm in shop/search comes out `unknown` (no CPU samples reach the RCA yet), and a
-    // NodeNotReady event of a shop/search pod that came before node-2's NotReady fact opens a
-    // second `unknown` one; shop/api's latency anomaly during the ledger outage stays apart.
+    ]).toEqual([41, 59, 0, 74, 42]);
+    expect(cluster.deductions.map((d) => `${d.dimension} ${d.rule} ${d.points} (${d.count})`)).toEqual([
+      'reliability crashloop-pods -20 (2)',
+      'reliability oomkilled-pods -5 (1)',
+      'reliability pending-pods -3 (1)',
+      'reliability open-error-groups -8 (8)',
+      'reliability imagepull-pods -5 (1)',
+      'security privileged-containers -30 (2)',
+      'security root-containers -30 (11)',
+      'security host-namespaces -20 (2)',
+      'security cluster-admin-bindings -10 (1)',
+      'security secrets-in-env -15 (3)',
+      'security namespaces-without-network-policy -10 (2)',
+      'security writable-root-filesystem -10 (11)',
+      'security missing-security-context -10 (7)',
+      'security wildcard-rbac -3 (1)',
+      'cost rightsizing-opportunities -16 (8)',
+      'architecture active-anomalies -15 (3)',
+      'architecture open-incidents -14 (7)',
+      'architecture namespaces-without-resourcequota -10 (2)',
+      'architecture namespaces-without-limitrange -9 (3)',
+      'architecture single-replica-workloads -10 (5)',
+    ]);
+
+    // demo/scenarios.json: did an incident opened in each scenario's window get the expected
+    // category and root cause (for scenarios without one: how many incidents opened in it)?
+    const { scenarios } = JSON.parse(readFileSync('demo/scenarios.json', 'utf8')) as {
+      scenarios: Scenario[];
+    };
+    const verdict = Object.fromEntries(
+      scenarios.map((sc) => {
+        const [from, to] = [Date.parse(sc.window.from), Date.parse(sc.window.to)];
+        const opened = r.incidents.filter(
+          (i) => Date.parse(i.openedAt) >= from && Date.parse(i.openedAt) < to,
+        );
+        if (sc.expectedCategory === null) return [sc.id, `${opened.length} opened`];
+        const e = sc.expectedRootCause!;
+        const hit = opened.some(
+          (i) =>
+            i.rca?.category === sc.expectedCategory &&
+            i.rca.rootCause.kind === e.kind &&
+            i.rca.rootCause.namespace === (e.namespace ?? '') &&
+            i.rca.rootCause.name === e.name,
+        );
+        return [sc.id, hit ? 'found' : 'missed'];
+      }),
+    );
+    expect(verdict).toEqual({
+      'healthy-start': '0 opened',
+      'memory-leak': 'found',
+      'bad-rollout': 'found',
+      'dependency-down': 'found',
+      'image-pull': 'found',
+      unschedulable: 'found',
+      'node-not-ready': 'found',
+      'missing-config': 'found',
+      // cpu-saturation needs CPU samples against the limit in the RCA context, not fed yet.
+      'error-storm': 'missed',
+      // Posture findings, not an incident: its window is the whole recording.
+      'security-posture': '10 opened',
+    });
     expect(
       r.incidents.map((i) => [
+        i.openedAt.slice(11, 19),
+        i.status,
         i.rca?.category,
         i.rca?.rootCause.kind,
         i.rca?.rootCause.namespace,
         i.rca?.rootCause.name,
       ]),
     ).toEqual([
-      ['oom', 'Deployment', 'shop', 'cart'],
-      ['bad-rollout', 'Deployment', 'shop', 'checkout'],
-      ['dependency-down', 'Deployment', 'payments', 'ledger'],
-      ['unknown', 'Deployment', 'shop', 'api'],
-      ['image-pull', 'Deployment', 'shop', 'recommender'],
-      ['unschedulable', 'Deployment', 'platform', 'report-builder'],
-      ['node-failure', 'Node', '', 'node-2'],
-      ['unknown', 'Deployment', 'shop', 'search'],
-      ['bad-config', 'Deployment', 'platform', 'notifier'],
-      ['unknown', 'Deployment', 'shop', 'search'],
+      // The growing memory opens an incident (anomalies) that resolves 10 min after its episodes
+      // closed, three minutes before the first OOM kill opens the next one.
+      ['08:10:30', 'resolved', 'oom', 'Deployment', 'shop', 'cart'],
+      ['08:31:40', 'open', 'oom', 'Deployment', 'shop', 'cart'],
+      ['08:45:16', 'open', 'bad-rollout', 'Deployment', 'shop', 'checkout'],
+      ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
+      // shop/api's latency anomaly at the start of the ledger outage: nothing links api to ledger
+      // yet (its logs name the ledger Service only later), so it stays apart.
+      ['09:00:00', 'resolved', 'unknown', 'Deployment', 'shop', 'api'],
+      ['09:25:02', 'open', 'image-pull', 'Deployment', 'shop', 'recommender'],
+      ['09:30:00', 'open', 'unschedulable', 'Deployment', 'platform', 'report-builder'],
+      // Opened by the pods' NodeNotReady events, joined by the node's NotReady state a minute on.
+      ['09:35:40', 'open', 'node-failure', 'Node', '', 'node-2'],
+      ['09:52:03', 'open', 'bad-config', 'Deployment', 'platform', 'notifier'],
+      ['09:55:00', 'open', 'unknown', 'Deployment', 'shop', 'search'],
     ]);
-    expect([r.scores.length, r.errorGroups.length, r.recommendations.length]).toEqual([21, 12, 11]);
+    expect([r.scores.length, r.errorGroups.length]).toEqual([21, 12]);
+    expect(r.recommendations.map((x) => `${x.id} ${x.severity} ${x.status}`)).toEqual([
+      'gc-pauses:Deployment/shop/cart high open',
+      'hpa-at-max:HorizontalPodAutoscaler/shop/search high open',
+      'hpa-min-high:HorizontalPodAutoscaler/shop/api low open',
+      'hpa-min-high:HorizontalPodAutoscaler/shop/search low open',
+      'rightsizing:DaemonSet/kube-system/kube-proxy/kube-proxy medium open',
+      'rightsizing:Deployment/kube-system/coredns/coredns medium open',
+      'rightsizing:Deployment/payments/ledger/ledger high open',
+      'rightsizing:Deployment/shop/api/api high open',
+      'rightsizing:Deployment/shop/cart/cart high open',
+      'rightsizing:Deployment/shop/checkout/checkout high open',
+      'rightsizing:Deployment/shop/search/search high open',
+      'rightsizing:StatefulSet/payments/ledger-db/ledger-db high open',
+    ]);
   }, 180_000);
 
   it('counts malformed and late lines as dead letters and goes on', async () => {

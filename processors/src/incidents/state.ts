@@ -59,8 +59,17 @@ function isLive(i: Incident): boolean {
   return i.status === 'open' || i.status === 'investigating';
 }
 
-function isNodeLevel(s: { source: SignalSource; resource: ResourceRef }): boolean {
-  return s.source === 'node' || s.resource.kind === 'Node';
+/**
+ * Warning events the node controller posts on a pod because its node failed: the pod's node is
+ * the failure, so the signal is node-level (it joins, or starts, the node's incident) even before
+ * the node's own NotReady state is established (SPEC §2: Ready not True for 1 min).
+ */
+const NODE_FAILURE_EVENT_REASONS: ReadonlySet<string> = new Set(['NodeNotReady']);
+
+function isNodeLevel(s: Pick<Signal, 'source' | 'resource' | 'detail'>): boolean {
+  if (s.source === 'node' || s.resource.kind === 'Node') return true;
+  const reason = (s.detail as { reason?: unknown }).reason;
+  return s.source === 'event' && typeof reason === 'string' && NODE_FAILURE_EVENT_REASONS.has(reason);
 }
 
 function nodeOf(s: Signal): string | null {

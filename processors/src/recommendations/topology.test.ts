@@ -431,6 +431,7 @@ describe('recommendations processor on the embedded log with the schema registry
           inputs: [RAW_METRICS_TOPIC, RAW_KUBE_TOPIC],
           output: CLUSTER_FEED_TOPIC,
           keyOf: clusterOfKey,
+          singleTask: true,
         }),
       });
       closers.push(() => feed.close());
@@ -465,10 +466,8 @@ describe('recommendations processor on the embedded log with the schema registry
         );
       const dlq = await log.read('hetu.dlq', 0);
       expect(dlq.length).toBe(0);
-      expect(total).toBe(197); // every upsert (open rightsizing facts are re-sent as evidence grows) and close
-      // The embedded log merges a task's topics by event time, but the feed interleaves the re-key
-      // stage's three tasks batch by batch, so it is ordered only within a batch's time span: fed in
-      // strict recording order, the same records also give rightsizing for shop/api and shop/search.
+      // The re-key stage is one task over every partition, merged by event time: the feed is in
+      // recording order.
       expect(summary).toEqual([
         'demo/gc-pauses:Deployment/shop/cart high closed',
         'demo/hpa-at-max:HorizontalPodAutoscaler/shop/search high',
@@ -477,10 +476,13 @@ describe('recommendations processor on the embedded log with the schema registry
         'demo/rightsizing:DaemonSet/kube-system/kube-proxy/kube-proxy medium',
         'demo/rightsizing:Deployment/kube-system/coredns/coredns medium',
         'demo/rightsizing:Deployment/payments/ledger/ledger high',
+        'demo/rightsizing:Deployment/shop/api/api high',
         'demo/rightsizing:Deployment/shop/cart/cart high',
         'demo/rightsizing:Deployment/shop/checkout/checkout high',
+        'demo/rightsizing:Deployment/shop/search/search high',
         'demo/rightsizing:StatefulSet/payments/ledger-db/ledger-db high',
       ]);
+      expect(total).toBe(433); // every upsert (open rightsizing facts are re-sent as evidence grows) and close
     } finally {
       for (const c of closers.reverse()) await c();
     }

@@ -43,9 +43,15 @@ export function rekeyProcessor(opts: {
   inputs: readonly string[];
   output: string;
   keyOf(record: LogRecord): string | null;
+  /**
+   * Read every input partition in one task, merged by event time, so the output comes out in one
+   * order whatever the number of input partitions (the feed of the cluster-wide stages).
+   */
+  singleTask?: boolean;
 }): ProcessorDefinition<LogRecord, never> {
   return {
     name: opts.name,
+    ...(opts.singleTask ? { singleTask: true } : {}),
     inputs: opts.inputs,
     changelogTopic: `hetu.state.${opts.name}`,
     encodeState: () => Buffer.alloc(0),

@@ -1,40 +1,22 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  EmbeddedLog,
-  ProcessorRuntime,
   ProcessorTestDriver,
-  avroFactEncoder,
   changelogRecords,
   foldBatch,
-  type AnyProcessor,
   type FactRecord,
   type LogRecord,
   type TaskState,
 } from '@hetu/streams';
 import {
-  createMemorySchemaStore,
-  createRegistryClient,
-  createSerde,
-  startEmbeddedRegistry,
-  topicEntry,
-  topicSpecs,
   type NodeHealth,
   type PodHealth,
-  type RecordName,
   type WatchObserved,
 } from '@hetu/schemas';
-import { readRecording } from '@hetu/producers/recording';
-import { kubeProcessor } from '../kube/topology.ts';
-import { errorsProcessor } from '../errors/topology.ts';
-import { anomaliesProcessor } from '../anomalies/index.ts';
 import {
   SOURCE_KEY_HEADER,
   SOURCE_OFFSET_HEADER,
   SOURCE_PARTITION_HEADER,
   SOURCE_TOPIC_HEADER,
-  clusterOfKey,
-  rekeyProcessor,
 } from '../rekey/rekey.ts';
 import type { ScopeScoreRecord, ScoreChangedRecord } from './record.ts';
 import {
@@ -606,168 +588,3 @@ async function continueTask(
   }
   return out;
 }
-
-describe('scoring on the embedded log, from the demo recording', () => {
-  it(
-    'scores the demo cluster through kube, errors, anomalies and the re-keyed feed',
-    { timeout: 600_000 },
-    async () => {
-      const log = new EmbeddedLog({ dataDir: ':memory:' });
-      const registry = await startEmbeddedRegistry({ store: createMemorySchemaStore() });
-      try {
-        const serde = createSerde(createRegistryClient({ url: registry.url }));
-        await log.ensureTopics(topicSpecs());
-        await log.ensureTopics([
-          { name: CLUSTER_FEED_TOPIC, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
-        ]);
-        const RECORD: Record<string, RecordName> = {
-          'hetu.raw.kube': 'WatchObserved',
-          'hetu.raw.metrics': 'MetricSampled',
-          'hetu.raw.logs': 'LogLineObserved',
-        };
-        const path = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
-        const batches = new Map<string, { key: Buffer; value: Buffer; timestamp: number }[]>();
-        for await (const item of readRecording(path)) {
-          if (item.kind !== 'observation') continue;
-          const list = batches.get(item.topic) ?? [];
-          list.push({
-            key: Buffer.from(item.key),
-            value: await serde.encode(item.topic, RECORD[item.topic]!, item.value as never),
-            timestamp: item.value.ts,
-          });
-          batches.set(item.topic, list);
-        }
-        for (const [topic, list] of batches) await log.append(topic, list);
-
-        const decoder = (name: RecordName) => async (r: LogRecord) => serde.decode(r.value as Buffer, name);
-        const run = async (p: AnyProcessor<unknown, unknown>) => {
-          const rt = new ProcessorRuntime({ log, processor: p, encodeFact: avroFactEncoder(serde) });
-          try {
-            await (await rt.start()).whenCaughtUp(600_000);
-          } finally {
-            await rt.close();
-          }
-        };
-        await run(
-          kubeProcessor({ decodeWatch: decoder('WatchObserved') as never }) as AnyProcessor<unknown, unknown>,
-        );
-        await run(
-          errorsProcessor({
-            decodeLog: decoder('LogLineObserved') as never,
-            decodeCommand: decoder('Command') as never,
-          }) as AnyProcessor<unknown, unknown>,
-        );
-        await run(
-          anomaliesProcessor({ decodeMetric: decoder('MetricSampled') as never }) as AnyProcessor<
-            unknown,
-            unknown
-          >,
-        );
-        await run(
-          rekeyProcessor({
-            name: 'feed-by-cluster',
-            inputs: Object.values(FEED_SOURCES),
-            output: CLUSTER_FEED_TOPIC,
-            // Error groups and anomaly episodes are keyed by their id alone (no `<cluster>/`), so
-            // their cluster cannot be read from the key: the recording holds one cluster.
-            keyOf: (r) =>
-              r.topic === FEED_SOURCES.errorGroups || r.topic === FEED_SOURCES.anomalies
-                ? 'demo'
-                : clusterOfKey(r),
-          }) as AnyProcessor<unknown, unknown>,
-        );
-        await run(
-          scoringProcessor({
-            decode: async (topic, value) => serde.decode(value, topicEntry(topic)!.valueSchema!),
-          }) as AnyProcessor<unknown, unknown>,
-        );
-
-        const table = new Map<string, ScopeScoreRecord>();
-        const [info] = await log.describeTopics([SCORES_TOPIC]);
-        for (const p of info!.partitions) {
-          for (const r of await log.read(SCORES_TOPIC, p.partition)) {
-            const key = r.key!.toString();
-            if (r.value === null) table.delete(key);
-            else table.set(key, (await serde.decode(r.value, 'ScopeScore')) as ScopeScoreRecord);
-          }
-        }
-        const cluster = table.get('demo/cluster')!;
-        const summary = {
-          overall: cluster.overall,
-          level: cluster.level,
-          reliability: cluster.reliability,
-          security: cluster.security,
-          cost: cluster.cost,
-          architecture: cluster.architecture,
-          rules: cluster.deductions.map((d) => `${d.rule} ${d.points} (${d.count})`),
-          efficiency: cluster.efficiency,
-          ts: new Date(cluster.ts).toISOString(),
-          scopes: [...table.keys()].sort(),
-        };
-        expect(summary).toEqual({
-          overall: 47,
-          level: 'high',
-          reliability: 59,
-          security: 0,
-          cost: 90,
-          architecture: 61,
-          rules: [
-            'crashloop-pods -20 (2)',
-            'oomkilled-pods -5 (1)',
-            'pending-pods -3 (1)',
-            'open-error-groups -8 (8)',
-            'imagepull-pods -5 (1)',
-            'privileged-containers -30 (2)',
-            'root-containers -30 (11)',
-            'host-namespaces -20 (2)',
-            'cluster-admin-bindings -10 (1)',
-            'secrets-in-env -15 (3)',
-            'namespaces-without-network-policy -10 (2)',
-            'writable-root-filesystem -10 (11)',
-            'missing-security-context -10 (7)',
-            'wildcard-rbac -3 (1)',
-            'active-anomalies -10 (2)',
-            'namespaces-without-resourcequota -10 (2)',
-            'namespaces-without-limitrange -9 (3)',
-            'single-replica-workloads -10 (5)',
-          ],
-          efficiency: {
-            cpuRatio: 0.6313,
-            memoryRatio: 0.7205,
-            storageRatio: 0.3079,
-            cpu: 100,
-            memory: 100,
-            storage: 51.32,
-            base: 90,
-          },
-          // The last scoring: the end of the recording (08:00 + 2 h).
-          ts: '2026-11-26T10:00:00.000Z',
-          scopes: [
-            'demo/cluster',
-            'demo/namespace:default',
-            'demo/namespace:kube-system',
-            'demo/namespace:payments',
-            'demo/namespace:platform',
-            'demo/namespace:shop',
-            'demo/workload:kube-system/DaemonSet/kube-proxy',
-            'demo/workload:kube-system/Deployment/coredns',
-            'demo/workload:payments/Deployment/ledger',
-            'demo/workload:payments/StatefulSet/ledger-db',
-            'demo/workload:platform/CronJob/db-backup',
-            'demo/workload:platform/DaemonSet/node-agent',
-            'demo/workload:platform/Deployment/notifier',
-            'demo/workload:platform/Deployment/report-builder',
-            'demo/workload:shop/Deployment/api',
-            'demo/workload:shop/Deployment/cart',
-            'demo/workload:shop/Deployment/checkout',
-            'demo/workload:shop/Deployment/recommender',
-            'demo/workload:shop/Deployment/search',
-          ],
-        });
-      } finally {
-        await registry.close();
-        await log.close();
-      }
-    },
-  );
-});

@@ -138,10 +138,14 @@ export function scoringProcessor(
     throw new RangeError(`scoring processor: debounceMs must be a non-negative number, got ${debounceMs}.`);
 
   async function decodeInput(record: LogRecord): Promise<ScoringFeedInput> {
-    const name = record.key?.toString('utf8') ?? '';
-    if (name === '' || name.includes('/'))
+    // Feed records are keyed `<cluster>`; incidents and recommendations, read directly (their
+    // tasks write each cluster's facts to the cluster's partition), `<cluster>/<id>`.
+    const raw = record.key?.toString('utf8') ?? '';
+    const direct = record.topic !== CLUSTER_FEED_TOPIC;
+    const name = direct ? raw.slice(0, Math.max(0, raw.indexOf('/'))) : raw;
+    if (name === '' || (!direct && name.includes('/')))
       throw new ScoringInputError(
-        `Feed record ${record.topic}/${record.partition}/${record.offset} is not keyed by a cluster name.`,
+        `Record ${record.topic}/${record.partition}/${record.offset} is not keyed by a cluster name${direct ? ' and an id (`<cluster>/<id>`)' : ''}.`,
       );
     const src = sourceOf(record);
     const pos: Position = {
@@ -336,7 +340,7 @@ export function scoringProcessor(
 
   return {
     name: SCORING_PROCESSOR,
-    inputs: [CLUSTER_FEED_TOPIC],
+    inputs: [CLUSTER_FEED_TOPIC, FEED_SOURCES.incidents, FEED_SOURCES.recommendations],
     changelogTopic: SCORING_CHANGELOG,
     decodeInput,
     init: () => ({ clusters: new Map() }),
