@@ -54,3 +54,4 @@ export type { PipedRecord } from './runtime/test-driver.ts';
 export { SCHEMAS_TOPIC, logSchemaStore } from './schema-log-store.ts';
 export { avroDeadLetterEncoder } from './runtime/avro-dead-letter.ts';
 export { avroFactEncoder } from './runtime/avro-facts.ts';
+export { prefixedLog } from './prefixed-log.ts';

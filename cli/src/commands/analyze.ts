@@ -27,7 +27,7 @@ export interface AnalyzeSummary {
 }
 
 /** Reads a compacted topic to its newest value per key, decoded. */
-async function table(backend: Backend, topic: string): Promise<Map<string, Record<string, unknown>>> {
+export async function table(backend: Backend, topic: string): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   const [info] = await backend.log.describeTopics([topic]);
   if (!info) return out;
@@ -80,20 +80,44 @@ export async function analyze(
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
   try {
-    await createCatalogueTopics(backend.log);
-    await backend.log.ensureTopics([
-      { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
-    ]);
-    const summary = await ingest(backend, recording, opts.progress);
-    const stages = pipelineStages(backend);
-    for (const [name, p] of stages) {
-      opts.progress?.stage?.(name);
-      await runStage(backend, p);
-    }
-    return { summary, result: await collect(backend, summary) };
+    return await analyzeOn(backend, recording, opts.progress);
   } finally {
     await backend.close();
     if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `hetu analyze` on a given backend (the embedded log, or a Kafka namespace in tests): ingests the
+ * recording into empty raw topics and runs the stages one after another, each to the end.
+ */
+export async function analyzeOn(
+  backend: Backend,
+  recording: string,
+  progress?: AnalyzeProgress,
+): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
+  await createAnalysisTopics(backend);
+  const summary = await ingest(backend, recording, progress);
+  await runStages(backend, progress);
+  return { summary, result: await collect(backend, summary) };
+}
+
+/** The catalogue's topics and the cluster feed `hetu analyze` replays into. */
+export async function createAnalysisTopics(backend: Backend): Promise<void> {
+  await createCatalogueTopics(backend.log);
+  await backend.log.ensureTopics([
+    { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
+  ]);
+}
+
+/**
+ * Runs every stage to the end of its input, one after another. Each resumes from its committed
+ * position, so after a crash this finishes the work and derives the same facts.
+ */
+export async function runStages(backend: Backend, progress?: AnalyzeProgress): Promise<void> {
+  for (const [name, p] of pipelineStages(backend)) {
+    progress?.stage?.(name);
+    await runStage(backend, p);
   }
 }
 

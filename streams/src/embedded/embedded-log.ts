@@ -428,6 +428,12 @@ export class EmbeddedLog implements Log {
     const touched = new Set<string>();
     this.transaction(() => {
       for (const o of outputs) this.appendInTx(o.topic, o.records, touched);
+      // Like a Kafka transaction's commit marker, a committed batch takes one offset after its
+      // records in every partition it wrote: offsets of derived records then match Kafka's.
+      for (const tp of touched) {
+        const [t, p] = tp.split('\u0000') as [string, string];
+        this.st.bumpPartition.run(this.endOffset(t, Number(p)) + 1, 0, t, Number(p));
+      }
       this.st.commit.run(group, topic, partition, nextOffset);
     });
     if (touched.size > 0) this.afterAppend(touched);

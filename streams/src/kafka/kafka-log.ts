@@ -74,6 +74,29 @@ function fromHeaders(h: IHeaders | undefined): Record<string, Buffer> {
   return out;
 }
 
+/** Bytes of records per transactional send: well under the broker's default 1 MiB record batch. */
+const SEND_SLICE_BYTES = 512 * 1024;
+
+/** Consecutive index ranges of records whose keys, values and headers add up to at most `max` bytes (at least one record each). */
+export function sizedSlices(records: readonly AppendRecord[], max: number): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const [k, v] of Object.entries(r.headers ?? {})) size += k.length + v.length + 2;
+    if (i > from && bytes + size > max) {
+      out.push({ from, to: i });
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (from < records.length) out.push({ from, to: records.length });
+  return out;
+}
+
 function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
   return {
     topic,
@@ -760,6 +783,10 @@ class KafkaSubscription implements Subscription {
         if (!pick) continue;
         const q = pick.head.q;
         const n = takeUpTo(q.records.slice(0, max), pick.bound);
+        // Take the batch the embedded log would take (so both commit the same transactions and
+        // number derived records alike): if every buffered record fits and more are unfetched,
+        // wait for them.
+        if (n === q.records.length && n < max && q.fetchedTo! < q.end!) continue;
         const records = q.records.slice(0, n);
         const next = n === q.records.length ? q.fetchedTo! : records[n - 1]!.offset + 1n;
         await this.deliver(
@@ -824,27 +851,29 @@ class KafkaSubscription implements Subscription {
         for (const o of outputs) {
           if (o.records.length === 0) continue;
           const partitions = await this.log.assignPartitions(o.topic, o.records);
-          const counts = new Map<number, bigint>();
-          for (const p of partitions) counts.set(p, (counts.get(p) ?? 0n) + 1n);
-          const meta = await txn.send({
-            topic: o.topic,
-            acks: -1,
-            messages: o.records.map((r, i) => ({
-              key: r.key,
-              value: r.value,
-              partition: partitions[i]!,
-              timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-              headers: toHeaders(r.headers),
-            })),
-          });
-          for (const m of meta) {
-            const base = m.baseOffset ?? m.offset;
-            if (base !== undefined && Number(base) >= 0)
-              written.push({
-                topic: o.topic,
-                partition: m.partition,
-                end: BigInt(base) + (counts.get(m.partition) ?? 0n),
-              });
+          const messages = o.records.map((r, i) => ({
+            key: r.key,
+            value: r.value,
+            partition: partitions[i]!,
+            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+            headers: toHeaders(r.headers),
+          }));
+          // One send becomes one record batch per partition, which the broker refuses above its
+          // message.max.bytes (1 MiB by default): send in slices well under it.
+          for (const slice of sizedSlices(o.records, SEND_SLICE_BYTES)) {
+            const part = messages.slice(slice.from, slice.to);
+            const sliceCounts = new Map<number, bigint>();
+            for (const m of part) sliceCounts.set(m.partition, (sliceCounts.get(m.partition) ?? 0n) + 1n);
+            const meta = await txn.send({ topic: o.topic, acks: -1, messages: part });
+            for (const m of meta) {
+              const base = m.baseOffset ?? m.offset;
+              if (base !== undefined && Number(base) >= 0)
+                written.push({
+                  topic: o.topic,
+                  partition: m.partition,
+                  end: BigInt(base) + (sliceCounts.get(m.partition) ?? 0n),
+                });
+            }
           }
         }
         await txn.sendOffsets({
