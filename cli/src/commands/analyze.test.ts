@@ -11,7 +11,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 interface Incident {
   status: string;
   severity: string;
-  rca: { category: string; rootCause: { kind: string; namespace: string; name: string } } | null;
+  rca: {
+    category: string;
+    summary: string;
+    rootCause: { kind: string; namespace: string; name: string };
+  } | null;
 }
 
 interface Scenario {
@@ -106,8 +110,7 @@ describe('hetu analyze', () => {
       unschedulable: 'found',
       'node-not-ready': 'found',
       'missing-config': 'found',
-      // cpu-saturation needs CPU samples against the limit in the RCA context, not fed yet.
-      'error-storm': 'missed',
+      'error-storm': 'found',
       // Posture findings, not an incident: its window is the whole recording.
       'security-posture': '10 opened',
     });
@@ -122,8 +125,9 @@ describe('hetu analyze', () => {
       ]),
     ).toEqual([
       // The growing memory opens an incident (anomalies) that resolves 10 min after its episodes
-      // closed, three minutes before the first OOM kill opens the next one.
-      ['08:10:30', 'resolved', 'oom', 'Deployment', 'shop', 'cart'],
+      // closed, three minutes before the first OOM kill opens the next one: no pattern matched
+      // then (no kill yet, no crash).
+      ['08:10:30', 'resolved', 'unknown', 'Deployment', 'shop', 'cart'],
       ['08:31:40', 'open', 'oom', 'Deployment', 'shop', 'cart'],
       ['08:45:16', 'open', 'bad-rollout', 'Deployment', 'shop', 'checkout'],
       ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
@@ -135,8 +139,17 @@ describe('hetu analyze', () => {
       // Opened by the pods' NodeNotReady events, joined by the node's NotReady state a minute on.
       ['09:35:40', 'open', 'node-failure', 'Node', '', 'node-2'],
       ['09:52:03', 'open', 'bad-config', 'Deployment', 'platform', 'notifier'],
-      ['09:55:00', 'open', 'unknown', 'Deployment', 'shop', 'search'],
+      ['09:55:00', 'open', 'cpu-saturation', 'Deployment', 'shop', 'search'],
     ]);
+    // The RCA reads resource pressure from the container metrics: the leak before the OOM kill,
+    // and CPU at the limit for the storm.
+    const summaries = r.incidents.map((i) => i.rca?.summary ?? '');
+    expect(summaries[1]).toBe(
+      'Deployment shop/cart was OOMKilled after its memory grew from 264 MiB to 510 MiB (limit 512 MiB): likely a memory leak.',
+    );
+    expect(summaries[9]).toBe(
+      'Deployment shop/search is CPU-saturated: usage at 99 % of its limit, throttled 65 % of the time, with a cpu_throttled_ratio/http_p95_latency_seconds anomaly.',
+    );
     expect([r.scores.length, r.errorGroups.length]).toEqual([21, 12]);
     expect(r.recommendations.map((x) => `${x.id} ${x.severity} ${x.status}`)).toEqual([
       'gc-pauses:Deployment/shop/cart high open',

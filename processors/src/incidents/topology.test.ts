@@ -7,10 +7,7 @@ import {
   type LogRecord,
   type TaskState,
 } from '@hetu/streams';
-import {
-  type Command,
-  type RecordTypes,
-} from '@hetu/schemas';
+import { type Command, type RecordTypes } from '@hetu/schemas';
 import {
   SOURCE_KEY_HEADER,
   SOURCE_OFFSET_HEADER,
@@ -20,6 +17,8 @@ import {
 import type { RcaReportRecord } from '../rca/record.ts';
 import type { IncidentRecord } from './record.ts';
 import {
+  ANOMALIES_SOURCE,
+  METRICS_SOURCE,
   CLUSTER_FEED_TOPIC,
   ERROR_GROUPS_SOURCE,
   INCIDENTS_TOPIC,
@@ -345,6 +344,53 @@ function dependencyStream(): In[] {
   ];
 }
 
+/** A pod of Deployment `web` (ReplicaSet web-7d9f8c6b5) with one container `app` and its limits. */
+function limitedPod(ts: number, name: string, limits: { cpu: string; memory: string }): In {
+  return watch(ts, 'ADDED', {
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'shop',
+      labels: { 'pod-template-hash': '7d9f8c6b5' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f8c6b5', controller: true }],
+    },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app', resources: { limits } }] },
+  });
+}
+
+function metric(ts: number, name: string, pod: string, value: number): In {
+  const v: RecordTypes['MetricSampled'] = {
+    ts,
+    cluster: 'c1',
+    name,
+    labels: { namespace: 'shop', pod, container: 'app' },
+    value,
+  };
+  return { topic: METRICS_SOURCE, ts, key: `c1/shop/${pod}`, value: v };
+}
+
+function anomalyOpened(ts: number, metricName: string, pod: string): In {
+  const seriesKey = `c1/${metricName}{container="app",namespace="shop",pod="${pod}"}`;
+  const v: RecordTypes['AnomalyEpisode'] = {
+    ts,
+    id: `an-${metricName}`,
+    seriesKey,
+    cluster: 'c1',
+    metric: metricName,
+    labels: { container: 'app', namespace: 'shop', pod },
+    status: 'open',
+    openedAt: ts,
+    lastAnomalousAt: ts,
+    closedAt: null,
+    closeReason: null,
+    peakZ: 9,
+    peakScore: 0.9,
+    peakSeverity: 'high',
+    anomalousSamples: 1,
+  };
+  return { topic: ANOMALIES_SOURCE, ts, key: `c1/an-${metricName}`, value: v };
+}
+
 describe('incidents processor', () => {
   it('a crash-looping pod opens one incident, with its RCA, evidence at the source position', async () => {
     const d = new ProcessorTestDriver(processor());
@@ -375,6 +421,65 @@ describe('incidents processor', () => {
     ]);
     expect(first.title).toBe('crashloop Deployment shop/api: CrashLoopBackOff');
     expect(d.facts(INCIDENTS_TOPIC).size).toBe(1);
+  });
+
+  it('reads CPU at the limit from container metrics: a throttling anomaly is cpu-saturation', async () => {
+    const d = new ProcessorTestDriver(processor());
+    const pod = 'web-7d9f8c6b5-x1';
+    const stream: In[] = [limitedPod(T0, pod, { cpu: '500m', memory: '256Mi' })];
+    for (let t = 0; t <= 6; t++) {
+      stream.push(metric(T0 + t * MIN, 'cpu_usage_cores', pod, t < 3 ? 0.2 : 0.49));
+      stream.push(metric(T0 + t * MIN + 1, 'cpu_throttled_ratio', pod, t < 3 ? 0 : 0.4));
+    }
+    stream.push(anomalyOpened(T0 + 6 * MIN + 2, 'cpu_throttled_ratio', pod));
+    await pipeAll(d, stream);
+    const report = out(d, RCA_TOPIC).at(-1)?.value as RcaReportRecord;
+    expect([report.category, report.subtype, report.summary]).toEqual([
+      'cpu-saturation',
+      'throttling',
+      'Deployment shop/web is CPU-saturated: usage at 98 % of its limit, throttled 40 % of the time, with a cpu_throttled_ratio anomaly.',
+    ]);
+    // The evidence names the samples at the limit (minutes 3–6), at their source positions.
+    expect(
+      report.evidence.filter((e) => e.type === 'metric:cpu_usage_cores').map((e) => [e.offset, e.excerpt]),
+    ).toEqual([
+      [6n, 'cpu_usage_cores 0.49 of 0.5 cores shop/web-7d9f8c6b5-x1/app'],
+      [8n, 'cpu_usage_cores 0.49 of 0.5 cores shop/web-7d9f8c6b5-x1/app'],
+      [10n, 'cpu_usage_cores 0.49 of 0.5 cores shop/web-7d9f8c6b5-x1/app'],
+      [12n, 'cpu_usage_cores 0.49 of 0.5 cores shop/web-7d9f8c6b5-x1/app'],
+    ]);
+  });
+
+  it('keeps the memory samples of the 30 min before an OOM kill: growth makes it a leak', async () => {
+    const d = new ProcessorTestDriver(processor());
+    const pod = 'web-7d9f8c6b5-x1';
+    const Mi = 1024 * 1024;
+    const stream: In[] = [limitedPod(T0, pod, { cpu: '1', memory: '256Mi' })];
+    // 100 MiB (below the 40 % kept) then 110 → 250 MiB over 15 minutes.
+    stream.push(metric(T0, 'memory_working_set_bytes', pod, 100 * Mi));
+    for (let t = 1; t <= 15; t++)
+      stream.push(metric(T0 + t * MIN, 'memory_working_set_bytes', pod, (100 + t * 10) * Mi));
+    const kill = T0 + 15 * MIN + 30_000;
+    stream.push(
+      podHealth(pod, kill, {
+        workload: 'web',
+        categories: ['oomkilled'],
+        reasons: [{ category: 'oomkilled', reason: 'OOMKilled', exitCode: 137 }],
+      }),
+    );
+    // An hour of low memory after the restart: the samples before the kill stay (pinned).
+    for (let t = 16; t <= 75; t++)
+      stream.push(metric(T0 + t * MIN, 'memory_working_set_bytes', pod, 30 * Mi));
+    stream.push(podHealth(pod, T0 + 76 * MIN, { workload: 'web', categories: ['oomkilled'], restarts: 1 }));
+    await pipeAll(d, stream);
+    const reports = out(d, RCA_TOPIC).map((f) => f.value as RcaReportRecord);
+    expect(reports.map((r) => [r.category, r.subtype, r.summary])).toEqual([
+      [
+        'oom',
+        'leak',
+        'Deployment shop/web was OOMKilled after its memory grew from 110 MiB to 250 MiB (limit 256 MiB): likely a memory leak.',
+      ],
+    ]);
   });
 
   it('a healthy stream opens no incident', async () => {

@@ -21,14 +21,16 @@
 import { topicEntry, type Command, type RecordTypes } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
 import type { KubePod, NodeHealth, PodCategory, PodHealth } from '../health/index.ts';
-import { workloadFromNames } from '../health/index.ts';
+import { parseQuantity, workloadFromNames } from '../health/index.ts';
 import { clusterOfKey, sourceOf } from '../rekey/rekey.ts';
 import { analyze, type RcaThresholds } from '../rca/analyze.ts';
 import { toRcaReportRecord } from '../rca/record.ts';
 import type {
   CallContext,
+  CpuSample,
   ErrorGroupContext,
   EventContext,
+  MemorySample,
   NodePodsContext,
   PodReasonContext,
   RcaContext,
@@ -63,6 +65,7 @@ export const NODE_HEALTH_SOURCE = 'hetu.facts.node-health';
 export const ERROR_GROUPS_SOURCE = 'hetu.facts.error-groups';
 export const ANOMALIES_SOURCE = 'hetu.facts.anomalies';
 export const KUBE_SOURCE = 'hetu.raw.kube';
+export const METRICS_SOURCE = 'hetu.raw.metrics';
 /** The source topics of the feed this processor reads; records of any other source are skipped. */
 export const INCIDENT_SOURCES = [
   POD_HEALTH_SOURCE,
@@ -70,13 +73,27 @@ export const INCIDENT_SOURCES = [
   ERROR_GROUPS_SOURCE,
   ANOMALIES_SOURCE,
   KUBE_SOURCE,
+  METRICS_SOURCE,
 ] as const;
+
+/** Container metrics kept for the RCA's resource pressure (cpu-saturation, the OOM leak subtype). */
+const PRESSURE_METRICS = new Set(['cpu_usage_cores', 'cpu_throttled_ratio', 'memory_working_set_bytes']);
+/** How far back pressure samples are kept: the RCA's OOM look-back (30 min). */
+const PRESSURE_WINDOW_MS = 30 * 60_000;
+/**
+ * Samples below these shares of the limit are not kept (nothing the RCA reads: CPU counts at
+ * 90 % of the limit, memory growth is read from well below it), so healthy pods hold no state.
+ */
+const CPU_KEEP_RATIO = 0.8;
+const THROTTLE_KEEP_RATIO = 0.1;
+const MEMORY_KEEP_RATIO = 0.4;
 
 type PodHealthRecord = RecordTypes['PodHealth'];
 type NodeHealthRecord = RecordTypes['NodeHealth'];
 type ErrorGroupRecord = RecordTypes['ErrorGroup'];
 type AnomalyRecord = RecordTypes['AnomalyEpisode'];
 type WatchObserved = RecordTypes['WatchObserved'];
+type MetricSampled = RecordTypes['MetricSampled'];
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -183,6 +200,7 @@ interface KubeObject {
   spec?: {
     nodeName?: string;
     template?: { spec?: { containers?: { name?: string; image?: string }[] } };
+    containers?: { name?: string; resources?: { limits?: { cpu?: unknown; memory?: unknown } } }[];
   };
 }
 
@@ -202,6 +220,27 @@ interface KubePodEntry {
   seq: number;
   workload: ResourceRef;
   node: string | null;
+  /** Container → [CPU limit in cores, memory limit in bytes] (null: none). */
+  limits?: Record<string, [number | null, number | null]>;
+}
+/** One minute's highest sample of a container (CPU: with the minute's highest throttled share). */
+interface PressureBucket {
+  /** Minute since the epoch. */
+  m: number;
+  c: string;
+  ts: number;
+  v: number;
+  l: number | null;
+  thr?: number;
+  ev: EvidenceRef;
+}
+/** A pod's recent CPU and memory pressure, per minute, over the last 30 minutes. */
+interface PressureEntry {
+  seq: number;
+  cpu: PressureBucket[];
+  mem: PressureBucket[];
+  /** The pod's first OOM kill: memory samples of the 30 min before it are kept (the leak's evidence). */
+  pin?: number;
 }
 interface NodeEntry {
   /** The cluster's update counter at its last update (restores the least-recently-updated order). */
@@ -250,6 +289,7 @@ interface ClusterState {
   readonly reports: Map<string, string>;
   readonly pods: Map<string, PodEntry>;
   readonly kpods: Map<string, KubePodEntry>;
+  readonly pressure: Map<string, PressureEntry>;
   readonly nodes: Map<string, NodeEntry>;
   readonly templates: Map<string, TemplateEntry>;
   /** RCA context: rollouts per workload key (oldest first, at most 3). */
@@ -298,6 +338,7 @@ export function incidentsProcessor(
       reports: new Map(),
       pods: new Map(),
       kpods: new Map(),
+      pressure: new Map(),
       nodes: new Map(),
       templates: new Map(),
       rolloutCtx: new Map(),
@@ -629,7 +670,46 @@ export function incidentsProcessor(
         }))
         .sort((a, b) => cmp(workloadKey(a.pod), workloadKey(b.pod))),
     }));
-    return { rollouts, podReasons, errorGroups, events, calls, workloadHealth: health, nodePods };
+    const cpu: CpuSample[] = [];
+    const memory: MemorySample[] = [];
+    for (const [id, p] of [...c.pressure].sort(([a], [b]) => cmp(a, b))) {
+      const workload = c.kpods.get(id)?.workload;
+      if (workload === undefined || !inScope(workload)) continue;
+      const slash = id.indexOf('/');
+      const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
+      for (const b of p.cpu)
+        cpu.push({
+          pod,
+          workload: { ...workload },
+          container: b.c,
+          ts: b.ts,
+          usageCores: b.v,
+          limitCores: b.l,
+          ...(b.thr === undefined ? {} : { throttledRatio: b.thr }),
+          evidence: b.ev,
+        });
+      for (const b of p.mem)
+        memory.push({
+          pod,
+          workload: { ...workload },
+          container: b.c,
+          ts: b.ts,
+          usageBytes: b.v,
+          limitBytes: b.l,
+          evidence: b.ev,
+        });
+    }
+    return {
+      rollouts,
+      podReasons,
+      errorGroups,
+      events,
+      calls,
+      workloadHealth: health,
+      nodePods,
+      cpu,
+      memory,
+    };
   }
 
   // ---- inputs ----
@@ -668,6 +748,17 @@ export function incidentsProcessor(
         (v.evidence.excerpt ? ': ' + v.evidence.excerpt : ''),
     );
     touch(c, c.pods, 'pod:', id, { h, ts: input.pos.ts, ev }, cfg.maxPods, ctx);
+    const press = c.pressure.get(id);
+    if (press !== undefined && press.pin === undefined && h.categories.includes('oomkilled'))
+      touch(
+        c,
+        c.pressure,
+        'press:',
+        id,
+        { cpu: press.cpu, mem: press.mem, pin: input.pos.ts },
+        cfg.maxPods,
+        ctx,
+      );
     applyAll(c, podSignals(prev?.h ?? null, h, input.pos.ts, [ev]), ctx);
   }
 
@@ -929,10 +1020,22 @@ export function incidentsProcessor(
     }
     const workload = ref(workloadFromNames(o as unknown as KubePod));
     const node = o.spec?.nodeName ?? null;
+    const limits: Record<string, [number | null, number | null]> = {};
+    for (const k of o.spec?.containers ?? [])
+      if (k.name !== undefined)
+        limits[k.name] = [
+          parseQuantity(k.resources?.limits?.cpu),
+          parseQuantity(k.resources?.limits?.memory),
+        ];
     const prev = c.kpods.get(id);
-    if (prev !== undefined && prev.node === node && workloadKey(prev.workload) === workloadKey(workload))
+    if (
+      prev !== undefined &&
+      prev.node === node &&
+      workloadKey(prev.workload) === workloadKey(workload) &&
+      JSON.stringify(prev.limits ?? {}) === JSON.stringify(limits)
+    )
       return;
-    touch(c, c.kpods, 'kpod:', id, { workload, node }, cfg.maxPods, ctx);
+    touch(c, c.kpods, 'kpod:', id, { workload, node, limits }, cfg.maxPods, ctx);
   }
 
   function onTemplate(c: ClusterState, input: FeedInput, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
@@ -1037,7 +1140,103 @@ export function incidentsProcessor(
       case KUBE_SOURCE:
         onKube(c, input, ctx);
         break;
+      case METRICS_SOURCE:
+        onMetric(c, input, ctx);
+        break;
     }
+  }
+
+  /**
+   * Container CPU and memory samples near their limits, kept per pod and minute for 30 minutes:
+   * the RCA's evidence that a workload is CPU-saturated or leaked memory before an OOM kill.
+   */
+  function onMetric(c: ClusterState, input: FeedInput, ctx: Ctx): void {
+    const m = input.value as MetricSampled | null;
+    if (m === null || !PRESSURE_METRICS.has(m.name)) return;
+    const ns = m.labels['namespace'];
+    const podName = m.labels['pod'];
+    const container = m.labels['container'];
+    if (ns === undefined || podName === undefined || container === undefined) return;
+    const id = ns + '/' + podName;
+    const k = c.kpods.get(id);
+    if (k === undefined) return;
+    const [cpuLimit, memLimit] = k.limits?.[container] ?? [null, null];
+    const ts = input.pos.ts;
+    const minute = Math.floor(ts / 60_000);
+    const prev = c.pressure.get(id);
+    const entry = {
+      cpu: (prev?.cpu ?? []).map((b) => ({ ...b })),
+      mem: (prev?.mem ?? []).map((b) => ({ ...b })),
+    };
+    const bucketOf = (list: PressureBucket[]) => list.find((b) => b.m === minute && b.c === container);
+    const ev = (what: string) => evidence(input.pos, what + ' ' + id + '/' + container);
+    let changed = false;
+    if (m.name === 'cpu_usage_cores') {
+      if (cpuLimit === null || cpuLimit <= 0 || m.value / cpuLimit < CPU_KEEP_RATIO) return;
+      const b = bucketOf(entry.cpu);
+      if (b === undefined) {
+        entry.cpu.push({
+          m: minute,
+          c: container,
+          ts,
+          v: m.value,
+          l: cpuLimit,
+          ev: ev(`cpu_usage_cores ${m.value} of ${cpuLimit} cores`),
+        });
+        changed = true;
+      } else if (m.value > b.v) {
+        Object.assign(b, {
+          ts,
+          v: m.value,
+          l: cpuLimit,
+          ev: ev(`cpu_usage_cores ${m.value} of ${cpuLimit} cores`),
+        });
+        changed = true;
+      }
+    } else if (m.name === 'cpu_throttled_ratio') {
+      if (m.value < THROTTLE_KEEP_RATIO) return;
+      const b = bucketOf(entry.cpu);
+      // Throttling counts with the minute's usage sample (usage comes first within a scrape).
+      if (b === undefined || (b.thr ?? 0) >= m.value) return;
+      b.thr = m.value;
+      changed = true;
+    } else {
+      if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) return;
+      const b = bucketOf(entry.mem);
+      if (b === undefined) {
+        entry.mem.push({
+          m: minute,
+          c: container,
+          ts,
+          v: m.value,
+          l: memLimit,
+          ev: ev(`memory_working_set_bytes ${m.value} of ${memLimit} bytes`),
+        });
+        changed = true;
+      } else if (m.value > b.v) {
+        Object.assign(b, {
+          ts,
+          v: m.value,
+          l: memLimit,
+          ev: ev(`memory_working_set_bytes ${m.value} of ${memLimit} bytes`),
+        });
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    const pin = prev?.pin;
+    const fresh = (b: PressureBucket) =>
+      ts - b.ts < PRESSURE_WINDOW_MS ||
+      (pin !== undefined && b.ts <= pin && pin - b.ts <= PRESSURE_WINDOW_MS);
+    touch(
+      c,
+      c.pressure,
+      'press:',
+      id,
+      { cpu: entry.cpu.filter(fresh), mem: entry.mem.filter(fresh), ...(pin === undefined ? {} : { pin }) },
+      cfg.maxPods,
+      ctx,
+    );
   }
 
   /** The auto-resolve clock is the feed clock, moved by `process`; nothing else moves by time. */
@@ -1085,6 +1284,8 @@ export function incidentsProcessor(
         return entry(c.pods.get(id), json);
       case 'kpod':
         return entry(c.kpods.get(id), json);
+      case 'press':
+        return entry(c.pressure.get(id), json);
       case 'node':
         return entry(c.nodes.get(id), json);
       case 'tmpl':
@@ -1178,6 +1379,7 @@ export function incidentsProcessor(
       };
       ordered('pod', c.pods);
       ordered('kpod', c.kpods);
+      ordered('press', c.pressure);
       ordered('node', c.nodes);
       ordered('tmpl', c.templates);
       ordered('event', c.events);
