@@ -7,6 +7,7 @@ const BENCHES = {
   log: () => import('./log.bench.ts'),
   fingerprint: () => import('./fingerprint.bench.ts'),
   detect: () => import('./detect.bench.ts'),
+  analyze: () => import('./analyze.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;

@@ -29,3 +29,13 @@ export type {
   WatchObservation,
   WatchType,
 } from './writer.ts';
+export {
+  generateScaleObservations,
+  generateScaleRecording,
+  writeScaleRecording,
+  SCALE_CLUSTER,
+  SCALE_SEED,
+  SCALE_START_MS,
+  type ScaleRecordingOptions,
+  type ScaleRecordingStats,
+} from './scale.ts';
