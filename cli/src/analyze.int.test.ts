@@ -49,18 +49,25 @@ describe('the same recording through the embedded log and through Kafka', () => 
       }
     }
     expect(onKafka.digest).toEqual(onEmbedded.digest);
-    expect(Object.keys(onEmbedded.digest).sort()).toEqual([
-      'hetu.facts.anomalies',
-      'hetu.facts.error-groups',
-      'hetu.facts.incidents',
-      'hetu.facts.node-health',
-      'hetu.facts.pod-health',
-      'hetu.facts.rca',
-      'hetu.facts.recommendations',
-      'hetu.facts.score-history',
-      'hetu.facts.scores',
-    ]);
-    expect(Object.values(onEmbedded.digest).every((d) => d.entries > 0)).toBe(true);
+    expect(Object.keys(onEmbedded.digest).sort()).toEqual(
+      expect.arrayContaining([
+        'hetu.facts.anomalies',
+        'hetu.facts.error-groups',
+        'hetu.facts.incidents',
+        'hetu.facts.node-health',
+        'hetu.facts.pod-health',
+        'hetu.facts.rca',
+        'hetu.facts.recommendations',
+        'hetu.facts.score-history',
+        'hetu.facts.scores',
+      ]),
+    );
+    // Every fact topic of the analysis holds something (the LLM's stay empty: not configured).
+    expect(
+      Object.entries(onEmbedded.digest)
+        .filter(([t]) => !t.startsWith('hetu.facts.llm'))
+        .every(([, d]) => d.entries > 0),
+    ).toBe(true);
     expect(onKafka.json).toBe(onEmbedded.json);
   }, 900_000);
 });

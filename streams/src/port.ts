@@ -71,16 +71,19 @@ export interface BatchTransaction {
 }
 
 export interface Batch {
-  readonly topic: string;
-  readonly partition: number;
+  /** The task: partition number p of every subscribed topic (0 for a single-task group). */
+  readonly task: number;
+  /**
+   * Records of one or more partitions of the task, merged by event time (`planBatch` in
+   * merge.ts): per partition in offset order. The position after each partition's last record is
+   * committed with the batch.
+   */
   readonly records: readonly LogRecord[];
-  /** End offset of the partition when the batch was fetched (for lag and progress). */
-  readonly highWatermark: bigint;
 }
 
 /**
- * Handles one batch of one partition. Outputs appended through `tx` and the input position
- * after the batch are committed atomically when the handler resolves. When it rejects, nothing of
+ * Handles one batch of one task. Outputs appended through `tx` and the input positions after
+ * the batch are committed atomically when the handler resolves. When it rejects, nothing of
  * the batch is committed and the batch is delivered again after a capped back-off; the
  * subscription reports the error through `onError`, which decides whether to retry or stop.
  */

@@ -21,7 +21,7 @@ export function prefixedLog(log: Log, prefix: string): Log {
   const to = (name: string) => prefix + name;
   const from = (name: string) => (name.startsWith(prefix) ? name.slice(prefix.length) : name);
   const record = (r: LogRecord): LogRecord => ({ ...r, topic: from(r.topic) });
-  const batch = (b: Batch): Batch => ({ ...b, topic: from(b.topic), records: b.records.map(record) });
+  const batch = (b: Batch): Batch => ({ ...b, records: b.records.map(record) });
   return {
     kind: log.kind,
     ensureTopics: (specs: readonly TopicSpec[]) =>

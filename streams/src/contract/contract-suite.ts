@@ -140,7 +140,7 @@ export function logContract(name: string, factory: LogFactory): void {
         topics: [a, b],
         maxBatchRecords: 3,
         handler: async (batch) => {
-          const list = seen.get(batch.partition) ?? seen.set(batch.partition, []).get(batch.partition)!;
+          const list = seen.get(batch.task) ?? seen.set(batch.task, []).get(batch.task)!;
           list.push(...batch.records.map((r) => r.value!.toString()));
         },
       });

@@ -1,4 +1,4 @@
-import { pickHead, takeUpTo, type MergeHead } from '../merge.ts';
+import { planBatch, type MergeQueue } from '../merge.ts';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -305,7 +305,10 @@ export class EmbeddedLog implements Log {
       const [topic, p] = tp.split('\u0000') as [string, string];
       const partition = Number(p);
       const row = this.st.nextOffset.get(topic, partition) as { appends_since_clean: number };
-      if (row.appends_since_clean >= this.opts.cleanEvery) this.clean(topic, partition);
+      // Clean once the appends since the last clean are at least what it kept (and cleanEvery):
+      // each clean scans the partition, so the work stays linear in what is appended.
+      const kept = this.keptAfterClean.get(tp) ?? 0;
+      if (row.appends_since_clean >= Math.max(this.opts.cleanEvery, kept)) this.clean(topic, partition);
     }
     this.events.emit('append');
   }
@@ -315,6 +318,9 @@ export class EmbeddedLog implements Log {
    * and retention (drop records older than retention) for one partition. Offsets never change.
    * The newest record of the partition is always kept, so its end offset stays derivable.
    */
+  /** Records each partition kept at its last clean (in memory: after a restart, cleanEvery rules). */
+  private readonly keptAfterClean = new Map<string, number>();
+
   clean(topic: string, partition: number): void {
     this.assertOpen();
     const row = this.topicRow(topic);
@@ -325,11 +331,9 @@ export class EmbeddedLog implements Log {
       // Kafka (retention by record CreateTime) would delete it at once.
       const newest = (
         this.db
-          .prepare('SELECT MAX(ts) AS ts FROM records WHERE topic = ? AND partition = ?')
-          .get(topic, partition) as {
-          ts: number | null;
-        }
-      ).ts;
+          .prepare('SELECT ts FROM records WHERE topic = ? AND partition = ? ORDER BY offset DESC LIMIT 1')
+          .get(topic, partition) as { ts: number } | undefined
+      )?.ts;
       const now = Math.min(this.opts.now(), newest ?? Number.POSITIVE_INFINITY);
       if (row.cleanup.includes('compact')) {
         this.db
@@ -353,6 +357,10 @@ export class EmbeddedLog implements Log {
       this.db
         .prepare('UPDATE partitions SET appends_since_clean = 0 WHERE topic = ? AND partition = ?')
         .run(topic, partition);
+      const { n } = this.db
+        .prepare('SELECT COUNT(*) AS n FROM records WHERE topic = ? AND partition = ?')
+        .get(topic, partition) as { n: number };
+      this.keptAfterClean.set(`${topic}\u0000${partition}`, n);
     });
   }
 
@@ -417,12 +425,10 @@ export class EmbeddedLog implements Log {
     return out;
   }
 
-  /** Appends the batch's outputs and commits the group's position, atomically. */
+  /** Appends the batch's outputs and commits the group's positions, atomically. */
   commitBatch(
     group: string,
-    topic: string,
-    partition: number,
-    nextOffset: number,
+    positions: readonly { topic: string; partition: number; next: number }[],
     outputs: readonly { topic: string; records: readonly AppendRecord[] }[],
   ): void {
     const touched = new Set<string>();
@@ -434,7 +440,7 @@ export class EmbeddedLog implements Log {
         const [t, p] = tp.split('\u0000') as [string, string];
         this.st.bumpPartition.run(this.endOffset(t, Number(p)) + 1, 0, t, Number(p));
       }
-      this.st.commit.run(group, topic, partition, nextOffset);
+      for (const p of positions) this.st.commit.run(group, p.topic, p.partition, p.next);
     });
     if (touched.size > 0) this.afterAppend(touched);
     else this.events.emit('commit');
@@ -530,6 +536,15 @@ export class EmbeddedLog implements Log {
   }
 }
 
+/** Records of a partition read but not yet delivered. */
+interface ReadAhead {
+  /** The position the rows start at (the group's position when they were read). */
+  pos: number;
+  rows: LogRecord[];
+  /** The offset after the last read (the end when the read came short of the page). */
+  readTo: number;
+}
+
 class EmbeddedSubscription implements Subscription {
   readonly group: string;
   readonly topics: readonly string[];
@@ -594,9 +609,9 @@ class EmbeddedSubscription implements Subscription {
         if (!list) tasks.set(id, (list = []));
         list.push(tp);
       }
-      for (const tps of tasks.values()) {
+      for (const [task, tps] of tasks) {
         if (this.stopped) break;
-        const did = await this.step(tps, max);
+        const did = await this.step(task, tps, max);
         progressed ||= did;
       }
       this.notifyWaiters();
@@ -608,52 +623,112 @@ class EmbeddedSubscription implements Subscription {
     return this.options.singleTask === true;
   }
 
+  /** Rows of each partition read ahead of its position: `pos` is the position they start at. */
+  private readonly readAhead = new Map<string, ReadAhead>();
+
+  /** Reads the next page of a partition into its read-ahead. */
+  private readPage(topic: string, partition: number, buf: ReadAhead, end: number, page: number): void {
+    const rows = this.log.readRows(topic, partition, buf.readTo, end, page);
+    buf.rows.push(...rows);
+    buf.readTo = rows.length < page ? end : Number(rows[rows.length - 1]!.offset) + 1;
+  }
+
   /** One batch of one task; false when none of its partitions has anything new. */
-  private async step(tps: readonly { topic: string; partition: number }[], max: number): Promise<boolean> {
-    // Head (oldest pending record time) of each partition of the task.
-    const heads: MergeHead[] = [];
-    for (const { topic, partition } of tps) {
-      const from = this.startPosition(topic, partition);
-      const end = this.log.endOffset(topic, partition);
-      if (from >= end) {
-        this.positions.set(`${topic}\u0000${partition}`, from);
-        continue;
-      }
-      heads.push({ topic, partition, ts: this.log.headTimestamp(topic, partition, from) ?? -Infinity });
-    }
-    const pick = pickHead(heads);
-    if (!pick) return false;
-    const { topic, partition } = pick.head;
-    const bound = pick.bound;
-    const lockKey = `${this.group}\u0000${topic}\u0000${partition}`;
+  private async step(
+    task: number,
+    tps: readonly { topic: string; partition: number }[],
+    max: number,
+  ): Promise<boolean> {
+    const lockKey = `${this.group}\u0000task\u0000${task}`;
+    // Read-ahead page per partition: a task of many partitions reads little of each at a time.
+    const page = Math.max(16, Math.min(max, Math.ceil((4 * max) / tps.length)));
     return this.log.withPartitionLock(lockKey, async () => {
       if (this.stopped || this.log.isClosed) return false;
-      // Re-read the committed position: another member may have moved it.
-      const from = this.startPosition(topic, partition);
-      const end = this.log.endOffset(topic, partition);
-      if (from >= end) return false;
-      const rows = this.log.readRows(topic, partition, from, end, max);
-      if (rows.length === 0) {
-        // Everything in range was compacted away: move past it.
-        this.log.commitBatch(this.group, topic, partition, end, []);
-        this.positions.set(`${topic}\u0000${partition}`, end);
+      // Pending records of each partition, read ahead a page at a time and kept between batches
+      // (re-read positions: another member may have moved them).
+      const queues: (MergeQueue<LogRecord> & { buf: ReadAhead; end: number })[] = [];
+      for (const { topic, partition } of tps) {
+        const k = `${topic}\u0000${partition}`;
+        const from = this.startPosition(topic, partition);
+        const end = this.log.endOffset(topic, partition);
+        this.positions.set(k, from);
+        let buf = this.readAhead.get(k);
+        if (buf === undefined || buf.pos !== from)
+          this.readAhead.set(k, (buf = { pos: from, rows: [], readTo: from }));
+        if (from >= end) continue;
+        if (buf.rows.length === 0) this.readPage(topic, partition, buf, end, page);
+        queues.push({
+          topic,
+          partition,
+          get records() {
+            return buf.rows;
+          },
+          get complete() {
+            return buf.readTo >= end;
+          },
+          buf,
+          end,
+        });
+      }
+      if (queues.length === 0) return false;
+      let plan = planBatch(queues, max);
+      while (plan === 'wait') {
+        // A partition ran out of read-ahead: read the next page of every short one, plan again.
+        for (const q of queues)
+          if (!q.complete && q.buf.rows.length < max) this.readPage(q.topic, q.partition, q.buf, q.end, page);
+        plan = planBatch(queues, max);
+      }
+      const records: LogRecord[] = [];
+      const next = new Map<number, number>();
+      const used = new Map<number, number>();
+      for (const run of plan) {
+        const q = queues[run.queue]!;
+        records.push(...q.records.slice(run.from, run.from + run.count));
+        const n = run.from + run.count;
+        used.set(run.queue, n);
+        // All read and all taken: move past what follows the last record (batch markers).
+        next.set(
+          run.queue,
+          n === q.records.length && q.complete ? q.buf.readTo : Number(q.records[n - 1]!.offset) + 1,
+        );
+      }
+      // A partition whose pending offsets hold no record (compacted away, or batch markers) moves
+      // to its end with the batch.
+      for (const [i, q] of queues.entries())
+        if (q.records.length === 0 && q.complete) next.set(i, q.buf.readTo);
+      for (const [i, n] of used) {
+        const b = queues[i]!.buf;
+        b.rows.splice(0, n);
+        b.pos = next.get(i)!;
+      }
+      for (const q of queues)
+        if (q.records.length === 0 && q.complete) q.buf.pos = q.buf.readTo;
+      const positions = [...next].map(([i, n]) => ({
+        topic: queues[i]!.topic,
+        partition: queues[i]!.partition,
+        next: n,
+      }));
+      if (records.length === 0) {
+        this.log.commitBatch(this.group, positions, []);
+        for (const p of positions) this.positions.set(`${p.topic}\u0000${p.partition}`, p.next);
         return true;
       }
-      const records = rows.slice(0, takeUpTo(rows, bound));
-      const next = Number(records[records.length - 1]!.offset) + 1;
-      await this.deliver({ topic, partition, records, highWatermark: BigInt(end) }, next);
+      await this.deliver({ task, records }, positions);
       return true;
     });
   }
 
-  private async deliver(batch: Batch, next: number): Promise<void> {
+  private async deliver(
+    batch: Batch,
+    positions: readonly { topic: string; partition: number; next: number }[],
+  ): Promise<void> {
     const backoff = new Backoff(100, 5000);
     for (let attempt = 1; ; attempt++) {
       const { tx, outputs, committed } = collectingTransaction();
       try {
         await this.options.handler(batch, tx);
-        this.log.commitBatch(this.group, batch.topic, batch.partition, next, outputs);
-        this.positions.set(`${batch.topic}\u0000${batch.partition}`, next);
+        this.log.commitBatch(this.group, positions, outputs);
+        for (const p of positions) this.positions.set(`${p.topic}\u0000${p.partition}`, p.next);
         committed();
         return;
       } catch (err) {

@@ -12,7 +12,7 @@ import {
 } from 'kafkajs';
 import { partitionForKey } from '../murmur2.ts';
 import { coPartitionedAssigner, singleTaskAssigner } from './co-partitioned-assigner.ts';
-import { pickHead, takeUpTo } from '../merge.ts';
+import { planBatch } from '../merge.ts';
 import { HetuError } from '../errors.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
@@ -676,7 +676,8 @@ class KafkaSubscription implements Subscription {
     if (wasPaused.length > 0)
       this.consumer.resume(wasPaused.map((q) => ({ topic: q.topic, partitions: [q.partition] })));
     this.ready = (async () => {
-      for (const q of queues.values()) await this.producerFor(q.topic, q.partition);
+      for (const task of new Set([...queues.values()].map((q) => this.taskOf(q))))
+        await this.producerFor(task);
       for (const topic of new Set([...queues.values()].map((q) => q.topic))) {
         const committed = await this.log.committed(this.options.group, topic);
         const ends = await this.log.endOffsets(topic);
@@ -705,8 +706,14 @@ class KafkaSubscription implements Subscription {
     for (const w of [...this.waiters]) w();
   }
 
-  private producerFor(topic: string, partition: number): Promise<Producer> {
-    const id = `${this.log.transactionalIdPrefix}-${this.options.group}-${topic}-${partition}`;
+  /** The task a partition belongs to: its partition number, or 0 in a single-task group. */
+  private taskOf(q: { partition: number }): number {
+    return this.options.singleTask === true ? 0 : q.partition;
+  }
+
+  /** One transactional producer per task: a new owner of the task fences the old one. */
+  private producerFor(task: number): Promise<Producer> {
+    const id = `${this.log.transactionalIdPrefix}-${this.options.group}-task-${task}`;
     let p = this.producers.get(id);
     if (!p) {
       p = this.log.transactionalProducer(id);
@@ -759,47 +766,56 @@ class KafkaSubscription implements Subscription {
     const generation = this.generation;
     await this.ready;
     const max = this.options.maxBatchRecords ?? 500;
-    const single = this.options.singleTask === true;
     for (let progressed = true; progressed; ) {
       progressed = false;
       const tasks = new Map<number, PartitionQueue[]>();
       for (const q of this.queues.values()) {
-        const id = single ? 0 : q.partition;
+        const id = this.taskOf(q);
         let list = tasks.get(id);
         if (!list) tasks.set(id, (list = []));
         list.push(q);
       }
-      for (const queues of tasks.values()) {
+      for (const [task, all] of tasks) {
         if (this.stopped || generation !== this.generation) return;
-        const heads: { topic: string; partition: number; ts: number; q: PartitionQueue }[] = [];
-        let waiting = false;
-        for (const q of queues) {
-          if (q.records.length > 0)
-            heads.push({ topic: q.topic, partition: q.partition, ts: q.records[0]!.timestamp, q });
-          else if (q.fetchedTo === undefined || q.end === undefined || q.fetchedTo < q.end) waiting = true;
+        // Partitions with nothing pending and known to be at their end take no part.
+        const queues = all
+          .filter(
+            (q) =>
+              q.records.length > 0 || q.fetchedTo === undefined || q.end === undefined || q.fetchedTo < q.end,
+          )
+          .map((q) => ({
+            topic: q.topic,
+            partition: q.partition,
+            records: q.records,
+            complete: q.fetchedTo !== undefined && q.end !== undefined && q.fetchedTo >= q.end,
+            q,
+          }));
+        const plan = planBatch(queues, max);
+        if (plan === 'wait' || plan.length === 0) continue;
+        const records: LogRecord[] = [];
+        const positions: { q: PartitionQueue; n: number; next: bigint }[] = [];
+        for (const run of plan) {
+          const { q } = queues[run.queue]!;
+          records.push(...q.records.slice(run.from, run.from + run.count));
+          const n = run.from + run.count;
+          const next = n === q.records.length ? q.fetchedTo! : q.records[n - 1]!.offset + 1n;
+          const known = positions.find((p) => p.q === q);
+          if (known) Object.assign(known, { n, next });
+          else positions.push({ q, n, next });
         }
-        if (waiting) continue;
-        const pick = pickHead(heads);
-        if (!pick) continue;
-        const q = pick.head.q;
-        const n = takeUpTo(q.records.slice(0, max), pick.bound);
-        // Take the batch the embedded log would take (so both commit the same transactions and
-        // number derived records alike): if every buffered record fits and more are unfetched,
-        // wait for them.
-        if (n === q.records.length && n < max && q.fetchedTo! < q.end!) continue;
-        const records = q.records.slice(0, n);
-        const next = n === q.records.length ? q.fetchedTo! : records[n - 1]!.offset + 1n;
         await this.deliver(
-          { topic: q.topic, partition: q.partition, records, highWatermark: q.end! },
-          next,
+          { task, records },
+          positions.map((p) => ({ topic: p.q.topic, partition: p.q.partition, next: p.next })),
           () => generation === this.generation,
         );
-        q.records.splice(0, n);
-        q.pos = next;
-        this.advance(q.topic, q.partition, next);
-        if (q.paused && q.records.length < 2 * max) {
-          q.paused = false;
-          this.consumer.resume([{ topic: q.topic, partitions: [q.partition] }]);
+        for (const { q, n, next } of positions) {
+          q.records.splice(0, n);
+          q.pos = next;
+          this.advance(q.topic, q.partition, next);
+          if (q.paused && q.records.length < 2 * max) {
+            q.paused = false;
+            this.consumer.resume([{ topic: q.topic, partitions: [q.partition] }]);
+          }
         }
         await this.heartbeat?.().catch(() => undefined);
         progressed = true;
@@ -807,13 +823,17 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  private async deliver(batch: Batch, next: bigint, isRunning: () => boolean): Promise<void> {
+  private async deliver(
+    batch: Batch,
+    positions: readonly { topic: string; partition: number; next: bigint }[],
+    isRunning: () => boolean,
+  ): Promise<void> {
     const backoff = new Backoff(100, 5000);
     for (let attempt = 1; ; attempt++) {
       const { tx, outputs, committed } = collectingTransaction();
       try {
         await this.options.handler(batch, tx);
-        await this.commit(batch, next, outputs);
+        await this.commit(batch.task, positions, outputs);
         committed();
         return;
       } catch (err) {
@@ -838,11 +858,11 @@ class KafkaSubscription implements Subscription {
    * client retries these internally; kafkajs does not): abort and retry the same outputs.
    */
   private async commit(
-    batch: Batch,
-    next: bigint,
+    task: number,
+    positions: readonly { topic: string; partition: number; next: bigint }[],
     outputs: { topic: string; records: AppendRecord[] }[],
   ): Promise<void> {
-    const producer = await this.producerFor(batch.topic, batch.partition);
+    const producer = await this.producerFor(task);
     const backoff = new Backoff(2, 500);
     for (let attempt = 1; ; attempt++) {
       const txn = await producer.transaction();
@@ -878,9 +898,12 @@ class KafkaSubscription implements Subscription {
         }
         await txn.sendOffsets({
           consumerGroupId: this.options.group,
-          topics: [
-            { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] },
-          ],
+          topics: [...new Set(positions.map((p) => p.topic))].map((topic) => ({
+            topic,
+            partitions: positions
+              .filter((p) => p.topic === topic)
+              .map((p) => ({ partition: p.partition, offset: String(p.next) })),
+          })),
         });
         await txn.commit();
         // The commit marker follows the batch's last record of each partition; readers see the
@@ -891,9 +914,11 @@ class KafkaSubscription implements Subscription {
           if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
         }
         // Likewise the group's offset becomes readable once the markers are written.
-        const ck = `${batch.topic}\u0000${batch.partition}`;
-        const prev = this.committedTo.get(ck);
-        if (prev === undefined || next > prev) this.committedTo.set(ck, next);
+        for (const p of positions) {
+          const ck = `${p.topic}\u0000${p.partition}`;
+          const prev = this.committedTo.get(ck);
+          if (prev === undefined || p.next > prev) this.committedTo.set(ck, p.next);
+        }
         return;
       } catch (err) {
         await txn.abort().catch(() => undefined);
@@ -903,7 +928,11 @@ class KafkaSubscription implements Subscription {
           await new Promise((r) => setTimeout(r, backoff.next()));
           continue;
         }
-        throw kafkaError(err, this.log.brokers, `commit a batch of ${batch.topic}/${batch.partition}`);
+        throw kafkaError(
+          err,
+          this.log.brokers,
+          `commit a batch of task ${task} of group ${this.options.group}`,
+        );
       }
     }
   }

@@ -180,13 +180,13 @@ export class ProcessorRuntime<In, V> {
       ...(processor.singleTask ? { singleTask: true } : {}),
       onError: (err, batch, attempt) => {
         if (isTransient(err) || attempt <= maxRetries) {
-          this.opts.events?.retrying?.({ partition: batch.partition, attempt, error: err });
+          this.opts.events?.retrying?.({ partition: batch.task, attempt, error: err });
           return 'retry';
         }
         return 'stop';
       },
       handler: async (batch, tx) => {
-        const taskId = processor.singleTask ? 0 : batch.partition;
+        const taskId = batch.task;
         let task = await this.task(taskId);
         if (task.uncommitted) {
           // The last attempt folded into the state but did not commit: rebuild from the changelog.
@@ -210,7 +210,7 @@ export class ProcessorRuntime<In, V> {
         tx.onCommitted(() => {
           task.uncommitted = false;
           this.opts.events?.batchCommitted?.({
-            partition: batch.partition,
+            partition: batch.task,
             records: batch.records.length,
             deadLetters: result.deadLetters.length,
             skipped: result.skipped,
