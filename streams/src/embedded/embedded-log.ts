@@ -53,6 +53,9 @@ const SCHEMA = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
+PRAGMA cache_size = -65536;
+PRAGMA wal_autocheckpoint = 16384;
+PRAGMA mmap_size = 268435456;
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, cleanup TEXT NOT NULL,
   retention_ms INTEGER, delete_retention_ms INTEGER);
@@ -69,20 +72,51 @@ CREATE TABLE IF NOT EXISTS group_offsets (
   PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
 `;
 
+/**
+ * Headers on disk: a version byte 1, then per header its name length (u16), name (UTF-8), value
+ * length (u32) and value. (Rows written before this format hold JSON with base64 values.)
+ */
 function encodeHeaders(headers: Readonly<Record<string, Buffer>> | undefined): Uint8Array | null {
   if (!headers) return null;
   const names = Object.keys(headers);
   if (names.length === 0) return null;
-  const obj: Record<string, string> = {};
-  for (const n of names) obj[n] = headers[n]!.toString('base64');
-  return Buffer.from(JSON.stringify(obj));
+  let size = 1;
+  const encoded = names.map((n) => Buffer.from(n, 'utf8'));
+  for (const [i, n] of names.entries()) size += 6 + encoded[i]!.length + headers[n]!.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = 1;
+  let at = 1;
+  for (const [i, n] of names.entries()) {
+    const name = encoded[i]!;
+    const value = headers[n]!;
+    out.writeUInt16BE(name.length, at);
+    name.copy(out, at + 2);
+    at += 2 + name.length;
+    out.writeUInt32BE(value.length, at);
+    value.copy(out, at + 4);
+    at += 4 + value.length;
+  }
+  return out;
 }
 
 function decodeHeaders(raw: Uint8Array | null): Record<string, Buffer> {
-  if (!raw) return {};
-  const obj = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, string>;
+  if (!raw || raw.length === 0) return {};
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const out: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = Buffer.from(v, 'base64');
+  if (buf[0] !== 1) {
+    const obj = JSON.parse(buf.toString('utf8')) as Record<string, string>;
+    for (const [k, v] of Object.entries(obj)) out[k] = Buffer.from(v, 'base64');
+    return out;
+  }
+  let at = 1;
+  while (at < buf.length) {
+    const nameLength = buf.readUInt16BE(at);
+    const name = buf.toString('utf8', at + 2, at + 2 + nameLength);
+    at += 2 + nameLength;
+    const valueLength = buf.readUInt32BE(at);
+    out[name] = buf.subarray(at + 4, at + 4 + valueLength);
+    at += 4 + valueLength;
+  }
   return out;
 }
 
@@ -701,8 +735,7 @@ class EmbeddedSubscription implements Subscription {
         b.rows.splice(0, n);
         b.pos = next.get(i)!;
       }
-      for (const q of queues)
-        if (q.records.length === 0 && q.complete) q.buf.pos = q.buf.readTo;
+      for (const q of queues) if (q.records.length === 0 && q.complete) q.buf.pos = q.buf.readTo;
       const positions = [...next].map(([i, n]) => ({
         topic: queues[i]!.topic,
         partition: queues[i]!.partition,
