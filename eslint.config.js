@@ -128,9 +128,11 @@ export default tseslint.config(
                 '!@hetu/processors',
                 '@hetu/processors/*',
                 '!@hetu/processors/health',
+                // The LLM worker uses the same pure budget, answer and redaction rules as the requests processor.
+                '!@hetu/processors/llm',
               ],
               message:
-                'producers and projections may import only @hetu/schemas, @hetu/streams and @hetu/processors/health.',
+                'producers and projections may import only @hetu/schemas, @hetu/streams, @hetu/processors/health and @hetu/processors/llm.',
             },
           ],
         },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HetuError } from '@hetu/streams';
+import { llmConfigFromEnv, type LlmConfig } from '@hetu/producers/llm';
 
 /** Global options, after flags and environment are merged (flags win). */
 export const GlobalConfig = z
@@ -50,4 +51,29 @@ export function parseGlobalConfig(flags: RawGlobalOptions, env: NodeJS.ProcessEn
     );
   }
   return Object.freeze(parsed.data);
+}
+
+/** The LLM flags (`--llm-*`); each wins over its `HETU_LLM_*` variable. */
+export interface RawLlmOptions {
+  llmBaseUrl?: string;
+  llmModel?: string;
+  llmApiKey?: string;
+  llmMaxTokens?: string;
+  llmDailyTokens?: string;
+}
+
+/**
+ * The LLM configuration from flags over environment, validated and frozen; undefined when no LLM
+ * is configured (a normal state). A bad value throws `HETU_LLM_CONFIG_INVALID` with one sentence;
+ * the API key is never echoed.
+ */
+export function parseLlmConfig(flags: RawLlmOptions, env: NodeJS.ProcessEnv): LlmConfig | undefined {
+  const pick = (flag: string | undefined, name: string) => flag ?? env[name];
+  return llmConfigFromEnv({
+    HETU_LLM_BASE_URL: pick(flags.llmBaseUrl, 'HETU_LLM_BASE_URL'),
+    HETU_LLM_MODEL: pick(flags.llmModel, 'HETU_LLM_MODEL'),
+    HETU_LLM_API_KEY: pick(flags.llmApiKey, 'HETU_LLM_API_KEY'),
+    HETU_LLM_MAX_TOKENS: pick(flags.llmMaxTokens, 'HETU_LLM_MAX_TOKENS'),
+    HETU_LLM_DAILY_TOKENS: pick(flags.llmDailyTokens, 'HETU_LLM_DAILY_TOKENS'),
+  });
 }

@@ -2,11 +2,19 @@ import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscrip
 import type { Backend } from './backend.ts';
 import { createCatalogueTopics } from './backend.ts';
 import { CLUSTER_FEED, pipelineStages } from './stages.ts';
+import { createWorker, llmRequestsStage, type LlmSetup } from './llm.ts';
+import type { LlmWorker } from '@hetu/producers/llm';
 
 export interface Pipeline {
   readonly runtimes: readonly ProcessorRuntime<unknown, unknown>[];
+  /** The stages' subscriptions (the LLM worker's is not among them: see `llmWorker`). */
   readonly subscriptions: readonly Subscription[];
-  /** Resolves once every stage has processed everything appended before the call. */
+  /** The LLM worker when an LLM is configured: its own role, its own subscription. */
+  readonly llmWorker: LlmWorker | undefined;
+  /**
+   * Resolves once every stage has processed everything appended before the call. It does not wait
+   * for the LLM worker (a model that hangs never stalls the stages): use `llmWorker.whenCaughtUp`.
+   */
   whenCaughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -15,17 +23,27 @@ export interface PipelineEvents {
   restored?(processor: string, partition: number, keys: number): void;
 }
 
+export interface PipelineOptions {
+  /** Runs the LLM worker too (`hetu start` with an LLM configured). */
+  readonly llm?: LlmSetup;
+}
+
 /**
  * Every stage of the pipeline on one backend, all running at once (`hetu start`): facts and dead
  * letters are Avro through the registry. `hetu analyze` runs the same stages one after another.
+ * The LLM requests stage always runs; the LLM worker runs when `options.llm` is given.
  */
-export async function startPipeline(backend: Backend, events: PipelineEvents = {}): Promise<Pipeline> {
+export async function startPipeline(
+  backend: Backend,
+  events: PipelineEvents = {},
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
   const { log, serde } = backend;
   await createCatalogueTopics(log);
   await log.ensureTopics([
     { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86_400_000 },
   ]);
-  const runtimes = pipelineStages(backend).map(
+  const runtimes = [...pipelineStages(backend), llmRequestsStage(backend)].map(
     ([name, processor]) =>
       new ProcessorRuntime({
         log,
@@ -36,15 +54,19 @@ export async function startPipeline(backend: Backend, events: PipelineEvents = {
       }),
   );
   const subscriptions: Subscription[] = [];
+  const llmWorker = options.llm ? createWorker(backend, options.llm) : undefined;
   try {
     for (const rt of runtimes) subscriptions.push(await rt.start());
+    await llmWorker?.start();
   } catch (err) {
+    await llmWorker?.close();
     await Promise.all(runtimes.map((r) => r.close()));
     throw err;
   }
   return {
     runtimes,
     subscriptions,
+    llmWorker,
     // Stages feed each other: wait until a pass over all of them finds nothing new.
     whenCaughtUp: async (timeoutMs) => {
       for (let pass = 0; pass < runtimes.length + 1; pass++) {
@@ -52,6 +74,8 @@ export async function startPipeline(backend: Backend, events: PipelineEvents = {
       }
     },
     close: async () => {
+      // The worker first: it aborts a running call instead of waiting for it.
+      await llmWorker?.close();
       await Promise.all(runtimes.map((r) => r.close()));
     },
   };

@@ -18,7 +18,7 @@ export interface TopicSpec {
   readonly deleteRetentionMs?: number;
 }
 
-export type TopicStage = 'raw' | 'facts' | 'commands' | 'dlq';
+export type TopicStage = 'raw' | 'facts' | 'commands' | 'dlq' | 'llm';
 
 export interface TopicEntry extends TopicSpec {
   readonly stage: TopicStage;
@@ -54,16 +54,6 @@ const factOf = (name: string, key: string, valueSchema: RecordName, description:
   ...STAGE_DEFAULTS.facts,
   key,
   valueSchema,
-  description,
-});
-
-const fact = (name: string, key: string, pendingSchema: string, description: string): TopicEntry => ({
-  name,
-  stage: 'facts',
-  ...STAGE_DEFAULTS.facts,
-  key,
-  valueSchema: null,
-  pendingSchema,
   description,
 });
 
@@ -170,24 +160,42 @@ export const TOPICS: readonly TopicEntry[] = [
     'RcaReport',
     'The deterministic root-cause analysis of an incident (SPEC §7).',
   ),
-  fact(
+  factOf(
     'hetu.facts.llm-analyses',
-    'The incident id.',
+    '`<cluster>/incident/<incident id>`, `<cluster>/error-group/<group id>` (the latest outcome of the subject) or ' +
+      "`<cluster>/question/<incident id>/<request id>` (one per question); written to the request's partition, so " +
+      "it is co-partitioned with the cluster's other analysis inputs.",
     'LlmAnalysis',
-    'LLM analyses of incidents, stored beside the deterministic RCA, never over it (SPEC §7).',
+    'LLM analyses of incidents and error groups and answers to questions (recorded, failed or refused), stored beside the deterministic RCA, never over it (SPEC §7).',
   ),
-  fact(
-    'hetu.facts.llm-usage',
-    'The UTC day, `YYYY-MM-DD`.',
-    'LlmUsage',
-    'Tokens spent per UTC day against the daily budget, and every call (model, tokens, prompt hash) for audit (SPEC §7).',
-  ),
+  {
+    ...factOf(
+      'hetu.facts.llm-usage',
+      'The UTC day, `YYYY-MM-DD`.',
+      'LlmUsage',
+      'Tokens spent per UTC day against the daily budget, and every call (model, tokens, prompt hash, redaction counts) for audit (SPEC §7); one writer, the LLM worker.',
+    ),
+    partitions: 1,
+    cleanupPolicy: 'compact,delete',
+    retentionMs: 90 * DAY_MS,
+  },
   factOf(
     'hetu.facts.recommendations',
     '`<cluster>/<recommendation id>`, id `<type>:<Kind>/<namespace>/<name>[/<container>]` (empty namespace for nodes).',
     'Recommendation',
     'Recommendations with their YAML patch, savings and status (SPEC §8).',
   ),
+  {
+    name: 'hetu.llm.requests',
+    stage: 'llm',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    key: "`<cluster>/<subjectKind>/<subjectId>`; written by the `llm-requests` processor to the cluster's partition.",
+    valueSchema: 'LlmRequest',
+    description:
+      '"Analysis requested" events: the redacted prompt the LLM worker is to send for an incident, an error group or a question (SPEC §7; DESIGN §3).',
+  },
 ].map((entry) => {
   // Drop keys set to undefined so the entries compare and print cleanly.
   const out: Record<string, unknown> = {};

@@ -13,6 +13,7 @@ import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
 import { CLUSTER_FEED, pipelineStages, recordOf } from '../stages.ts';
+import { LLM_ANALYSES_TOPIC, llmFieldOf, requestedKeys, runLlmStages, type LlmSetup } from '../llm.ts';
 
 export interface AnalyzeProgress {
   /** Bytes of the recording read so far, of the total. */
@@ -75,12 +76,12 @@ const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
  */
 export async function analyze(
   recording: string,
-  opts: { dataDir?: string; progress?: AnalyzeProgress } = {},
+  opts: { dataDir?: string; progress?: AnalyzeProgress; llm?: LlmSetup } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
   try {
-    return await analyzeOn(backend, recording, opts.progress);
+    return await analyzeOn(backend, recording, opts.progress, opts.llm);
   } finally {
     await backend.close();
     if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
@@ -89,17 +90,20 @@ export async function analyze(
 
 /**
  * `hetu analyze` on a given backend (the embedded log, or a Kafka namespace in tests): ingests the
- * recording into empty raw topics and runs the stages one after another, each to the end.
+ * recording into empty raw topics and runs the stages one after another, each to the end; then
+ * the LLM requests stage and, when an LLM is configured (`llm`), the LLM worker (docs/llm.md).
  */
 export async function analyzeOn(
   backend: Backend,
   recording: string,
   progress?: AnalyzeProgress,
+  llm?: LlmSetup,
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   await createAnalysisTopics(backend);
   const summary = await ingest(backend, recording, progress);
   await runStages(backend, progress);
-  return { summary, result: await collect(backend, summary) };
+  await runLlmStages(backend, llm, progress);
+  return { summary, result: await collect(backend, summary, llm !== undefined) };
 }
 
 /** The catalogue's topics and the cluster feed `hetu analyze` replays into. */
@@ -183,7 +187,15 @@ function ref(v: unknown): { kind: unknown; namespace: unknown; name: unknown } |
   return { kind: o.kind, namespace: o.namespace ?? null, name: o.name };
 }
 
-async function collect(backend: Backend, summary: AnalyzeSummary): Promise<Record<string, unknown>> {
+async function collect(
+  backend: Backend,
+  summary: AnalyzeSummary,
+  llmConfigured: boolean,
+): Promise<Record<string, unknown>> {
+  const analyses = await table(backend, LLM_ANALYSES_TOPIC);
+  const requested = await requestedKeys(backend);
+  const llmOf = (cluster: unknown, kind: 'incident' | 'error-group', id: unknown) =>
+    llmFieldOf(analyses, requested, llmConfigured, String(cluster), kind, String(id));
   const scores = [...(await table(backend, 'hetu.facts.scores')).values()]
     .filter((s) => !s.noData)
     .map((s) => ({
@@ -235,6 +247,7 @@ async function collect(backend: Backend, summary: AnalyzeSummary): Promise<Recor
       lastSeen: iso(g.lastSeen),
       status: g.status,
       spike: g.spike,
+      llm: llmOf(g.cluster, 'error-group', g.id),
     }))
     .sort((a, b) => String(a.id).localeCompare(String(b.id)));
   const anomalies = [...(await table(backend, 'hetu.facts.anomalies')).values()]
@@ -292,6 +305,7 @@ async function collect(backend: Backend, summary: AnalyzeSummary): Promise<Recor
               })),
             }
           : null,
+        llm: llmOf(i.cluster, 'incident', i.id),
       };
     })
     .sort(
@@ -356,6 +370,7 @@ export function printAnalysis(
         rootCause: { kind: string; namespace: string; name: string } | null;
         summary: string;
       } | null;
+      llm?: { status: string; reason?: string; message?: string; analysis?: { summary?: string } | null };
     }[];
     recommendations: { title: string; severity: string }[];
   };
@@ -366,10 +381,16 @@ export function printAnalysis(
       `score ${s.scope}: ${s.overall} (${s.level}) — reliability ${s.reliability}, security ${s.security}, cost ${s.cost}, architecture ${s.architecture}`,
     );
   lines.push(`${r.incidents.length} incidents:`);
-  for (const i of r.incidents)
+  for (const i of r.incidents) {
     lines.push(
       `  [${i.severity}/${i.status}] ${i.title}${i.rca ? ` — ${i.rca.category}: ${i.rca.summary}` : ''}`,
     );
+    const llm = i.llm;
+    if (llm && llm.status !== 'not-configured')
+      lines.push(
+        `    llm ${llm.status}: ${llm.status === 'recorded' ? (llm.analysis?.summary ?? '') : (llm.message ?? llm.reason ?? '')}`,
+      );
+  }
   lines.push(
     `${r.errorGroups.length} error groups, ${r.anomalies.length} anomaly episodes, ${r.recommendations.length} recommendations`,
   );

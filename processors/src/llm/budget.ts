@@ -22,6 +22,16 @@ export interface UsageEntry {
   readonly promptHash: string;
   /** The call path: `incident`, `error-group`, `question`, … */
   readonly kind: string;
+  /** The request answered (kept in the audit when given). */
+  readonly requestId?: string;
+  /** The incident or error group the call was about. */
+  readonly subjectId?: string;
+  /** True when the token counts are estimates. */
+  readonly estimated?: boolean;
+  /** Outcome of the call: `recorded` or `failed`. */
+  readonly status?: string;
+  /** Secrets replaced in the prompt that was sent, per kind. */
+  readonly redactions?: readonly { readonly kind: string; readonly count: number }[];
 }
 
 export interface UsageState {
@@ -88,6 +98,13 @@ export function recordUsage(
     model: entry.model,
     promptHash: entry.promptHash,
     kind: entry.kind,
+    ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
+    ...(entry.subjectId === undefined ? {} : { subjectId: entry.subjectId }),
+    ...(entry.estimated === undefined ? {} : { estimated: entry.estimated }),
+    ...(entry.status === undefined ? {} : { status: entry.status }),
+    ...(entry.redactions === undefined
+      ? {}
+      : { redactions: entry.redactions.map((r) => ({ kind: r.kind, count: r.count })) }),
   };
   const audit = [...base.audit, clean];
   const over = Math.max(0, audit.length - Math.max(0, maxAudit));

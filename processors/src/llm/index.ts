@@ -1,4 +1,13 @@
 export {
+  MAX_HISTORY_TURNS,
+  MAX_QUESTION_CHARS,
+  QUESTION_SYSTEM_PROMPT,
+  QuestionAnswer,
+  parseQuestionAnswer,
+  questionPrompt,
+} from './ask.ts';
+export type { QuestionPromptInput, QuestionTurn } from './ask.ts';
+export {
   ErrorGroupAnalysis,
   IncidentAnalysis,
   parseErrorGroupAnswer,
@@ -16,8 +25,10 @@ export {
   utcDay,
 } from './budget.ts';
 export type { BudgetDecision, UsageEntry, UsageState } from './budget.ts';
+export { plainText, plainValue } from './plain.ts';
 export {
   DATA_BEGIN,
+  DATA_RULES,
   DATA_END,
   DEFAULT_PROMPT_MAX_CHARS,
   ERROR_GROUP_SYSTEM_PROMPT,
@@ -55,6 +66,7 @@ export {
   forgetIncident,
   incidentAnswered,
   incidentFailed,
+  incidentSeen,
   incidentSignature,
   shouldRequestErrorGroup,
   shouldRequestIncident,
@@ -72,3 +84,25 @@ export type {
   SignatureRca,
   TriggerGroup,
 } from './requests.ts';
+export {
+  KEPT_OCCURRENCES,
+  LLM_ANALYSES_TOPIC,
+  LLM_REQUESTS_TOPIC,
+  LLM_USAGE_TOPIC,
+  SUBJECT_KINDS,
+  analysisKey,
+  plainErrorGroup,
+  plainIncident,
+  plainRca,
+  requestId,
+  requestKey,
+} from './record.ts';
+export type {
+  LlmAnalysisRecord,
+  LlmRequestRecord,
+  LlmUsageRecord,
+  PlainErrorGroup,
+  PlainIncident,
+  PlainRca,
+  SubjectKind,
+} from './record.ts';

@@ -212,6 +212,26 @@ export function incidentFailed(
   return settle(state, incidentId, signature, !outcome.sent);
 }
 
+/**
+ * An outcome for `signature` was read back that this tracker did not have in flight (a replay of
+ * the requests over a log that holds the worker's answers): the signature counts as sent, so it is
+ * not requested again. Nothing else changes.
+ */
+export function incidentSeen(
+  state: RequestTrackerState,
+  incidentId: string,
+  signature: string,
+): RequestTrackerState {
+  const track = state.incidents[incidentId] ?? NO_TRACK;
+  if (track.sent.includes(signature)) return state;
+  const next: IncidentTrack = {
+    sent: withSent(track.sent, signature),
+    inFlight: track.inFlight,
+    queued: track.queued === signature ? null : track.queued,
+  };
+  return { ...state, incidents: touch(state.incidents, incidentId, next, MAX_TRACKED_INCIDENTS) };
+}
+
 /** The incident was deleted (tombstone): its track goes too. */
 export function forgetIncident(state: RequestTrackerState, incidentId: string): RequestTrackerState {
   if (state.incidents[incidentId] === undefined) return state;

@@ -11,6 +11,12 @@ import type { ErrorGroup } from './ErrorGroup.ts';
 import { ErrorGroupSchema } from './ErrorGroup.ts';
 import type { Incident } from './Incident.ts';
 import { IncidentSchema } from './Incident.ts';
+import type { LlmAnalysis } from './LlmAnalysis.ts';
+import { LlmAnalysisSchema } from './LlmAnalysis.ts';
+import type { LlmRequest } from './LlmRequest.ts';
+import { LlmRequestSchema } from './LlmRequest.ts';
+import type { LlmUsage } from './LlmUsage.ts';
+import { LlmUsageSchema } from './LlmUsage.ts';
 import type { LogLineObserved } from './LogLineObserved.ts';
 import { LogLineObservedSchema } from './LogLineObserved.ts';
 import type { MetricSampled } from './MetricSampled.ts';
@@ -31,7 +37,7 @@ import type { WatchObserved } from './WatchObserved.ts';
 import { WatchObservedSchema } from './WatchObserved.ts';
 
 /** Names of every record of schemas/avro (namespace dev.hetu), sorted. */
-export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'Incident', 'LogLineObserved', 'MetricSampled', 'NodeHealth', 'PodHealth', 'RcaReport', 'Recommendation', 'ScopeScore', 'ScoreChanged', 'WatchObserved'] as const;
+export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'Incident', 'LlmAnalysis', 'LlmRequest', 'LlmUsage', 'LogLineObserved', 'MetricSampled', 'NodeHealth', 'PodHealth', 'RcaReport', 'Recommendation', 'ScopeScore', 'ScoreChanged', 'WatchObserved'] as const;
 
 /** A record's simple name (its full Avro name is dev.hetu.<name>). */
 export type RecordName = (typeof recordNames)[number];
@@ -43,6 +49,9 @@ export const recordSchemas = {
   DeadLetter: DeadLetterSchema,
   ErrorGroup: ErrorGroupSchema,
   Incident: IncidentSchema,
+  LlmAnalysis: LlmAnalysisSchema,
+  LlmRequest: LlmRequestSchema,
+  LlmUsage: LlmUsageSchema,
   LogLineObserved: LogLineObservedSchema,
   MetricSampled: MetricSampledSchema,
   NodeHealth: NodeHealthSchema,
@@ -61,6 +70,9 @@ export interface RecordTypes {
   DeadLetter: DeadLetter;
   ErrorGroup: ErrorGroup;
   Incident: Incident;
+  LlmAnalysis: LlmAnalysis;
+  LlmRequest: LlmRequest;
+  LlmUsage: LlmUsage;
   LogLineObserved: LogLineObserved;
   MetricSampled: MetricSampled;
   NodeHealth: NodeHealth;
