@@ -629,9 +629,10 @@ export function incidentsProcessor(
     const rollouts: RolloutContext[] = [];
     for (const wk of [...scope.keys()].sort()) rollouts.push(...(c.rolloutCtx.get(wk) ?? []));
     const podReasons: PodReasonContext[] = [];
-    for (const [, p] of [...c.pods].sort(([a], [b]) => cmp(a, b))) {
+    // Only the pods in scope are sorted: an incident touches a few workloads of many.
+    const podsInScope = [...c.pods].filter(([, p]) => inScope(p.h.workload)).sort(([a], [b]) => cmp(a, b));
+    for (const [, p] of podsInScope) {
       const w = ref(p.h.workload);
-      if (!inScope(w)) continue;
       for (const r of p.h.reasons) {
         podReasons.push({
           pod: { kind: 'Pod', namespace: p.h.namespace, name: p.h.name },
