@@ -29,6 +29,12 @@ import { recordOf } from './stages.ts';
 /** What the worker needs: the validated configuration, and for tests a clock and client hooks. */
 export interface LlmSetup {
   readonly config: LlmConfig;
+  /**
+   * Replace the names of namespaces, workloads, pods and nodes by tokens in what is sent, and back
+   * in the answer (`--llm-pseudonymize`, env HETU_LLM_PSEUDONYMIZE=1). Applies to requests made
+   * while it is on.
+   */
+  readonly pseudonymize?: boolean;
   /** Wall clock for budget days and answeredAt (default Date.now). */
   readonly now?: () => number;
   readonly clientDeps?: LlmClientDeps;
@@ -42,9 +48,13 @@ export const LLM_STAGE_NAMES = ['llm-requests', 'llm-worker'] as const;
 const MAX_ROUNDS = 10;
 
 /** The `llm-requests` processor, decoding its inputs as the catalogue says. */
-export function llmRequestsStage(backend: Backend): [string, AnyProcessor<unknown, unknown>] {
+export function llmRequestsStage(
+  backend: Backend,
+  opts: { pseudonymize?: boolean } = {},
+): [string, AnyProcessor<unknown, unknown>] {
   const { serde } = backend;
   const processor = llmRequestsProcessor({
+    config: { pseudonymize: opts.pseudonymize === true },
     decode: async (sourceTopic: string, value: Buffer) => serde.decode(value, recordOf(sourceTopic)),
     decodeCommand: async (r: LogRecord) => {
       if (r.value === null)
@@ -104,7 +114,7 @@ export async function runLlmStages(
   llm: LlmSetup | undefined,
   progress?: { stage?(name: string): void },
 ): Promise<void> {
-  const [, processor] = llmRequestsStage(backend);
+  const [, processor] = llmRequestsStage(backend, { pseudonymize: llm?.pseudonymize === true });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = await endOffsets(backend, LLM_REQUESTS_TOPIC);
     progress?.stage?.('llm-requests');

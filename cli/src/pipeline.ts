@@ -43,7 +43,10 @@ export async function startPipeline(
   await log.ensureTopics([
     { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86_400_000 },
   ]);
-  const runtimes = [...pipelineStages(backend), llmRequestsStage(backend)].map(
+  const runtimes = [
+    ...pipelineStages(backend),
+    llmRequestsStage(backend, { pseudonymize: options.llm?.pseudonymize === true }),
+  ].map(
     ([name, processor]) =>
       new ProcessorRuntime({
         log,

@@ -106,3 +106,5 @@ export type {
   PlainRca,
   SubjectKind,
 } from './record.ts';
+export { pseudonymTable, pseudonymize, reveal, revealValue } from './pseudonym.ts';
+export type { NameKind, Pseudonym } from './pseudonym.ts';

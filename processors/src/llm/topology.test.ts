@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@hetu/schemas';
 import { ProcessorTestDriver, type FactRecord } from '@hetu/streams';
@@ -13,14 +14,14 @@ import {
   type LlmRequestRecord,
   type RcaRecord,
 } from './record.ts';
-import { llmRequestsProcessor, type LlmRequestsState } from './topology.ts';
+import { llmRequestsProcessor, type LlmRequestsConfig, type LlmRequestsState } from './topology.ts';
 import { MIN, T0, errorGroup, oomIncident } from './test-fixtures.ts';
 
 const CLUSTER = 'prod';
 const SECRET = 'hunter2-Zq8vLw3Rk9';
 
 /** A driver whose inputs are objects handed over by reference (the decode is not under test). */
-function harness() {
+function harness(config: LlmRequestsConfig = {}) {
   const values = new Map<string, unknown>();
   let n = 0;
   const ref = (v: unknown) => {
@@ -32,7 +33,9 @@ function harness() {
     decode: async (_topic: string, b: Buffer) => values.get(b.toString())!,
     decodeCommand: async (r: { value: Buffer | null }) => values.get(r.value!.toString()) as Command,
   };
-  let driver = new ProcessorTestDriver<unknown, LlmRequestsState>(llmRequestsProcessor(deps) as never);
+  let driver = new ProcessorTestDriver<unknown, LlmRequestsState>(
+    llmRequestsProcessor({ ...deps, config }) as never,
+  );
   const h = {
     get driver() {
       return driver;
@@ -209,6 +212,33 @@ describe('llm-requests processor', () => {
       runs.push(JSON.stringify(reqs, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
     }
     expect(runs[1]).toBe(runs[0]); // deterministic
+  });
+
+  it('pseudonymises names when asked: tokens in what is sent, the table in the request', async () => {
+    const h = harness({ pseudonymize: true });
+    const { incident, rca } = records();
+    await h.incident(incident);
+    await h.rca(rca);
+    const [r] = h.requests();
+    const names = r!.pseudonyms.map((p) => p.name);
+    // The incident's namespace, workload and pod, each under its token.
+    expect(r!.pseudonyms.map((p) => p.token)).toEqual(expect.arrayContaining(['ns-1', 'wl-1', 'pod-1']));
+    expect(names).toEqual(
+      expect.arrayContaining([...incident.namespaces, ...incident.workloads.map((w) => w.name)]),
+    );
+    const sent = r!.messages.map((m) => m.content).join('\n');
+    for (const p of r!.pseudonyms) {
+      expect(sent).not.toMatch(
+        new RegExp(`(^|[^A-Za-z0-9_-])${p.name.replace(/[.]/g, '\\.')}($|[^A-Za-z0-9_-])`),
+      );
+      expect(sent).toContain(p.token);
+    }
+    expect(r!.promptHash).toBe(createHash('sha256').update(JSON.stringify(r!.messages)).digest('hex'));
+    // Off by default: the same incident gives no table.
+    const plain = harness();
+    await plain.incident(incident);
+    await plain.rca(rca);
+    expect(plain.requests()[0]!.pseudonyms).toEqual([]);
   });
 
   it('looks at a change without a new RCA when a later record arrives, and never requests a signature twice', async () => {

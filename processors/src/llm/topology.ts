@@ -34,7 +34,9 @@
  */
 import type { Command } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
+import { createHash } from 'node:crypto';
 import { sourceOf } from '../rekey/rekey.ts';
+import { pseudonymTable, pseudonymize, type NameKind } from './pseudonym.ts';
 import { MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, questionPrompt, type QuestionTurn } from './ask.ts';
 import { DEFAULT_PROMPT_MAX_CHARS, errorGroupPrompt, incidentPrompt, type LlmPrompt } from './prompt.ts';
 import {
@@ -95,6 +97,11 @@ export interface LlmRequestsConfig {
   readonly errorGroupIntervalMs?: number;
   /** Command ids remembered per cluster to drop a repeated command (default 1 000). */
   readonly rememberedCommands?: number;
+  /**
+   * Replace the names of namespaces, workloads, pods and nodes in prompts by tokens (`ns-1`,
+   * `wl-1`, …); the worker reverses them in the answer (default false).
+   */
+  readonly pseudonymize?: boolean;
 }
 
 export const DEFAULT_LLM_REQUESTS_CONFIG = {
@@ -104,6 +111,7 @@ export const DEFAULT_LLM_REQUESTS_CONFIG = {
   groupsPerIncident: 5,
   errorGroupIntervalMs: ERROR_GROUP_MIN_INTERVAL_MS,
   rememberedCommands: 1_000,
+  pseudonymize: false,
 } as const;
 
 export interface LlmRequestsDeps {
@@ -244,7 +252,22 @@ export function llmRequestsProcessor(
       history?: readonly QuestionTurn[];
     },
   ): void {
-    const p = r.prompt;
+    const table =
+      cfg.pseudonymize && r.prompt !== null ? pseudonymTable(namesOf(c, r.kind, r.subjectId)) : [];
+    const p =
+      r.prompt === null || table.length === 0
+        ? r.prompt
+        : (() => {
+            const messages = r.prompt.messages.map((m) => ({
+              ...m,
+              content: pseudonymize(m.content, table),
+            }));
+            return {
+              ...r.prompt,
+              messages,
+              promptHash: createHash('sha256').update(JSON.stringify(messages)).digest('hex'),
+            };
+          })();
     const value: LlmRequestRecord = {
       id: requestId(c.cluster, r.kind, r.subjectId, r.signature),
       ts: r.at,
@@ -268,8 +291,48 @@ export function llmRequestsProcessor(
       issuer: r.command?.issuer ?? null,
       question: r.question ?? null,
       history: (r.history ?? []).map((t) => ({ askedAt: t.askedAt, question: t.question, answer: t.answer })),
+      pseudonyms: table.map((t) => ({ token: t.token, name: t.name })),
     };
     ctx.emit(LLM_REQUESTS_TOPIC, { key: requestKey(c.cluster, r.kind, r.subjectId), value, timestamp: r.at });
+  }
+
+  /** The names a prompt about this subject may hold: what pseudonymisation hides. */
+  function namesOf(c: ClusterState, kind: string, subjectId: string): { kind: NameKind; name: string }[] {
+    const out: { kind: NameKind; name: string }[] = [];
+    const ns = (n: string | null | undefined) => n && out.push({ kind: 'namespace', name: n });
+    const res = (r: { kind: string; namespace?: string | null; name: string } | null | undefined) => {
+      if (!r) return;
+      ns(r.namespace);
+      out.push({ kind: r.kind === 'Pod' ? 'pod' : r.kind === 'Node' ? 'node' : 'workload', name: r.name });
+    };
+    if (kind === 'error-group') {
+      const g = c.groups.get(subjectId)?.group;
+      if (g === undefined) return out;
+      ns(g.namespace);
+      out.push({ kind: 'workload', name: g.workload });
+      if (g.bestSample) out.push({ kind: 'pod', name: g.bestSample.pod });
+      for (const o of g.occurrences) out.push({ kind: 'pod', name: o.pod });
+      return out;
+    }
+    const e = c.incidents.get(subjectId);
+    const inc = e?.incident;
+    if (inc) {
+      for (const n of inc.namespaces) ns(n);
+      for (const n of inc.nodes) out.push({ kind: 'node', name: n });
+      for (const w of inc.workloads) res(w);
+      for (const s of inc.signals) {
+        res(s.resource);
+        res(s.workload);
+      }
+    }
+    const rca = e?.rca;
+    if (rca) {
+      res(rca.rootCause);
+      for (const w of rca.blastRadius.workloads) res(w);
+      for (const p of rca.blastRadius.pods) res(p);
+      for (const n of rca.blastRadius.namespaces) ns(n);
+    }
+    return out;
   }
 
   /** Error groups of the incident's workloads, most recently seen first. */

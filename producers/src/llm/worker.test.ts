@@ -125,6 +125,7 @@ function request(n: number, overrides: Partial<LlmRequestRecord> = {}): LlmReque
     issuer: null,
     question: null,
     history: [],
+    pseudonyms: [],
     ...overrides,
   };
 }
@@ -246,6 +247,32 @@ describe('LLM worker', () => {
     const body = e.server.chatRequests()[0]!.body as { messages: unknown; max_tokens: number };
     expect(body.messages).toEqual(request(1).messages);
     expect(body.max_tokens).toBe(500);
+  });
+
+  it('replaces the tokens of a pseudonymised request by the names in the stored answer', async () => {
+    const answer = JSON.stringify({
+      summary: 'wl-1 in ns-1 runs out of memory; pod-1 was OOMKilled.',
+      rootCause: { description: 'wl-1 leaks; wl-10 is unrelated.', confidence: 0.7 },
+      evidenceIds: ['ev-1'],
+    });
+    const e = await setup(() => ({ content: answer, usage: { prompt_tokens: 40, completion_tokens: 70 } }));
+    await put(
+      e,
+      request(1, {
+        pseudonyms: [
+          { token: 'ns-1', name: 'shop' },
+          { token: 'pod-1', name: 'api-7d9f8c6b5-x2k4q' },
+          { token: 'wl-1', name: 'api' },
+        ],
+      }),
+    );
+    await run(worker(e));
+    const [a] = await all(e, LLM_ANALYSES_TOPIC, 'LlmAnalysis');
+    const incident = (a!.value as LlmAnalysisRecord).incident!;
+    expect([incident.summary, incident.rootCause.description]).toEqual([
+      'api in shop runs out of memory; api-7d9f8c6b5-x2k4q was OOMKilled.',
+      'api leaks; wl-10 is unrelated.',
+    ]);
   });
 
   it('keeps an invalid answer as failed/invalid with the raw text, and still counts its tokens', async () => {

@@ -43,6 +43,7 @@ import {
   parseIncidentAnswer,
   parseQuestionAnswer,
   plainValue,
+  reveal,
   recordUsage,
   type IncidentAnalysis,
   type LlmAnalysisRecord,
@@ -376,9 +377,11 @@ export function createLlmWorker(options: LlmWorkerOptions): LlmWorker {
   /** The typed answer of a completion, or an `invalid` failure with the raw text. */
   function judge(
     req: LlmRequestRecord,
-    c: LlmCompletion,
+    completion: LlmCompletion,
     base: Omit<LlmAnalysisRecord, 'status'>,
   ): LlmAnalysisRecord {
+    // Pseudonymised prompt: the answer's tokens become the names again before anything is kept.
+    const c = { ...completion, text: reveal(completion.text, req.pseudonyms ?? []) };
     const invalid = (detail: string, raw: string): LlmAnalysisRecord => ({
       ...base,
       status: 'failed',

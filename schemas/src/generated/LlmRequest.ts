@@ -37,6 +37,14 @@ export interface LlmTurn {
   answer: string;
 }
 
+/** A name of the cluster and the token that stood for it in the prompt. */
+export interface LlmPseudonym {
+  /** The token sent, e.g. `wl-2`. */
+  token: string;
+  /** The name it stands for, e.g. `ledger`. */
+  name: string;
+}
+
 /** An "analysis requested" event (SPEC §7, LLM part; DESIGN §3 "slow work leaves the consumer loop") on topic hetu.llm.requests, keyed `<cluster>/<subjectKind>/<subjectId>` and written to the cluster's partition by the `llm-requests` processor: what the LLM worker is to send, already redacted, so what leaves the cluster is fixed by the log. The worker answers it with an LlmAnalysis record; a subject's `deleted` request carries no prompt and tells the worker to drop the subject's analyses. */
 export interface LlmRequest {
   /** Request id: `req-` + the first 16 hex digits of SHA-256 over [cluster, subjectKind, subjectId, signature]; the same request derived again has the same id. */
@@ -75,6 +83,8 @@ export interface LlmRequest {
   question: string | null;
   /** For a question: the last turns (at most 20, oldest first) that went into the prompt; else empty. */
   history: Array<LlmTurn>;
+  /** When pseudonymisation is on (`--llm-pseudonymize`): the names of namespaces, workloads, pods and nodes replaced by tokens in `messages`; the worker replaces the tokens in the answer back before storing it. Empty otherwise. */
+  pseudonyms: Array<LlmPseudonym>;
 }
 
 /** The Avro schema of dev.hetu.LlmRequest, exactly as in LlmRequest.avsc. */
@@ -280,6 +290,31 @@ export const LlmRequestSchema = {
         }
       },
       "doc": "For a question: the last turns (at most 20, oldest first) that went into the prompt; else empty."
+    },
+    {
+      "name": "pseudonyms",
+      "type": {
+        "type": "array",
+        "items": {
+          "type": "record",
+          "name": "LlmPseudonym",
+          "doc": "A name of the cluster and the token that stood for it in the prompt.",
+          "fields": [
+            {
+              "name": "token",
+              "type": "string",
+              "doc": "The token sent, e.g. `wl-2`."
+            },
+            {
+              "name": "name",
+              "type": "string",
+              "doc": "The name it stands for, e.g. `ledger`."
+            }
+          ]
+        }
+      },
+      "default": [],
+      "doc": "When pseudonymisation is on (`--llm-pseudonymize`): the names of namespaces, workloads, pods and nodes replaced by tokens in `messages`; the worker replaces the tokens in the answer back before storing it. Empty otherwise."
     }
   ]
 } as const;
