@@ -8,6 +8,7 @@ const BENCHES = {
   fingerprint: () => import('./fingerprint.bench.ts'),
   detect: () => import('./detect.bench.ts'),
   analyze: () => import('./analyze.bench.ts'),
+  api: () => import('./api.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;

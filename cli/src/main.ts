@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { errorCode } from '@hetu/streams';
-import { parseGlobalConfig, type RawGlobalOptions } from './config.ts';
+import { parseGlobalConfig, parseLlmConfig, type RawGlobalOptions, type RawLlmOptions } from './config.ts';
 import { openBackend } from './backend.ts';
 import { runTopics } from './commands/topics.ts';
 import { runTail } from './commands/tail.ts';
@@ -13,6 +13,9 @@ import { runDump, runLoad } from './commands/dump-load.ts';
 import { runFingerprint } from './commands/fingerprint.ts';
 import { runDetect } from './commands/detect.ts';
 import { runStart } from './commands/start.ts';
+import { formatChecks, runDoctor } from './commands/doctor.ts';
+import { printRows } from './output.ts';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections';
 import { analyze, printAnalysis } from './commands/analyze.ts';
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
@@ -36,10 +39,42 @@ program
     'Confluent-compatible schema registry URL, with --kafka (env HETU_SCHEMA_REGISTRY_URL)',
   )
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']))
+  .option(
+    '--llm-base-url <url>',
+    'OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (env HETU_LLM_BASE_URL)',
+  )
+  .option('--llm-model <name>', 'model name at that endpoint (env HETU_LLM_MODEL)')
+  .option(
+    '--llm-api-key <key>',
+    'API key, sent as a bearer token; prefer the environment, flags show in ps (env HETU_LLM_API_KEY)',
+  )
+  .option('--llm-max-tokens <n>', 'output tokens per call, at most 4096 (env HETU_LLM_MAX_TOKENS)')
+  .option(
+    '--llm-pseudonymize',
+    'replace names of namespaces, workloads, pods and nodes by tokens in what is sent (env HETU_LLM_PSEUDONYMIZE=1)',
+  )
+  .option(
+    '--llm-daily-tokens <n>',
+    'daily budget, input + output tokens per UTC day, default 1000000 (env HETU_LLM_DAILY_TOKENS)',
+  )
   .showHelpAfterError();
 
 function config() {
   return parseGlobalConfig(program.opts<RawGlobalOptions>(), process.env);
+}
+
+/** The LLM configuration (flags over HETU_LLM_*), or undefined: no LLM is a normal state. */
+function llmConfig() {
+  return parseLlmConfig(program.opts<RawLlmOptions>(), process.env);
+}
+
+/** The LLM setup of analyze and start: the client's configuration and pseudonymisation. */
+function llmSetup() {
+  const config = llmConfig();
+  if (!config) return undefined;
+  const flag = program.opts<{ llmPseudonymize?: boolean }>().llmPseudonymize;
+  const env = process.env.HETU_LLM_PSEUDONYMIZE;
+  return { config, pseudonymize: flag === true || env === '1' || env === 'true' };
 }
 
 program
@@ -176,8 +211,10 @@ program
         )
       : undefined;
     let started = false;
+    const llm = llmSetup();
     const { result } = await analyze(recording, {
       ...(o.keep ? { dataDir: o.keep } : {}),
+      ...(llm ? { llm } : {}),
       progress: {
         ingest: (read, total) => {
           if (!bar) return;
@@ -198,12 +235,78 @@ program
   });
 
 program
-  .command('start')
-  .description('run hetu in one process on the embedded log (or on Kafka with --kafka/--registry)')
-  .option('--no-demo', 'do not play the demo recording into an empty log')
-  .action(async (o: { demo: boolean }) => {
-    await runStart(config(), { out: process.stdout, demo: o.demo });
+  .command('doctor')
+  .description(
+    'check what hetu needs: Node, data dir, port, Kafka and registry, kube context and RBAC, Prometheus, LLM — each line ok or the exact fix',
+  )
+  .option('--host <host>', 'address the API will listen on (default 127.0.0.1)')
+  .option('--port <port>', `port the API will listen on (default ${DEFAULT_API_PORT})`)
+  .option('--prometheus <url>', 'Prometheus server root URL (env HETU_PROMETHEUS_URL)')
+  .action(async (o: { host?: string; port?: string; prometheus?: string }) => {
+    const cfg = config();
+    const llm = llmConfig();
+    const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
+    const checks = await runDoctor(cfg, {
+      host: o.host ?? DEFAULT_API_HOST,
+      port: o.port !== undefined ? Number(o.port) : DEFAULT_API_PORT,
+      ...(prometheus ? { prometheus } : {}),
+      ...(llm ? { llm } : {}),
+    });
+    if (cfg.output === 'json') printRows(process.stdout, 'json', [], checks as never);
+    else process.stdout.write(`${formatChecks(checks)}\n`);
+    const failed = checks.filter((c) => c.status === 'fail').length;
+    if (cfg.output === 'table')
+      process.stdout.write(
+        failed === 0
+          ? 'hetu can run here.\n'
+          : `${failed} check(s) failed: fix them and run \`hetu doctor\` again.\n`,
+      );
+    if (failed > 0) process.exitCode = 1;
   });
+
+program
+  .command('start')
+  .description(
+    'run hetu in one process: the log (embedded, or Kafka with --kafka/--registry), every stage, the projections and the GraphQL API',
+  )
+  .option('--no-demo', 'do not play the demo recording into an empty log')
+  .option('--recording <file>', 'feed this recording (JSON Lines, .gz too) as its event time passes')
+  .option('--speed <n>', 'feed the recording n times faster than it was recorded (default 1)')
+  .option('--host <host>', 'address the API listens on; beyond loopback it needs tokens (default 127.0.0.1)')
+  .option('--port <port>', 'port of the API: GraphQL at /graphql, /healthz, /readyz, /metrics (default 4380)')
+  .option('--introspection', 'allow GraphQL introspection (__schema, __type)')
+  .action(
+    async (o: {
+      demo: boolean;
+      recording?: string;
+      speed?: string;
+      host?: string;
+      port?: string;
+      introspection?: boolean;
+    }) => {
+      // Tokens come from the environment only (a flag would show in `ps`): comma-separated lists.
+      const tokens = (v: string | undefined) =>
+        (v ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+      const llm = llmSetup();
+      await runStart(config(), {
+        out: process.stdout,
+        ...(llm ? { llm } : {}),
+        demo: o.demo,
+        ...(o.recording !== undefined ? { recording: o.recording } : {}),
+        ...(o.speed !== undefined ? { speed: Number(o.speed) } : {}),
+        ...(o.host !== undefined ? { host: o.host } : {}),
+        ...(o.port !== undefined ? { port: Number(o.port) } : {}),
+        introspection: o.introspection === true,
+        auth: {
+          readTokens: tokens(process.env.HETU_API_READ_TOKEN),
+          adminTokens: tokens(process.env.HETU_API_ADMIN_TOKEN),
+        },
+      });
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);

@@ -66,6 +66,16 @@ describe('hetu doctor', () => {
       'no Kubernetes context (KUBECONFIG, ~/.kube/config, in-cluster): `hetu start` plays the demo recording',
     );
     expect(checks.some((c) => c.status === 'fail')).toBe(false);
+    // No kubeconfig anywhere: not the client library's made-up context for localhost:8080.
+    const bare = await runDoctor(parseGlobalConfig({ dataDir: join(dir, 'data') }, {}), {
+      host: '127.0.0.1',
+      port,
+      env: { HOME: join(dir, 'no-home') },
+    });
+    expect(bare.find((c) => c.check.startsWith('kube'))).toEqual(
+      checks.find((c) => c.check === 'kube context'),
+    );
+    expect(bare.filter((c) => c.check.startsWith('kube')).length).toBe(1);
   });
 
   it('fails with a fix when the port is taken, Kafka, the registry, Prometheus or the API server do not answer', async () => {

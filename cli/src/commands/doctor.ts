@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { KafkaLog } from '@hetu/streams';
 import type { LlmConfig } from '@hetu/producers/llm';
 import type { GlobalConfig } from '../config.ts';
@@ -236,6 +237,20 @@ async function llmCheck(llm: LlmConfig | undefined, timeoutMs: number): Promise<
 async function kubeChecks(opts: DoctorOptions): Promise<DoctorCheck[]> {
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
+  const env = opts.env ?? process.env;
+  const noContext: DoctorCheck = {
+    check: 'kube context',
+    status: 'warn',
+    detail:
+      'no Kubernetes context (KUBECONFIG, ~/.kube/config, in-cluster): `hetu start` plays the demo recording',
+    fix: 'Point KUBECONFIG at a cluster (or run hetu inside one) to watch it.',
+  };
+  // Without any of these the client library makes up a context for http://localhost:8080.
+  const inCluster =
+    env.KUBERNETES_SERVICE_HOST !== undefined &&
+    existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  const defaultFile = join(env.HOME ?? homedir(), '.kube', 'config');
+  if (!opts.kubeconfig && !env.KUBECONFIG && !existsSync(defaultFile) && !inCluster) return [noContext];
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
@@ -251,16 +266,7 @@ async function kubeChecks(opts: DoctorOptions): Promise<DoctorCheck[]> {
   }
   const context = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster();
-  if (!context || !cluster)
-    return [
-      {
-        check: 'kube context',
-        status: 'warn',
-        detail:
-          'no Kubernetes context (KUBECONFIG, ~/.kube/config, in-cluster): `hetu start` plays the demo recording',
-        fix: 'Point KUBECONFIG at a cluster (or run hetu inside one) to watch it.',
-      },
-    ];
+  if (!context || !cluster) return [noContext];
   const checks: DoctorCheck[] = [
     { check: 'kube context', status: 'ok', detail: `${context} → ${cluster.server}` },
   ];
@@ -348,3 +354,16 @@ export async function runDoctor(cfg: GlobalConfig, opts: DoctorOptions): Promise
 }
 
 export { nodeCheck, dataDirCheck };
+
+const MARK: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', off: 'off ' };
+
+/** The checks as lines: status, check, what was found, and the fix indented below. */
+export function formatChecks(checks: readonly DoctorCheck[]): string {
+  const width = Math.max(...checks.map((c) => c.check.length));
+  return checks
+    .map(
+      (c) =>
+        `${MARK[c.status]}  ${c.check.padEnd(width)}  ${c.detail}${c.fix ? `\n${' '.repeat(width + 8)}→ ${c.fix}` : ''}`,
+    )
+    .join('\n');
+}

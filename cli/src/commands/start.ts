@@ -1,60 +1,287 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { HetuError, type AppendRecord } from '@hetu/streams';
+import { readRecording } from '@hetu/producers/recording';
+import { RULES } from '@hetu/processors/scoring';
+import {
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  Projections,
+  startApiServer,
+  type AuthConfig,
+  type ProcessorInfo,
+} from '@hetu/projections';
 import type { GlobalConfig } from '../config.ts';
-import { openBackend } from '../backend.ts';
+import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline } from '../pipeline.ts';
+import type { LlmSetup } from '../llm.ts';
+import { describeLlmConfig } from '@hetu/producers/llm';
+import { pipelineStages, recordOf } from '../stages.ts';
 import { ingest } from './analyze.ts';
 
 /** The demo recording that ships with hetu (scripts/gen-demo.ts writes it). */
 export const DEMO_RECORDING = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
 
-/**
- * `hetu start`: opens the log (embedded in --data-dir unless --kafka is given), creates the
- * catalogue's topics, serves the schema registry (embedded mode) and runs every stage of the
- * pipeline until interrupted. The collectors are not built yet, so on an empty log it plays the
- * demo recording (unless `demo` is false) and says so; observations also come in with `hetu load`.
- */
-export async function runStart(
-  cfg: GlobalConfig,
-  io: { out: NodeJS.WritableStream; signal?: AbortSignal; demo?: boolean },
-): Promise<void> {
-  const backend = await openBackend(cfg);
+export interface StartOptions {
+  readonly out: NodeJS.WritableStream;
+  readonly signal?: AbortSignal;
+  /** Play the demo recording into an empty log when no recording is given. Default true. */
+  readonly demo?: boolean;
+  /** A recording to feed as event time passes (`--recording`). */
+  readonly recording?: string;
+  /** How many times faster than recorded (`--speed`); default 1 for --recording; the demo plays at once unless given. */
+  readonly speed?: number;
+  readonly host?: string;
+  readonly port?: number;
+  readonly auth?: AuthConfig;
+  readonly introspection?: boolean;
+  /** The LLM second opinion: the worker runs when given (docs/llm.md). */
+  readonly llm?: LlmSetup;
+  /** Told the API's URL once it listens (tests). */
+  readonly onListening?: (url: string) => void;
+}
+
+export interface FeedOptions {
+  /** Event time runs this many times faster than the wall clock. */
+  readonly speed: number;
+  readonly signal?: AbortSignal;
+  /** Wall clock (ms). Default Date.now. */
+  readonly now?: () => number;
+  /** Waits `ms` (or until aborted). Default a timer. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Appends at most this many records at once. Default 2 000. */
+  readonly maxBatch?: number;
+}
+
+export interface FeedSummary {
+  observations: number;
+  deadLetters: number;
+  /** Appends made (batches of observations due at the same time). */
+  appends: number;
+  /** Event time of the first and last line fed. */
+  firstTs: number | null;
+  lastTs: number | null;
+}
+
+const sleepFor = async (ms: number, signal?: AbortSignal): Promise<void> => {
   try {
-    const pipeline = await startPipeline(backend);
-    const [kube] = await backend.log.describeTopics(['hetu.raw.kube']);
-    const empty = (kube?.partitions ?? []).every((p) => p.high === 0n);
-    const playDemo = io.demo !== false && empty && existsSync(DEMO_RECORDING);
-    if (playDemo) io.out.write(`no cluster collectors yet: playing the demo recording ${DEMO_RECORDING}\n`);
-    const topics = await backend.log.describeTopics();
-    io.out.write(
-      [
-        `hetu is up: ${backend.description}`,
-        `schema registry (Confluent API): ${backend.registryUrl}`,
-        `${topics.length} topics ('hetu topics'); stages running: kube, errors, anomalies, incidents, recommendations, scoring`,
-        `facts: 'hetu tail hetu.facts.scores', 'hetu tail hetu.facts.incidents', 'hetu tail hetu.facts.error-groups'. Ctrl-C stops.`,
-        '',
-      ].join('\n'),
-    );
-    if (playDemo) {
-      const s = await ingest(backend, DEMO_RECORDING);
-      io.out.write(`demo recording loaded: ${s.observations} observations; the stages are folding it\n`);
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch {
+    // aborted: the feed loop checks the signal
+  }
+};
+
+/**
+ * Feeds a recording into the raw topics as event time passes: the first line goes at once, a line
+ * with event time t goes `(t − t0) ÷ speed` after it. Lines due together are appended together;
+ * malformed and late lines go to hetu.dlq as `hetu analyze` sends them.
+ */
+export async function feedRecording(backend: Backend, path: string, opts: FeedOptions): Promise<FeedSummary> {
+  if (!(opts.speed > 0) || !Number.isFinite(opts.speed))
+    throw new HetuError('HETU_CLI_BAD_OPTION', `--speed must be a number above 0, not ${opts.speed}.`);
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? sleepFor;
+  const maxBatch = opts.maxBatch ?? 2000;
+  const summary: FeedSummary = { observations: 0, deadLetters: 0, appends: 0, firstTs: null, lastTs: null };
+  const pending = new Map<string, AppendRecord[]>();
+  let size = 0;
+  const flush = async () => {
+    for (const [topic, records] of pending) {
+      if (records.length === 0) continue;
+      await backend.log.append(topic, records.splice(0));
+      summary.appends++;
     }
-    const failed = Promise.race(
-      pipeline.subscriptions.map((s) => s.done.then(() => new Promise<never>(() => undefined))),
+    size = 0;
+  };
+  const w0 = now();
+  for await (const item of readRecording(path)) {
+    if (opts.signal?.aborted) break;
+    const ts = item.kind === 'observation' ? (item.value as { ts: number }).ts : item.ts;
+    if (ts !== undefined) {
+      summary.firstTs ??= ts;
+      summary.lastTs = ts;
+      const wait = w0 + (ts - summary.firstTs) / opts.speed - now();
+      if (wait > 0) {
+        await flush();
+        await sleep(wait, opts.signal);
+        if (opts.signal?.aborted) break;
+      }
+    }
+    let topic: string;
+    let record: AppendRecord;
+    if (item.kind === 'observation') {
+      summary.observations++;
+      topic = item.topic;
+      record = {
+        key: Buffer.from(item.key),
+        value: await backend.serde.encode(item.topic, recordOf(item.topic), item.value as never),
+        timestamp: (item.value as { ts: number }).ts,
+      };
+    } else {
+      summary.deadLetters++;
+      topic = 'hetu.dlq';
+      record = {
+        key: Buffer.from(`${path}:${item.line}`),
+        value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
+          ts: item.ts ?? 0,
+          processor: 'recording',
+          reasonCode: item.reasonCode,
+          message: item.message,
+          sourceTopic: null,
+          sourcePartition: null,
+          sourceOffset: null,
+          sourceTimestamp: item.ts ?? null,
+          sourceFile: path,
+          sourceLine: BigInt(item.line),
+          key: null,
+          value: item.raw,
+          headers: {},
+        }),
+        timestamp: item.ts ?? 0,
+      };
+    }
+    let list = pending.get(topic);
+    if (!list) pending.set(topic, (list = []));
+    list.push(record);
+    if (++size >= maxBatch) await flush();
+  }
+  await flush();
+  return summary;
+}
+
+/** The processors `hetu start` runs, for the API's waits and status (names are their consumer groups). */
+export function processorInfos(backend: Backend): ProcessorInfo[] {
+  return pipelineStages(backend).map(([, p]) => ({ name: p.name, inputs: p.inputs }));
+}
+
+/** Remediation hints of the scoring rules (drill-down level 4). */
+export function ruleHints(): Map<string, string> {
+  return new Map(RULES.map((r) => [r.id, r.hint]));
+}
+
+/**
+ * `hetu start`: one process with the log (embedded in --data-dir unless --kafka is given), the
+ * schema registry (embedded mode), every stage of the pipeline, the projections (SQLite files in
+ * `<data-dir>/projections`) and the GraphQL API on --host:--port. `--recording` feeds a recording
+ * as event time passes (`--speed` times faster); without it, an empty log gets the demo recording
+ * (at once, or paced when --speed is given). Runs until interrupted.
+ */
+export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<void> {
+  const port = io.port ?? DEFAULT_API_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new HetuError('HETU_CLI_BAD_OPTION', `--port must be a port number (0 to 65535), not ${io.port}.`);
+  if (io.speed !== undefined && !(io.speed > 0))
+    throw new HetuError('HETU_CLI_BAD_OPTION', `--speed must be a number above 0, not ${io.speed}.`);
+  if (io.recording !== undefined && !existsSync(io.recording))
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--recording ${io.recording} does not exist: give the path of a recording (JSON Lines, .gz too).`,
     );
+  const backend = await openBackend(cfg);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  io.signal?.addEventListener('abort', onSignal, { once: true });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const pipeline = await startPipeline(backend, {}, io.llm ? { llm: io.llm } : {});
+    let projections: Projections | undefined;
+    let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     try {
+      projections = await Projections.start({
+        log: backend.log,
+        serde: backend.serde,
+        dataDir: join(cfg.dataDir, 'projections'),
+      });
+      server = await startApiServer({
+        projections,
+        log: backend.log,
+        serde: backend.serde,
+        host: io.host ?? DEFAULT_API_HOST,
+        port,
+        ...(io.auth ? { auth: io.auth } : {}),
+        introspection: io.introspection === true,
+        processors: processorInfos(backend),
+        ruleHints: ruleHints(),
+      });
+      const [kube] = await backend.log.describeTopics(['hetu.raw.kube']);
+      const empty = (kube?.partitions ?? []).every((p) => p.high === 0n);
+      const recording =
+        io.recording ??
+        (io.demo !== false && empty && existsSync(DEMO_RECORDING) ? DEMO_RECORDING : undefined);
+      const topics = await backend.log.describeTopics();
+      io.out.write(
+        [
+          `hetu is up: ${backend.description}`,
+          `schema registry (Confluent API): ${backend.registryUrl}`,
+          `${topics.length} topics ('hetu topics'); stages running: ${processorInfos(backend)
+            .map((p) => p.name)
+            .join(', ')}`,
+          `GraphQL API: ${server.url}/graphql (WebSocket too); ${server.url}/healthz, /readyz, /metrics`,
+          io.llm
+            ? `LLM second opinion: ${describeLlmConfig(io.llm.config).status}${io.llm.pseudonymize ? ', names pseudonymised' : ''}`
+            : 'LLM second opinion: not configured (HETU_LLM_BASE_URL, HETU_LLM_MODEL); root causes are the deterministic RCA',
+          `projections: ${join(cfg.dataDir, 'projections')}. Ctrl-C stops.`,
+          '',
+        ].join('\n'),
+      );
+      io.onListening?.(server.url);
+      let feeding: Promise<unknown> = Promise.resolve();
+      if (recording !== undefined) {
+        const paced = io.recording !== undefined || io.speed !== undefined;
+        const speed = io.speed ?? 1;
+        io.out.write(
+          recording === DEMO_RECORDING && io.recording === undefined
+            ? `no cluster collectors yet: playing the demo recording ${DEMO_RECORDING}${paced ? ` at ${speed}× its pace` : ''}\n`
+            : `feeding ${recording} at ${speed}× its pace\n`,
+        );
+        feeding = (
+          paced
+            ? feedRecording(backend, recording, { speed, signal: stop.signal })
+            : ingest(backend, recording)
+        ).then(
+          (s) =>
+            io.out.write(`recording fed: ${s.observations} observations, ${s.deadLetters} dead letters\n`),
+          (err: unknown) => {
+            io.out.write(`feeding the recording failed: ${(err as Error).message}\n`);
+          },
+        );
+      }
+      // Ready once the projections caught up; with the demo played at once, once it went through.
+      const caughtUp = projections;
+      const readyP = (async () => {
+        if (recording !== undefined && io.recording === undefined && io.speed === undefined) {
+          await feeding;
+          await pipeline.whenCaughtUp(3_600_000);
+        }
+        await caughtUp.whenCaughtUp(3_600_000);
+      })().catch(() => undefined);
+      void readyP.then(() => {
+        if (!stop.signal.aborted) io.out.write('projections caught up: /readyz is ready\n');
+      });
+      const failed = Promise.race(
+        pipeline.subscriptions.map((s) => s.done.then(() => new Promise<never>(() => undefined))),
+      );
       await Promise.race([
         failed,
         new Promise<void>((resolve) => {
-          if (io.signal) io.signal.addEventListener('abort', () => resolve(), { once: true });
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
+          if (stop.signal.aborted) resolve();
+          stop.signal.addEventListener('abort', () => resolve(), { once: true });
         }),
       ]);
+      stop.abort();
+      await feeding;
     } finally {
+      await server?.close();
+      await projections?.close();
       await pipeline.close();
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    io.signal?.removeEventListener('abort', onSignal);
     await backend.close();
   }
 }
