@@ -1,6 +1,8 @@
 // The GraphQL API under load (issue E, "Bench"): p50/p99 latency of the overview query at a fixed
 // arrival rate, over HTTP to a listening server, with the facts of the demo recording projected.
 // Rate and length: HETU_BENCH_API_RPS (default 100) and HETU_BENCH_API_SECONDS (default 30).
+// The facts: of a generated cluster of HETU_BENCH_API_PODS pods (default 10 000; issue E's size)
+// and HETU_BENCH_API_OBS observations (default 200 000), or of the demo with HETU_BENCH_API_PODS=0.
 // Run alone: `node bench/api.bench.ts`, or `npm run bench -- api`.
 //
 // The load is an open loop in this process: request i is sent at t0 + i ÷ rate whatever the
@@ -12,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Projections, buildApi } from '@hetu/projections';
+import { writeScaleRecording } from '@hetu/producers/recording';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { analyzeOn } from '../cli/src/commands/analyze.ts';
@@ -57,9 +60,22 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
   try {
     let t = performance.now();
-    const { summary } = await analyzeOn(backend, DEMO);
+    const pods = process.env.HETU_BENCH_API_PODS === '0' ? 0 : envNumber('HETU_BENCH_API_PODS', 10_000);
+    let recording = DEMO;
+    if (pods > 0) {
+      recording = join(dir, 'scale.jsonl.gz');
+      const stats = await writeScaleRecording(recording, {
+        pods,
+        observations: envNumber('HETU_BENCH_API_OBS', 200_000),
+      });
+      print(
+        `recording: ${stats.observations} observations of a ${pods}-pod cluster over ${((stats.lastTs - stats.firstTs) / 60_000).toFixed(1)} min, generated in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+      t = performance.now();
+    }
+    const { summary } = await analyzeOn(backend, recording);
     print(
-      `demo recording analysed: ${summary.observations} observations in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `${pods > 0 ? 'generated' : 'demo'} recording analysed: ${summary.observations} observations in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     t = performance.now();
     const projections = await Projections.start({ log: backend.log, serde: backend.serde });

@@ -9,6 +9,7 @@ const BENCHES = {
   detect: () => import('./detect.bench.ts'),
   analyze: () => import('./analyze.bench.ts'),
   api: () => import('./api.bench.ts'),
+  push: () => import('./push.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;
