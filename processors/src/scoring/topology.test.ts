@@ -7,11 +7,7 @@ import {
   type LogRecord,
   type TaskState,
 } from '@hetu/streams';
-import {
-  type NodeHealth,
-  type PodHealth,
-  type WatchObserved,
-} from '@hetu/schemas';
+import { type NodeHealth, type PodHealth, type WatchObserved } from '@hetu/schemas';
 import {
   SOURCE_KEY_HEADER,
   SOURCE_OFFSET_HEADER,
