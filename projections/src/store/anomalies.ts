@@ -148,9 +148,11 @@ export class AnomaliesStore extends ProjectionStore {
   /** Open episodes (overview count). */
   openCount(cluster: string | null): number {
     this.count('openCount');
-    const w = new Where().eq('cluster', cluster).add("status = 'open'");
-    return (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM anomalies ${w.sql()}`).get(...w.params) as { n: number }
-    ).n;
+    return this.memo(`openCount\u0000${cluster}`, () => {
+      const w = new Where().eq('cluster', cluster).add("status = 'open'");
+      return (
+        this.db.prepare(`SELECT COUNT(*) AS n FROM anomalies ${w.sql()}`).get(...w.params) as { n: number }
+      ).n;
+    });
   }
 }

@@ -405,13 +405,15 @@ export class ErrorsStore extends ProjectionStore {
   /** Open groups at error level or above, spiking groups (overview counts). */
   counts(cluster: string | null): { open: number; spiking: number } {
     this.count('counts');
-    const w = new Where().eq('cluster', cluster).add('merged_into IS NULL');
-    const r = this.db
-      .prepare(
-        `SELECT COALESCE(SUM(status = 'open' AND severity_rank >= 4), 0) AS open, COALESCE(SUM(spike), 0) AS spiking
-         FROM error_groups ${w.sql()}`,
-      )
-      .get(...w.params) as { open: number; spiking: number };
-    return r;
+    return this.memo(`counts\u0000${cluster}`, () => {
+      const w = new Where().eq('cluster', cluster).add('merged_into IS NULL');
+      const r = this.db
+        .prepare(
+          `SELECT COALESCE(SUM(status = 'open' AND severity_rank >= 4), 0) AS open, COALESCE(SUM(spike), 0) AS spiking
+           FROM error_groups ${w.sql()}`,
+        )
+        .get(...w.params) as { open: number; spiking: number };
+      return r;
+    });
   }
 }

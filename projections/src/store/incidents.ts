@@ -233,12 +233,14 @@ export class IncidentsStore extends ProjectionStore {
   /** Open (open or investigating) incidents, and the critical ones among them (overview counts). */
   counts(cluster: string | null): { open: number; critical: number } {
     this.count('counts');
-    const w = new Where().eq('cluster', cluster).add("status IN ('open', 'investigating')");
-    return this.db
-      .prepare(
-        `SELECT COUNT(*) AS open, COALESCE(SUM(severity = 'critical'), 0) AS critical FROM incidents ${w.sql()}`,
-      )
-      .get(...w.params) as { open: number; critical: number };
+    return this.memo(`counts\u0000${cluster}`, () => {
+      const w = new Where().eq('cluster', cluster).add("status IN ('open', 'investigating')");
+      return this.db
+        .prepare(
+          `SELECT COUNT(*) AS open, COALESCE(SUM(severity = 'critical'), 0) AS critical FROM incidents ${w.sql()}`,
+        )
+        .get(...w.params) as { open: number; critical: number };
+    });
   }
 
   /** Cluster of an incident (to key its commands). */

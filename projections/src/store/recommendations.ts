@@ -197,32 +197,34 @@ export class RecommendationsStore extends ProjectionStore {
 
   summary(filter: RecommendationFilter): RecommendationSummaryRow {
     this.count('summary');
-    const w = this.where(filter);
-    const openExpr = "(status = 'open' AND closed = 0)";
-    const t = this.db
-      .prepare(
-        `SELECT COUNT(*) AS total, COALESCE(SUM(${openExpr}), 0) AS open,
-           COALESCE(SUM(CASE WHEN ${openExpr} THEN monthly ELSE 0 END), 0) AS monthlySavings
-         FROM recommendations ${w.sql()}`,
-      )
-      .get(...w.params) as { total: number; open: number; monthlySavings: number };
-    const by = (col: string) =>
-      (
-        this.db
-          .prepare(
-            `SELECT ${col} AS key, COUNT(*) AS count, COALESCE(SUM(${openExpr}), 0) AS open,
-               COALESCE(SUM(CASE WHEN ${openExpr} THEN monthly ELSE 0 END), 0) AS monthlySavings
-             FROM recommendations ${w.sql()} GROUP BY ${col} ORDER BY count DESC, key`,
-          )
-          .all(...w.params) as { key: string; count: number; open: number; monthlySavings: number }[]
-      ).map((r) => ({ ...r, monthlySavings: Math.round(r.monthlySavings * 100) / 100 }));
-    return {
-      ...t,
-      monthlySavings: Math.round(t.monthlySavings * 100) / 100,
-      byType: by('type'),
-      bySeverity: by('severity'),
-      byStatus: by('status'),
-    };
+    return this.memo(`summary\u0000${JSON.stringify(filter)}`, () => {
+      const w = this.where(filter);
+      const openExpr = "(status = 'open' AND closed = 0)";
+      const t = this.db
+        .prepare(
+          `SELECT COUNT(*) AS total, COALESCE(SUM(${openExpr}), 0) AS open,
+             COALESCE(SUM(CASE WHEN ${openExpr} THEN monthly ELSE 0 END), 0) AS monthlySavings
+           FROM recommendations ${w.sql()}`,
+        )
+        .get(...w.params) as { total: number; open: number; monthlySavings: number };
+      const by = (col: string) =>
+        (
+          this.db
+            .prepare(
+              `SELECT ${col} AS key, COUNT(*) AS count, COALESCE(SUM(${openExpr}), 0) AS open,
+                 COALESCE(SUM(CASE WHEN ${openExpr} THEN monthly ELSE 0 END), 0) AS monthlySavings
+               FROM recommendations ${w.sql()} GROUP BY ${col} ORDER BY count DESC, key`,
+            )
+            .all(...w.params) as { key: string; count: number; open: number; monthlySavings: number }[]
+        ).map((r) => ({ ...r, monthlySavings: Math.round(r.monthlySavings * 100) / 100 }));
+      return {
+        ...t,
+        monthlySavings: Math.round(t.monthlySavings * 100) / 100,
+        byType: by('type'),
+        bySeverity: by('severity'),
+        byStatus: by('status'),
+      };
+    });
   }
 
   clusterOf(cluster: string | null, id: string): string | null {

@@ -164,9 +164,11 @@ export class ScoresStore extends ProjectionStore {
   /** Clusters with at least one score. */
   clusters(): string[] {
     this.count('clusters');
-    return (
-      this.sql('SELECT DISTINCT cluster FROM scores ORDER BY cluster').all() as { cluster: string }[]
-    ).map((r) => r.cluster);
+    return this.memo('clusters', () =>
+      (this.sql('SELECT DISTINCT cluster FROM scores ORDER BY cluster').all() as { cluster: string }[]).map(
+        (r) => r.cluster,
+      ),
+    );
   }
 
   /** The scores of several scopes at once (one query), in the order asked; null where there is none. */
@@ -196,25 +198,27 @@ export class ScoresStore extends ProjectionStore {
 
   list(filter: ScoreFilter, first: number, after?: string | null): Page<ScoreRow> {
     this.count('list');
-    const w = new Where()
-      .eq('cluster', filter.cluster)
-      .eq('scope_type', filter.scopeType)
-      .eq('namespace', filter.namespace);
-    return keysetPage(
-      (sql, p) => this.db.prepare(sql).all(...p) as never[],
-      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
-      {
-        from: 'scores',
-        select: 'doc, src_topic, src_partition, src_offset',
-        where: w,
-        sort: { col: 'cluster || char(31) || scope', desc: false },
-        tie: 'scope',
-        first,
-        after,
-        map: (r: { doc: string; src_topic: string; src_partition: number; src_offset: number }) =>
-          this.row(r),
-      },
-    );
+    return this.memo(`list\u0000${JSON.stringify([filter, first, after ?? null])}`, () => {
+      const w = new Where()
+        .eq('cluster', filter.cluster)
+        .eq('scope_type', filter.scopeType)
+        .eq('namespace', filter.namespace);
+      return keysetPage(
+        (sql, p) => this.db.prepare(sql).all(...p) as never[],
+        (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
+        {
+          from: 'scores',
+          select: 'doc, src_topic, src_partition, src_offset',
+          where: w,
+          sort: { col: 'cluster || char(31) || scope', desc: false },
+          tie: 'scope',
+          first,
+          after,
+          map: (r: { doc: string; src_topic: string; src_partition: number; src_offset: number }) =>
+            this.row(r),
+        },
+      );
+    });
   }
 
   /** Score changes of a scope in a time range, newest first. */

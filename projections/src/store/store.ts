@@ -139,6 +139,23 @@ export abstract class ProjectionStore {
     return s;
   }
 
+  /** Bumped by every applied batch: answers memoised with `memo` are good until it moves. */
+  private version = 0;
+  private readonly memos = new Map<string, { version: number; value: unknown }>();
+
+  /**
+   * The value of `compute` for `key`, computed again only after the store applied new records:
+   * for whole-table answers every request asks for (the clusters, counts of the overview).
+   */
+  protected memo<T>(key: string, compute: () => T): T {
+    const m = this.memos.get(key);
+    if (m !== undefined && m.version === this.version) return m.value as T;
+    const value = compute();
+    if (this.memos.size >= 1000) this.memos.clear();
+    this.memos.set(key, { version: this.version, value });
+    return value;
+  }
+
   /** Counts a call of a query method (see `calls`). */
   protected count(method: string): void {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
@@ -172,6 +189,10 @@ export abstract class ProjectionStore {
         last.set(tp, r.offset);
       }
       this.db.exec('COMMIT');
+      if (changes.length > 0 || last.size > 0) {
+        this.version++;
+        this.memos.clear();
+      }
     } catch (err) {
       this.db.exec('ROLLBACK');
       throw err;

@@ -679,10 +679,12 @@ export class WorkloadsStore extends ProjectionStore {
   /** Clusters with any workload or node. */
   clusters(): string[] {
     this.count('clusters');
-    return (
-      this.sql('SELECT cluster FROM workloads UNION SELECT cluster FROM nodes ORDER BY cluster').all() as {
-        cluster: string;
-      }[]
-    ).map((r) => r.cluster);
+    return this.memo('clusters', () =>
+      (
+        this.sql('SELECT cluster FROM workloads UNION SELECT cluster FROM nodes ORDER BY cluster').all() as {
+          cluster: string;
+        }[]
+      ).map((r) => r.cluster),
+    );
   }
 }
