@@ -4,7 +4,7 @@
  * API reads them from hetu.raw.metrics through the log (series.ts).
  */
 import type { AnomalyEpisode } from '@hetu/schemas';
-import { keysetPage, Where, type Page } from './page.ts';
+import { Where, type Page } from './page.ts';
 import {
   ProjectionStore,
   fromDoc,
@@ -105,44 +105,20 @@ export class AnomaliesStore extends ProjectionStore {
       .eq('namespace', filter.namespace)
       .in('severity', filter.severity)
       .like('series', filter.search);
-    return keysetPage(
-      (sql, p) => this.db.prepare(sql).all(...p) as never[],
-      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
-      {
-        from: 'anomalies',
-        select: 'doc, src_topic, src_partition, src_offset',
-        where: w,
-        sort: { col: 'opened_at', desc: true },
-        tie: "cluster || '/' || id",
-        first,
-        after,
-        map: this.row,
-      },
-    );
+    return this.docPage({
+      from: 'anomalies',
+      where: w,
+      sort: { col: 'opened_at', desc: true },
+      tie: "cluster || '/' || id",
+      first,
+      after,
+      map: this.row,
+    });
   }
 
   byIds(keys: readonly { cluster: string | null; id: string }[]): (AnomalyRow | null)[] {
     this.count('byIds');
-    if (keys.length === 0) return [];
-    const ids = [...new Set(keys.map((k) => k.id))];
-    const rows = this.db
-      .prepare(
-        `SELECT cluster, id, doc, src_topic, src_partition, src_offset FROM anomalies WHERE id IN (${ids
-          .map(() => '?')
-          .join(', ')}) ORDER BY cluster`,
-      )
-      .all(...ids) as {
-      cluster: string;
-      id: string;
-      doc: string;
-      src_topic: string;
-      src_partition: number;
-      src_offset: number;
-    }[];
-    return keys.map((k) => {
-      const r = rows.find((x) => x.id === k.id && (k.cluster === null || x.cluster === k.cluster));
-      return r ? this.row(r) : null;
-    });
+    return this.rowsByIds('anomalies', keys, this.row);
   }
 
   /** Open episodes (overview count). */

@@ -205,44 +205,21 @@ export class ErrorsStore extends ProjectionStore {
     after?: string | null,
   ): Page<ErrorGroupRow> {
     this.count('list');
-    return keysetPage(
-      (sql, p) => this.db.prepare(sql).all(...p) as never[],
-      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
-      {
-        from: 'error_groups',
-        select: 'doc, src_topic, src_partition, src_offset',
-        where: this.where(filter),
-        sort: { col: SORT_COL[sort], desc: true },
-        tie: "cluster || '/' || id",
-        first,
-        after,
-        map: this.row,
-      },
-    );
+    return this.docPage({
+      from: 'error_groups',
+      where: this.where(filter),
+      sort: { col: SORT_COL[sort], desc: true },
+      tie: "cluster || '/' || id",
+      first,
+      after,
+      map: this.row,
+    });
   }
 
   /** Groups by id (one query), in the order asked; a null cluster matches any cluster. */
   byIds(keys: readonly { cluster: string | null; id: string }[]): (ErrorGroupRow | null)[] {
     this.count('byIds');
-    if (keys.length === 0) return [];
-    const ids = [...new Set(keys.map((k) => k.id))];
-    const rows = this.db
-      .prepare(
-        `SELECT cluster, id, doc, src_topic, src_partition, src_offset FROM error_groups
-         WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY cluster`,
-      )
-      .all(...ids) as {
-      cluster: string;
-      id: string;
-      doc: string;
-      src_topic: string;
-      src_partition: number;
-      src_offset: number;
-    }[];
-    return keys.map((k) => {
-      const r = rows.find((x) => x.id === k.id && (k.cluster === null || x.cluster === k.cluster));
-      return r ? this.row(r) : null;
-    });
+    return this.rowsByIds('error_groups', keys, this.row);
   }
 
   /** Groups of several workloads at once (one query): key `<cluster>/<namespace>/<workload>`. */

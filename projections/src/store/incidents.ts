@@ -3,7 +3,7 @@
  * (hetu.facts.rca), both compacted and keyed `<cluster>/<incident id>`; tombstones delete.
  */
 import type { Incident, RcaReport } from '@hetu/schemas';
-import { keysetPage, Where, type Page } from './page.ts';
+import { Where, type Page } from './page.ts';
 import {
   ProjectionStore,
   fromDoc,
@@ -135,44 +135,20 @@ export class IncidentsStore extends ProjectionStore {
       .like('search', filter.search);
     if (filter.namespace) w.add('instr(namespaces, ?) > 0', `\n${filter.namespace}\n`);
     if (filter.workload) w.add('instr(workloads, ?) > 0', `\n${filter.workload}\n`);
-    return keysetPage(
-      (sql, p) => this.db.prepare(sql).all(...p) as never[],
-      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
-      {
-        from: 'incidents',
-        select: 'doc, src_topic, src_partition, src_offset',
-        where: w,
-        sort: { col: 'opened_at', desc: true },
-        tie: "cluster || '/' || id",
-        first,
-        after,
-        map: this.row,
-      },
-    );
+    return this.docPage({
+      from: 'incidents',
+      where: w,
+      sort: { col: 'opened_at', desc: true },
+      tie: "cluster || '/' || id",
+      first,
+      after,
+      map: this.row,
+    });
   }
 
   byIds(keys: readonly { cluster: string | null; id: string }[]): (IncidentRow | null)[] {
     this.count('byIds');
-    if (keys.length === 0) return [];
-    const ids = [...new Set(keys.map((k) => k.id))];
-    const rows = this.db
-      .prepare(
-        `SELECT cluster, id, doc, src_topic, src_partition, src_offset FROM incidents WHERE id IN (${ids
-          .map(() => '?')
-          .join(', ')}) ORDER BY cluster`,
-      )
-      .all(...ids) as {
-      cluster: string;
-      id: string;
-      doc: string;
-      src_topic: string;
-      src_partition: number;
-      src_offset: number;
-    }[];
-    return keys.map((k) => {
-      const r = rows.find((x) => x.id === k.id && (k.cluster === null || x.cluster === k.cluster));
-      return r ? this.row(r) : null;
-    });
+    return this.rowsByIds('incidents', keys, this.row);
   }
 
   /** RCA reports of several incidents at once (one query), in the order asked. */

@@ -3,7 +3,7 @@
  * keyed `<cluster>/<id>`), with the summary of savings by type.
  */
 import type { Recommendation } from '@hetu/schemas';
-import { keysetPage, Where, type Page } from './page.ts';
+import { Where, type Page } from './page.ts';
 import {
   ProjectionStore,
   fromDoc,
@@ -133,44 +133,20 @@ export class RecommendationsStore extends ProjectionStore {
   /** Recommendations, most severe first, then by id. */
   list(filter: RecommendationFilter, first: number, after?: string | null): Page<RecommendationRow> {
     this.count('list');
-    return keysetPage(
-      (sql, p) => this.db.prepare(sql).all(...p) as never[],
-      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
-      {
-        from: 'recommendations',
-        select: 'doc, src_topic, src_partition, src_offset',
-        where: this.where(filter),
-        sort: { col: 'severity_rank', desc: true },
-        tie: "cluster || '/' || id",
-        first,
-        after,
-        map: this.row,
-      },
-    );
+    return this.docPage({
+      from: 'recommendations',
+      where: this.where(filter),
+      sort: { col: 'severity_rank', desc: true },
+      tie: "cluster || '/' || id",
+      first,
+      after,
+      map: this.row,
+    });
   }
 
   byIds(keys: readonly { cluster: string | null; id: string }[]): (RecommendationRow | null)[] {
     this.count('byIds');
-    if (keys.length === 0) return [];
-    const ids = [...new Set(keys.map((k) => k.id))];
-    const rows = this.db
-      .prepare(
-        `SELECT cluster, id, doc, src_topic, src_partition, src_offset FROM recommendations WHERE id IN (${ids
-          .map(() => '?')
-          .join(', ')}) ORDER BY cluster`,
-      )
-      .all(...ids) as {
-      cluster: string;
-      id: string;
-      doc: string;
-      src_topic: string;
-      src_partition: number;
-      src_offset: number;
-    }[];
-    return keys.map((k) => {
-      const r = rows.find((x) => x.id === k.id && (k.cluster === null || x.cluster === k.cluster));
-      return r ? this.row(r) : null;
-    });
+    return this.rowsByIds('recommendations', keys, this.row);
   }
 
   /** Recommendations targeting each workload (`<cluster>/<namespace>/<name>`), one query. */

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { keysetPage, type Page, type SortKey, type Where } from './page.ts';
 
 /** One input record, decoded, as a projection applies it. `value === null` is a tombstone. */
 export interface DecodedRecord {
@@ -78,6 +79,14 @@ export function storeFile(dataDir: string | undefined, name: string): string {
   if (dataDir === undefined || dataDir === ':memory:') return ':memory:';
   mkdirSync(dataDir, { recursive: true });
   return join(dataDir, `${name}.sqlite`);
+}
+
+/** A stored document with the position of the record it came from. */
+export interface DocRow {
+  readonly doc: string;
+  readonly src_topic: string;
+  readonly src_partition: number;
+  readonly src_offset: number;
 }
 
 export abstract class ProjectionStore {
@@ -154,6 +163,46 @@ export abstract class ProjectionStore {
     if (this.memos.size >= 1000) this.memos.clear();
     this.memos.set(key, { version: this.version, value });
     return value;
+  }
+
+  /**
+   * Rows of `table` by id, in the order asked (null where there is none; a null cluster matches
+   * any), in one query: the loaders' batch read.
+   */
+  protected rowsByIds<T>(
+    table: string,
+    keys: readonly { cluster: string | null; id: string }[],
+    map: (row: DocRow) => T,
+  ): (T | null)[] {
+    if (keys.length === 0) return [];
+    const ids = [...new Set(keys.map((k) => k.id))];
+    const rows = this.db
+      .prepare(
+        `SELECT cluster, id, doc, src_topic, src_partition, src_offset FROM ${table}
+         WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY cluster`,
+      )
+      .all(...ids) as unknown as (DocRow & { cluster: string; id: string })[];
+    return keys.map((k) => {
+      const r = rows.find((x) => x.id === k.id && (k.cluster === null || x.cluster === k.cluster));
+      return r ? map(r) : null;
+    });
+  }
+
+  /** A keyset page of a table's documents (`keysetPage` on this store's database). */
+  protected docPage<T>(opts: {
+    readonly from: string;
+    readonly where: Where;
+    readonly sort: SortKey;
+    readonly tie: string;
+    readonly first: number;
+    readonly after: string | null | undefined;
+    readonly map: (row: DocRow) => T;
+  }): Page<T> {
+    return keysetPage(
+      (sql, p) => this.db.prepare(sql).all(...p) as never[],
+      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
+      { ...opts, select: 'doc, src_topic, src_partition, src_offset' },
+    );
   }
 
   /** Counts a call of a query method (see `calls`). */
