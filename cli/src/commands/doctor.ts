@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { KafkaLog } from '@hetu/streams';
+import { WATCHED_KINDS } from '@hetu/producers/kube';
 import type { LlmConfig } from '@hetu/producers/llm';
 import type { GlobalConfig } from '../config.ts';
 
@@ -27,30 +28,8 @@ export interface DoctorOptions {
   readonly timeoutMs?: number;
 }
 
-/** The kinds of SPEC §1 the collectors get, list and watch, with their API groups and resources. */
-export const WATCHED: readonly { kind: string; group: string; resource: string }[] = [
-  { kind: 'Pod', group: '', resource: 'pods' },
-  { kind: 'Node', group: '', resource: 'nodes' },
-  { kind: 'Namespace', group: '', resource: 'namespaces' },
-  { kind: 'Event', group: '', resource: 'events' },
-  { kind: 'Service', group: '', resource: 'services' },
-  { kind: 'Endpoints', group: '', resource: 'endpoints' },
-  { kind: 'PersistentVolumeClaim', group: '', resource: 'persistentvolumeclaims' },
-  { kind: 'ResourceQuota', group: '', resource: 'resourcequotas' },
-  { kind: 'LimitRange', group: '', resource: 'limitranges' },
-  { kind: 'ServiceAccount', group: '', resource: 'serviceaccounts' },
-  { kind: 'Deployment', group: 'apps', resource: 'deployments' },
-  { kind: 'ReplicaSet', group: 'apps', resource: 'replicasets' },
-  { kind: 'StatefulSet', group: 'apps', resource: 'statefulsets' },
-  { kind: 'DaemonSet', group: 'apps', resource: 'daemonsets' },
-  { kind: 'Job', group: 'batch', resource: 'jobs' },
-  { kind: 'CronJob', group: 'batch', resource: 'cronjobs' },
-  { kind: 'HorizontalPodAutoscaler', group: 'autoscaling', resource: 'horizontalpodautoscalers' },
-  { kind: 'EndpointSlice', group: 'discovery.k8s.io', resource: 'endpointslices' },
-  { kind: 'NetworkPolicy', group: 'networking.k8s.io', resource: 'networkpolicies' },
-  { kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
-  { kind: 'ClusterRoleBinding', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
-];
+/** The kinds of SPEC §1 the collector gets, lists and watches (the collector's own list). */
+export const WATCHED: readonly { kind: string; group: string; resource: string }[] = WATCHED_KINDS;
 
 const msg = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
