@@ -4,7 +4,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { errorCode } from '@hetu/streams';
+import { HetuError, errorCode } from '@hetu/streams';
 import { parseGlobalConfig, parseLlmConfig, type RawGlobalOptions, type RawLlmOptions } from './config.ts';
 import { openBackend } from './backend.ts';
 import { runTopics } from './commands/topics.ts';
@@ -13,6 +13,8 @@ import { runDump, runLoad } from './commands/dump-load.ts';
 import { runFingerprint } from './commands/fingerprint.ts';
 import { runDetect } from './commands/detect.ts';
 import { runStart } from './commands/start.ts';
+import { findKube, type KubeTarget } from './kube.ts';
+
 import { formatChecks, runDoctor } from './commands/doctor.ts';
 import { printRows } from './output.ts';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections';
@@ -24,6 +26,15 @@ process.removeAllListeners('warning');
 process.on('warning', (w) => {
   if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
 });
+
+/** The kubeconfig file of a found target (for --context alone). */
+function kubeconfigOf(t: KubeTarget | null): string {
+  if (t !== null && 'kubeconfig' in t) return t.kubeconfig;
+  throw new HetuError(
+    'HETU_CLI_BAD_OPTION',
+    '--context needs a kubeconfig: pass --kubeconfig <file> or set KUBECONFIG.',
+  );
+}
 
 const program = new Command();
 program
@@ -270,6 +281,16 @@ program
     'run hetu in one process: the log (embedded, or Kafka with --kafka/--registry), every stage, the projections and the GraphQL API',
   )
   .option('--no-demo', 'do not play the demo recording into an empty log')
+  .option(
+    '--kubeconfig <file>',
+    'the cluster to watch (default: KUBECONFIG, ~/.kube/config, in-cluster; none: the demo)',
+  )
+  .option('--context <name>', 'context of the kubeconfig (default its current context)')
+  .option(
+    '--cluster <name>',
+    "name stamped on the cluster's records (env HETU_CLUSTER; default the context name)",
+  )
+  .option('--prometheus <url>', 'Prometheus server root for metric samples (env HETU_PROMETHEUS_URL)')
   .option('--recording <file>', 'feed this recording (JSON Lines, .gz too) as its event time passes')
   .option('--speed <n>', 'feed the recording n times faster than it was recorded (default 1)')
   .option('--host <host>', 'address the API listens on; beyond loopback it needs tokens (default 127.0.0.1)')
@@ -283,6 +304,10 @@ program
       host?: string;
       port?: string;
       introspection?: boolean;
+      kubeconfig?: string;
+      context?: string;
+      cluster?: string;
+      prometheus?: string;
     }) => {
       // Tokens come from the environment only (a flag would show in `ps`): comma-separated lists.
       const tokens = (v: string | undefined) =>
@@ -291,9 +316,21 @@ program
           .map((t) => t.trim())
           .filter(Boolean);
       const llm = llmSetup();
+      const cluster = o.cluster ?? process.env.HETU_CLUSTER;
+      const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
       await runStart(config(), {
         out: process.stdout,
         ...(llm ? { llm } : {}),
+        ...(o.kubeconfig !== undefined || o.context !== undefined
+          ? {
+              kube: {
+                kubeconfig: o.kubeconfig ?? kubeconfigOf(findKube(process.env)),
+                ...(o.context !== undefined ? { context: o.context } : {}),
+              },
+            }
+          : {}),
+        ...(cluster !== undefined ? { cluster } : {}),
+        ...(prometheus !== undefined ? { prometheus } : {}),
         demo: o.demo,
         ...(o.recording !== undefined ? { recording: o.recording } : {}),
         ...(o.speed !== undefined ? { speed: Number(o.speed) } : {}),

@@ -1,9 +1,9 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { KafkaLog } from '@hetu/streams';
 import { WATCHED_KINDS } from '@hetu/producers/kube';
+import { findKube } from '../kube.ts';
 import type { LlmConfig } from '@hetu/producers/llm';
 import type { GlobalConfig } from '../config.ts';
 
@@ -225,11 +225,7 @@ async function kubeChecks(opts: DoctorOptions): Promise<DoctorCheck[]> {
     fix: 'Point KUBECONFIG at a cluster (or run hetu inside one) to watch it.',
   };
   // Without any of these the client library makes up a context for http://localhost:8080.
-  const inCluster =
-    env.KUBERNETES_SERVICE_HOST !== undefined &&
-    existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
-  const defaultFile = join(env.HOME ?? homedir(), '.kube', 'config');
-  if (!opts.kubeconfig && !env.KUBECONFIG && !existsSync(defaultFile) && !inCluster) return [noContext];
+  if (!opts.kubeconfig && findKube(env) === null) return [noContext];
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();

@@ -16,6 +16,9 @@ import {
 import type { GlobalConfig } from '../config.ts';
 import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline } from '../pipeline.ts';
+import { createKubeCollector } from '@hetu/producers/kube';
+import { createMetricsCollector } from '@hetu/producers/metrics';
+import { findKube, loadKube, type KubeTarget } from '../kube.ts';
 import type { LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
@@ -37,6 +40,15 @@ export interface StartOptions {
   readonly port?: number;
   readonly auth?: AuthConfig;
   readonly introspection?: boolean;
+  /**
+   * The cluster to watch: a kubeconfig file (and context), or in-cluster config. Default: found
+   * like kubectl does (KUBECONFIG, ~/.kube/config, in-cluster); none → the demo plays.
+   */
+  readonly kube?: KubeTarget | null;
+  /** Name stamped on the cluster's records (`--cluster`, env HETU_CLUSTER); default the context name. */
+  readonly cluster?: string;
+  /** Prometheus server root (`--prometheus`, env HETU_PROMETHEUS_URL): the metrics collector runs when given. */
+  readonly prometheus?: string;
   /** The LLM second opinion: the worker runs when given (docs/llm.md). */
   readonly llm?: LlmSetup;
   /** Told the API's URL once it listens (tests). */
@@ -187,6 +199,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
   process.once('SIGTERM', onSignal);
   try {
     const pipeline = await startPipeline(backend, {}, io.llm ? { llm: io.llm } : {});
+    const collectors: { start(): Promise<void> | void; close(): Promise<void> }[] = [];
     let projections: Projections | undefined;
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     try {
@@ -206,11 +219,41 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         processors: processorInfos(backend),
         ruleHints: ruleHints(),
       });
+      const target =
+        io.recording === undefined ? (io.kube === undefined ? findKube(process.env) : io.kube) : null;
+      if (target !== null) {
+        const kc = loadKube(target);
+        const clusterName = io.cluster ?? kc.getCurrentContext() ?? 'cluster';
+        io.out.write(
+          `watching Kubernetes context ${kc.getCurrentContext()} (${kc.getCurrentCluster()?.server ?? '?'}) as cluster ${clusterName}\n`,
+        );
+        collectors.push(
+          createKubeCollector({
+            kubeConfig: kc,
+            cluster: clusterName,
+            log: backend.log,
+            serde: backend.serde,
+          }),
+        );
+        if (io.prometheus)
+          collectors.push(
+            createMetricsCollector({
+              prometheusUrl: io.prometheus,
+              cluster: clusterName,
+              log: backend.log,
+              serde: backend.serde,
+            }),
+          );
+        else io.out.write('no Prometheus (--prometheus, HETU_PROMETHEUS_URL): no metric samples\n');
+        for (const c of collectors) await c.start();
+      }
       const [kube] = await backend.log.describeTopics(['hetu.raw.kube']);
       const empty = (kube?.partitions ?? []).every((p) => p.high === 0n);
       const recording =
         io.recording ??
-        (io.demo !== false && empty && existsSync(DEMO_RECORDING) ? DEMO_RECORDING : undefined);
+        (target === null && io.demo !== false && empty && existsSync(DEMO_RECORDING)
+          ? DEMO_RECORDING
+          : undefined);
       const topics = await backend.log.describeTopics();
       io.out.write(
         [
@@ -274,6 +317,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       stop.abort();
       await feeding;
     } finally {
+      for (const c of collectors) await c.close().catch(() => undefined);
       await server?.close();
       await projections?.close();
       await pipeline.close();

@@ -1,0 +1,108 @@
+/**
+ * `hetu start` with a reachable cluster (issue H, item 1): the collectors watch it instead of the
+ * demo playing, and what they see reaches the GraphQL API — against the real API server + kwok.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  killStaleProcesses,
+  locateKube,
+  SIM_MODE_LABEL,
+  startKube,
+  type KubeHandle,
+} from '../../infra/src/index.ts';
+import { parseGlobalConfig } from './config.ts';
+import { runStart } from './commands/start.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('hetu start on a cluster', () => {
+  let kube: KubeHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    const layout = locateKube(ROOT);
+    killStaleProcesses(layout.pidDir);
+    kube = await startKube({ binDir: layout.binDir, pidDir: layout.pidDir, stagesDir: layout.stagesDir });
+    dir = mkdtempSync(join(tmpdir(), 'hetu-start-kube-'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await kube?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('watches the cluster (no demo), and a crash-looping pod shows in the API as an open incident', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kube.kubeconfig);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+    await core.createNamespacedPod({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'worker', labels: { app: 'worker', [SIM_MODE_LABEL]: 'crashloop' } },
+        spec: {
+          nodeName: kube.nodes[0]!,
+          containers: [{ name: 'app', image: 'registry.example/worker:1.0' }],
+        },
+      },
+    });
+
+    let out = '';
+    const stop = new AbortController();
+    let api = '';
+    const listening = new Promise<void>((resolve) => {
+      void runStart(parseGlobalConfig({ dataDir: join(dir, 'data') }, {}), {
+        out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+        signal: stop.signal,
+        kube: { kubeconfig: kube.kubeconfig },
+        cluster: 'it',
+        port: 0,
+        onListening: (url) => {
+          api = url;
+          resolve();
+        },
+      }).catch((err: unknown) => {
+        out += `runStart failed: ${String(err)}\n`;
+        resolve();
+      });
+    });
+    await listening;
+    const query = async (q: string) => {
+      const res = await fetch(`${api}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: q }),
+      });
+      return ((await res.json()) as { data: Record<string, unknown> }).data;
+    };
+    try {
+      // The pod crash-loops (kwok), the collector sees it, the stages make an incident of it.
+      const deadline = Date.now() + 120_000;
+      let overview: Record<string, unknown> = {};
+      for (;;) {
+        overview = (await query('{ clusters overview(cluster: "it") { openIncidents } }')) ?? {};
+        const o = overview['overview'] as { openIncidents: number } | undefined;
+        if ((o?.openIncidents ?? 0) > 0) break;
+        if (Date.now() > deadline) throw new Error(`no incident within 120 s; hetu said:\n${out}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(overview['clusters']).toEqual(['it']);
+      expect(out).toContain('watching Kubernetes context');
+      expect(out).toContain('as cluster it');
+      expect(out).not.toContain('playing the demo');
+      const incidents = (await query('{ incidents(cluster: "it") { nodes { title status } } }')) as {
+        incidents: { nodes: { title: string; status: string }[] };
+      };
+      expect(incidents.incidents.nodes.map((i) => i.status)).toContain('open');
+      expect(incidents.incidents.nodes.some((i) => i.title.includes('worker'))).toBe(true);
+    } finally {
+      stop.abort();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }, 300_000);
+});
