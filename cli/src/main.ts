@@ -13,6 +13,7 @@ import { runDump, runLoad } from './commands/dump-load.ts';
 import { runFingerprint } from './commands/fingerprint.ts';
 import { runDetect } from './commands/detect.ts';
 import { runStart } from './commands/start.ts';
+import { runRecord } from './commands/record.ts';
 import { findKube, type KubeTarget } from './kube.ts';
 
 import { formatChecks, runDoctor } from './commands/doctor.ts';
@@ -26,6 +27,18 @@ process.removeAllListeners('warning');
 process.on('warning', (w) => {
   if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
 });
+
+/** `90s`, `10m`, `1h`, or milliseconds. */
+function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--duration ${text} is not a duration: use e.g. 90s, 10m or 1h.`,
+    );
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
 
 /** The kubeconfig file of a found target (for --context alone). */
 function kubeconfigOf(t: KubeTarget | null): string {
@@ -244,6 +257,56 @@ program
     });
     printAnalysis(process.stdout, result, o.json === true);
   });
+
+program
+  .command('record')
+  .description('write a recording (SPEC §1.1) of a live cluster: what the collectors observe, in time order')
+  .requiredOption('--out <file>', 'the recording to write (JSON Lines; gzip when it ends in .gz)')
+  .option('--duration <time>', 'stop after this long, e.g. 90s, 10m, 1h (default: until Ctrl-C)')
+  .option('--kubeconfig <file>', 'the cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+  .option('--context <name>', 'context of the kubeconfig (default its current context)')
+  .option('--cluster <name>', 'name stamped on the observations (env HETU_CLUSTER; default the context name)')
+  .option('--prometheus <url>', 'Prometheus server root for metric samples (env HETU_PROMETHEUS_URL)')
+  .action(
+    async (o: {
+      out: string;
+      duration?: string;
+      kubeconfig?: string;
+      context?: string;
+      cluster?: string;
+      prometheus?: string;
+    }) => {
+      const found = o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : findKube(process.env);
+      if (found === null)
+        throw new HetuError(
+          'HETU_CLI_BAD_OPTION',
+          'No Kubernetes context to record (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig <file>.',
+        );
+      const kube = o.context !== undefined ? { kubeconfig: kubeconfigOf(found), context: o.context } : found;
+      const durationMs = o.duration !== undefined ? parseDuration(o.duration) : undefined;
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      const cluster = o.cluster ?? process.env.HETU_CLUSTER;
+      const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
+      const summary = await runRecord({
+        out: o.out,
+        kube,
+        signal: stop.signal,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(cluster !== undefined ? { cluster } : {}),
+        ...(prometheus !== undefined ? { prometheus } : {}),
+        progress: (p) =>
+          process.stderr.write(
+            `\rrecording ${Math.round(p.elapsedMs / 1000)} s: ${p.watch} watch, ${p.metric} metric, ${p.log} log observations   `,
+          ),
+      });
+      process.stderr.write('\n');
+      process.stdout.write(
+        `wrote ${summary.lines} observations of cluster ${summary.cluster} to ${o.out} (${Math.round(summary.elapsedMs / 1000)} s); replay it with: hetu analyze ${o.out}\n`,
+      );
+    },
+  );
 
 program
   .command('doctor')
