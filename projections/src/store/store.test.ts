@@ -5,6 +5,7 @@ import type { ErrorGroup, ScopeScore } from '@hetu/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorsStore, ERROR_GROUPS_TOPIC } from './errors.ts';
 import { ScoresStore, SCORES_TOPIC } from './scores.ts';
+import { WorkloadsStore } from './workloads.ts';
 import type { DecodedRecord } from './store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-projection-store-'));
@@ -225,5 +226,58 @@ describe('scores projection: impact (level 4)', () => {
       ['cluster', 'crashloop-pods', -2.5, 'crashloop'],
     ]);
     s.close();
+  });
+});
+
+describe('workloads projection: a complete list removes what it no longer shows', () => {
+  const watch = (partition: number, offset: number, type: string, name: string | null): DecodedRecord => ({
+    topic: 'hetu.raw.kube',
+    partition,
+    offset: BigInt(offset),
+    key: name === null ? 'c1/Deployment' : `c1/shop/${name}`,
+    timestamp: 1_000 + offset,
+    value: {
+      ts: 1_000 + offset,
+      cluster: 'c1',
+      type,
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: name === null ? null : 'shop',
+      name,
+      uid: name === null ? null : `uid-${name}`,
+      resourceVersion: String(offset),
+      detail: null,
+      object:
+        name === null
+          ? null
+          : JSON.stringify({
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              metadata: { name, namespace: 'shop', uid: `uid-${name}` },
+              spec: { replicas: 1 },
+            }),
+    },
+  });
+  it('deletes the Deployments of the partition not SYNCED between SYNC_BEGIN and SYNC_END, and says so', () => {
+    const s = new WorkloadsStore();
+    s.applyBatch([
+      watch(0, 1, 'SYNCED', 'api'),
+      watch(0, 2, 'ADDED', 'gone'),
+      watch(1, 1, 'SYNCED', 'other'),
+    ]);
+    const names = () =>
+      s
+        .list({ cluster: 'c1', kind: ['Deployment'] }, 50)
+        .items.map((w) => w.workload.name)
+        .sort();
+    expect(names()).toEqual(['api', 'gone', 'other']);
+    const changes = s.applyBatch([
+      watch(0, 10, 'SYNC_BEGIN', null),
+      watch(0, 11, 'SYNCED', 'api'),
+      watch(0, 12, 'SYNC_END', null),
+    ]);
+    // `other` is in partition 1, whose list has not ended: it stays.
+    expect(names()).toEqual(['api', 'other']);
+    expect(changes.filter((c) => c.deleted).map((c) => c.id)).toEqual(['shop/Deployment/gone']);
   });
 });

@@ -255,6 +255,10 @@ export class WorkloadsStore extends ProjectionStore {
         last_ts INTEGER NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (cluster, namespace, name)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS events_by_workload ON events (cluster, namespace, workload, last_ts);
+      CREATE TABLE IF NOT EXISTS syncs (
+        cluster TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, partition INTEGER NOT NULL,
+        begin_offset INTEGER NOT NULL,
+        PRIMARY KEY (cluster, kind, namespace, partition)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS nodes (
         cluster TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
         src_topic TEXT NOT NULL, src_partition INTEGER NOT NULL, src_offset INTEGER NOT NULL,
@@ -381,7 +385,11 @@ export class WorkloadsStore extends ProjectionStore {
   private applyWatch(r: DecodedRecord, changes: ProjectionChange[]): void {
     if (r.value === null) return;
     const w = r.value as WatchObserved;
-    if (w.object === null || w.name === null) return; // markers
+    if (w.type === 'SYNC_BEGIN' || w.type === 'SYNC_END') {
+      this.applySync(r, w, changes);
+      return;
+    }
+    if (w.object === null || w.name === null) return; // GAP markers
     if (w.type !== 'ADDED' && w.type !== 'MODIFIED' && w.type !== 'DELETED' && w.type !== 'SYNCED') return;
     const deleted = w.type === 'DELETED';
     const ns = w.namespace ?? '';
@@ -493,6 +501,64 @@ export class WorkloadsStore extends ProjectionStore {
     if (owned(o)) return;
     this.upsertWorkload(w.cluster, workloadDoc(w.kind, o), w.ts, r);
     changes.push({ ...base, deleted: false });
+  }
+
+  /**
+   * A complete list of a kind (the collector's SYNC_BEGIN … SYNCED … SYNC_END, in each partition):
+   * a workload of that kind in this partition not listed again since SYNC_BEGIN was deleted
+   * while nobody watched. (Pods and nodes go by their health facts' tombstones, which the kube
+   * processor derives from the same markers.)
+   */
+  private applySync(r: DecodedRecord, w: WatchObserved, changes: ProjectionChange[]): void {
+    if (!WORKLOAD_KINDS.has(w.kind)) return;
+    const ns = w.namespace ?? '*';
+    if (w.type === 'SYNC_BEGIN') {
+      this.sql(
+        `INSERT INTO syncs (cluster, kind, namespace, partition, begin_offset) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (cluster, kind, namespace, partition) DO UPDATE SET begin_offset = excluded.begin_offset`,
+      ).run(w.cluster, w.kind, ns, r.partition, r.offset);
+      return;
+    }
+    const open = this.sql(
+      'SELECT begin_offset FROM syncs WHERE cluster = ? AND kind = ? AND namespace = ? AND partition = ?',
+    ).get(w.cluster, w.kind, ns, r.partition) as { begin_offset: number } | undefined;
+    if (open === undefined) return;
+    const inNs = w.namespace === null ? '' : ' AND namespace = ?';
+    const params = [
+      w.cluster,
+      w.kind,
+      r.partition,
+      open.begin_offset,
+      ...(w.namespace === null ? [] : [w.namespace]),
+    ];
+    const gone = this.sql(
+      `SELECT namespace, name FROM workloads
+       WHERE cluster = ? AND kind = ? AND src_partition = ? AND src_offset < ?${inNs}`,
+    ).all(...params) as { namespace: string; name: string }[];
+    for (const g of gone) {
+      this.sql('DELETE FROM workloads WHERE cluster = ? AND namespace = ? AND kind = ? AND name = ?').run(
+        w.cluster,
+        g.namespace,
+        w.kind,
+        g.name,
+      );
+      changes.push({
+        kind: 'workload',
+        cluster: w.cluster,
+        id: `${g.namespace}/${w.kind}/${g.name}`,
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        tags: { namespace: g.namespace },
+        deleted: true,
+      });
+    }
+    this.sql('DELETE FROM syncs WHERE cluster = ? AND kind = ? AND namespace = ? AND partition = ?').run(
+      w.cluster,
+      w.kind,
+      ns,
+      r.partition,
+    );
   }
 
   private workloadRow = (r: {
