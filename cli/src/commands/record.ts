@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
+import { createLogCollector } from '@hetu/producers/logs';
 import { createRecordingWriter, type Observation } from '@hetu/producers/recording';
 import type { LogLineObserved, MetricSampled, RecordName, WatchObserved } from '@hetu/schemas';
 import type { LogRecord } from '@hetu/streams';
@@ -139,6 +140,7 @@ export async function runRecord(opts: RecordOptions): Promise<RecordSummary> {
     const cluster = opts.cluster ?? kc.getCurrentContext() ?? 'cluster';
     const collectors: { start(): Promise<void> | void; close(): Promise<void> }[] = [
       createKubeCollector({ kubeConfig: kc, cluster, log: backend.log, serde: backend.serde }),
+      createLogCollector({ kubeConfig: kc, cluster, log: backend.log, serde: backend.serde }),
     ];
     if (opts.prometheus)
       collectors.push(

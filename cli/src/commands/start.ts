@@ -18,6 +18,7 @@ import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline } from '../pipeline.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
+import { createLogCollector } from '@hetu/producers/logs';
 import { findKube, loadKube, type KubeTarget } from '../kube.ts';
 import type { LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
@@ -229,6 +230,14 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         );
         collectors.push(
           createKubeCollector({
+            kubeConfig: kc,
+            cluster: clusterName,
+            log: backend.log,
+            serde: backend.serde,
+          }),
+        );
+        collectors.push(
+          createLogCollector({
             kubeConfig: kc,
             cluster: clusterName,
             log: backend.log,

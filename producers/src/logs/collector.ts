@@ -1,0 +1,927 @@
+/**
+ * The pod-log collector (SPEC §1, `log` observations): follows the log of every started container
+ * (init containers too) through the API server and appends `LogLineObserved` records to
+ * `hetu.raw.logs`, keyed `<cluster>/<namespace>/<workload>`.
+ *
+ * Decisions (issue G item 3):
+ * - **Pods** come from the collector's own pod list + watch (plain HTTPS with the client
+ *   library's `applyToHTTPSOptions`, the kube collector's token bucket). A container is followed
+ *   once it has started (running, terminated, or a restart count above 0). Its *instance* is
+ *   `containerID` + `restartCount`; when that changes the follow is reopened at once.
+ * - **Keys and workloads** come from the recording reader's `RecordingDecoder`, fed the pod watch
+ *   events and then each line as a recording line, exactly as the kube collector does, so a live
+ *   line and the same line replayed from a recording get the same key, `workload` and
+ *   `workloadKind`. (The decoder is given the collector's monotonic clock as the line's `ts` so
+ *   it never refuses an old line as late; the record's `ts` is then set to the kubelet's timestamp.)
+ * - **No duplicates** after a reconnect, a restart of the container or of the collector: the
+ *   resume rule of `lines.ts` (cursor = last timestamp + how many lines had it; reconnect with
+ *   `sinceTime` and skip what was emitted). Every record carries its exact kubelet timestamp in the
+ *   header `hetu-log-ts` (and its container in `hetu-log-source`), and a starting collector recovers
+ *   each container's cursor from the last `resumeScanRecords` records of every partition of the
+ *   topic (headers only, no decoding).
+ * - **Gaps** (`gap: true`, reason in `line`): a container already running when the collector
+ *   started and with no cursor in the log (its earlier lines are not read: `initialTailLines`,
+ *   default 0); a resume whose cursor lines the server no longer sends (rotated away, or a new
+ *   instance's log); reading that has failed for longer than `gapAfterMs` (once per outage).
+ *   A pod created while the collector runs is read from its first line, with no gap.
+ * - Lines longer than `maxLineBytes` (16 KiB) are cut on a character boundary and flagged
+ *   `truncated`; invalid UTF-8 becomes U+FFFD. Lines without a timestamp get the collector's clock.
+ * - Never a crash: every failure is a per-container status (`reconnecting`, `error` with the
+ *   message) and a retry with back-off (1 s doubling to 30 s). `close()` ends every stream.
+ */
+import {
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
+import { HetuError, type AppendRecord, type Log } from '@hetu/streams';
+import { RecordingDecoder } from '../recording/reader.ts';
+import { topLevelValueText } from '../recording/json-span.ts';
+import { delay, TokenBucket } from '../kube/rate.ts';
+import {
+  advanceCursor,
+  DEFAULT_MAX_LINE_BYTES,
+  LineSplitter,
+  parseKubeTimestamp,
+  parseLogLine,
+  ResumeFilter,
+  sinceTimeOf,
+  type LogCursor,
+} from './lines.ts';
+
+export const LOGS_RAW_TOPIC = 'hetu.raw.logs';
+/** Record header holding the line's exact kubelet timestamp (RFC 3339 with nanoseconds). */
+export const LOG_TS_HEADER = 'hetu-log-ts';
+/** Record header naming the line's container: `<cluster>/<namespace>/<pod>/<container>`. */
+export const LOG_SOURCE_HEADER = 'hetu-log-source';
+
+export const LOG_COLLECTOR_DEFAULTS = {
+  qps: 50,
+  burst: 100,
+  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  maxBuffered: 10_000,
+  gapAfterMs: 30_000,
+  initialTailLines: 0,
+  resumeScanRecords: 100_000,
+  watchdogMs: 5 * 60_000,
+  closeTimeoutMs: 10_000,
+} as const;
+
+export interface LogCollectorOptions {
+  readonly kubeConfig?: KubeConfig;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly inCluster?: boolean;
+  readonly cluster: string;
+  readonly log: Log;
+  readonly serde: Serde;
+  /** Only pods of this namespace; default all namespaces. */
+  readonly namespace?: string;
+  /** Lines are cut to this many bytes (flagged truncated); default 16 KiB. */
+  readonly maxLineBytes?: number;
+  readonly qps?: number;
+  readonly burst?: number;
+  /** Most records waiting for the log before the streams are paused; default 10 000. */
+  readonly maxBuffered?: number;
+  /** A container whose log cannot be read for this long gets a gap record (once per outage); default 30 s. */
+  readonly gapAfterMs?: number;
+  /**
+   * Lines read from a container that was already running at start and has no cursor in the log:
+   * 0 (default) reads the lines stamped from the second the collector found the container on (by
+   * the collector's clock: a node clock behind it loses lines, one ahead repeats none), a number
+   * the last that many, null all of them. A gap record precedes them in every case.
+   */
+  readonly initialTailLines?: number | null;
+  /** Records read back from the end of each partition to recover cursors; default 100 000 (0: none). */
+  readonly resumeScanRecords?: number;
+  /** The pod watch is restarted when silent (no event, no bookmark) for this long; default 5 min. */
+  readonly watchdogMs?: number;
+  readonly closeTimeoutMs?: number;
+  /** Clock for records without a kubelet timestamp and for gap markers; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export type ContainerState = 'following' | 'resuming' | 'reconnecting' | 'error' | 'ended' | 'stopped';
+
+export interface ContainerLogStatus {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly init: boolean;
+  readonly state: ContainerState;
+  /** The last failure (the API's message), null while following. */
+  readonly message: string | null;
+  /** restartCount of the instance followed. */
+  readonly restartCount: number;
+  /** Lines appended to the queue (gap markers excluded). */
+  readonly lines: number;
+  readonly truncated: number;
+  readonly gaps: number;
+  /** Lines skipped because they had been emitted before (the resume rule). */
+  readonly skipped: number;
+  /** Follow connections opened. */
+  readonly connects: number;
+  readonly cursor: { readonly ts: string; readonly count: number } | null;
+}
+
+export interface LogCollectorStatus {
+  readonly cluster: string;
+  readonly running: boolean;
+  /** 'watching' once pods are listed; 'error' with `podMessage` while the pod list/watch fails. */
+  readonly pods: 'pending' | 'watching' | 'error' | 'stopped';
+  readonly podMessage: string | null;
+  readonly buffered: number;
+  readonly appended: number;
+  readonly writeError: string | null;
+  readonly containers: readonly ContainerLogStatus[];
+}
+
+export interface LogCollector {
+  /** Recovers cursors, lists pods and opens the follows; resolves once pods were listed (or failed once). */
+  start(): Promise<void>;
+  status(): LogCollectorStatus;
+  /** Destroys every open follow connection, as a network fault would (each resumes). */
+  cutStreams(): void;
+  /** Resolves when every record queued so far has been appended. */
+  flushed(): Promise<void>;
+  /** Ends every stream and the pod watch, writes what is buffered. Idempotent. */
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const msg = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+interface Pending {
+  readonly key: string;
+  readonly value: LogLineObserved;
+  readonly tsText: string | null;
+}
+
+interface Follow {
+  readonly id: string;
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly init: boolean;
+  podUid: string;
+  instance: string;
+  restartCount: number;
+  state: ContainerState;
+  message: string | null;
+  cursor: LogCursor | null;
+  /** Where a container with no cursor is read from on its first connection. */
+  initial: { kind: 'all' } | { kind: 'tail'; lines: number; sinceNs: bigint | null };
+  lines: number;
+  truncated: number;
+  gaps: number;
+  skipped: number;
+  connects: number;
+  stopped: boolean;
+  failingSince: number | null;
+  outageGapped: boolean;
+  /** Wakes the follow loop (instance change, stop, close). */
+  wake: () => void;
+  conn: { req: ClientRequest; res: IncomingMessage | null } | null;
+  loop: Promise<void> | null;
+}
+
+function loadConfig(opts: LogCollectorOptions): KubeConfig {
+  let kc = opts.kubeConfig;
+  if (kc === undefined) {
+    kc = new KubeConfig();
+    if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
+    else if (opts.inCluster === true) kc.loadFromCluster();
+    else
+      throw new HetuError(
+        'HETU_KUBE_CONFIG_MISSING',
+        'The log collector needs a kubeconfig file, a loaded KubeConfig or inCluster: true; pass one of them.',
+      );
+  }
+  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
+  return kc;
+}
+
+/** The containers of a pod that have started, with their instance identity. */
+function startedContainers(
+  pod: Json,
+): { name: string; init: boolean; instance: string; restartCount: number }[] {
+  const status = isObject(pod['status']) ? pod['status'] : {};
+  const out: { name: string; init: boolean; instance: string; restartCount: number }[] = [];
+  for (const [field, init] of [
+    ['initContainerStatuses', true],
+    ['containerStatuses', false],
+  ] as const) {
+    const list = status[field];
+    if (!Array.isArray(list)) continue;
+    for (const cs of list) {
+      if (!isObject(cs)) continue;
+      const name = str(cs['name']);
+      if (name === undefined) continue;
+      const restartCount = typeof cs['restartCount'] === 'number' ? cs['restartCount'] : 0;
+      const state = isObject(cs['state']) ? cs['state'] : {};
+      const last = isObject(cs['lastState']) ? cs['lastState'] : {};
+      const started =
+        isObject(state['running']) ||
+        isObject(state['terminated']) ||
+        isObject(last['terminated']) ||
+        restartCount > 0;
+      if (!started) continue;
+      out.push({ name, init, instance: `${str(cs['containerID']) ?? ''}#${restartCount}`, restartCount });
+    }
+  }
+  return out;
+}
+
+/** Creates a log collector; nothing happens until `start()`. */
+export function createLogCollector(opts: LogCollectorOptions): LogCollector {
+  const kc = loadConfig(opts);
+  const cl = kc.getCurrentCluster();
+  if (cl === null)
+    throw new HetuError(
+      'HETU_KUBE_CONFIG_MISSING',
+      'The kubeconfig has no current cluster; pick a context that names one.',
+    );
+  const server = new URL(cl.server);
+  const bucket = new TokenBucket({
+    qps: opts.qps ?? LOG_COLLECTOR_DEFAULTS.qps,
+    burst: opts.burst ?? LOG_COLLECTOR_DEFAULTS.burst,
+  });
+  const maxLineBytes = opts.maxLineBytes ?? LOG_COLLECTOR_DEFAULTS.maxLineBytes;
+  const maxBuffered = opts.maxBuffered ?? LOG_COLLECTOR_DEFAULTS.maxBuffered;
+  const gapAfterMs = opts.gapAfterMs ?? LOG_COLLECTOR_DEFAULTS.gapAfterMs;
+  const initialTailLines =
+    opts.initialTailLines === undefined ? LOG_COLLECTOR_DEFAULTS.initialTailLines : opts.initialTailLines;
+  const resumeScan = opts.resumeScanRecords ?? LOG_COLLECTOR_DEFAULTS.resumeScanRecords;
+  const watchdogMs = opts.watchdogMs ?? LOG_COLLECTOR_DEFAULTS.watchdogMs;
+  const closeTimeoutMs = opts.closeTimeoutMs ?? LOG_COLLECTOR_DEFAULTS.closeTimeoutMs;
+  const clock = opts.now ?? Date.now;
+  const { log, serde } = opts;
+  const clusterName = opts.cluster;
+  const pauseAt = Math.max(1, Math.floor((maxBuffered * 3) / 4));
+  const resumeAt = Math.floor(maxBuffered / 2);
+
+  const decoder = new RecordingDecoder({ source: `the live cluster ${clusterName}` });
+  let decLine = 0;
+  let lastNow = 0;
+  let running = false;
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  const abort = new AbortController();
+
+  const follows = new Map<string, Follow>();
+  /** Cursors recovered from the log, by `<ns>/<pod>/<container>`, used once. */
+  const recovered = new Map<string, LogCursor>();
+  let podsState: LogCollectorStatus['pods'] = 'pending';
+  let podMessage: string | null = null;
+  let podLoop: Promise<void> | null = null;
+  let podReq: ClientRequest | null = null;
+  let firstListDone = false;
+
+  const queue: Pending[] = [];
+  let appended = 0;
+  let writeError: string | null = null;
+  let pumping: Promise<void> | null = null;
+  let writerStopped = false;
+  let paused = false;
+  let waiters: (() => void)[] = [];
+
+  function now(): number {
+    const t = clock();
+    if (t > lastNow) lastNow = t;
+    return lastNow;
+  }
+
+  function notify(): void {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  }
+
+  // ---- queue and writer ----
+
+  function setPaused(p: boolean): void {
+    if (paused === p) return;
+    paused = p;
+    for (const f of follows.values()) {
+      if (p) f.conn?.res?.pause();
+      else f.conn?.res?.resume();
+    }
+  }
+
+  function kick(): void {
+    if (pumping !== null || writerStopped) return;
+    pumping = pump().finally(() => {
+      pumping = null;
+      if (queue.length > 0 && !writerStopped) kick();
+    });
+  }
+
+  async function pump(): Promise<void> {
+    let backoff = 1000;
+    while (queue.length > 0 && !writerStopped) {
+      const batch = queue.slice(0, 500);
+      try {
+        const records: AppendRecord[] = [];
+        for (const p of batch) {
+          const value = await serde.encode(LOGS_RAW_TOPIC, 'LogLineObserved', p.value);
+          records.push({
+            key: Buffer.from(p.key),
+            value,
+            timestamp: p.value.ts,
+            ...(p.tsText === null
+              ? {}
+              : {
+                  headers: {
+                    [LOG_TS_HEADER]: Buffer.from(p.tsText),
+                    [LOG_SOURCE_HEADER]: Buffer.from(
+                      `${p.value.cluster}/${p.value.namespace}/${p.value.pod}/${p.value.container}`,
+                    ),
+                  },
+                }),
+          });
+        }
+        await log.append(LOGS_RAW_TOPIC, records);
+        queue.splice(0, batch.length);
+        appended += batch.length;
+        writeError = null;
+        backoff = 1000;
+        if (queue.length <= resumeAt) setPaused(false);
+        notify();
+      } catch (err) {
+        writeError = msg(err);
+        notify();
+        if (writerStopped) return;
+        await delay(backoff).catch(() => undefined);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+    notify();
+  }
+
+  /** Queues one line or gap of a container, keyed by the recording decoder. */
+  function emit(
+    f: Follow,
+    ts: number,
+    text: string,
+    extra: { truncated?: boolean; gap?: boolean },
+    tsText: string | null,
+  ): void {
+    const recLine =
+      `{"ts":${JSON.stringify(new Date(now()).toISOString())},"cluster":${JSON.stringify(clusterName)},"kind":"log",` +
+      `"namespace":${JSON.stringify(f.namespace)},"pod":${JSON.stringify(f.pod)},"container":${JSON.stringify(f.container)},` +
+      `"line":${JSON.stringify(text)},"truncated":${extra.truncated === true},"gap":${extra.gap === true}}`;
+    const item = decoder.decode(Buffer.from(recLine), ++decLine);
+    if (item === undefined || item.kind !== 'observation' || item.topic !== 'hetu.raw.logs') {
+      f.message = `a line was refused: ${item?.kind === 'dead-letter' ? item.message : 'not an observation'}`;
+      return;
+    }
+    queue.push({ key: item.key, value: { ...item.value, ts }, tsText });
+    if (queue.length >= pauseAt) setPaused(true);
+    kick();
+  }
+
+  function gap(f: Follow, ts: number, reason: string): void {
+    f.gaps++;
+    emit(f, ts, reason, { gap: true }, null);
+  }
+
+  // ---- HTTP ----
+
+  async function requestOptions(): Promise<RequestOptions> {
+    const o: RequestOptions = { headers: { accept: '*/*' } };
+    await kc.applyToHTTPSOptions(o as never);
+    return o;
+  }
+
+  function send(url: URL, o: RequestOptions): ClientRequest {
+    return url.protocol === 'http:' ? httpRequest(url, o) : httpsRequest(url, o);
+  }
+
+  function errorText(status: number, body: string): string {
+    let message = body.trim().slice(0, 300);
+    try {
+      const s = JSON.parse(body) as unknown;
+      if (isObject(s) && typeof s['message'] === 'string') message = s['message'];
+    } catch {
+      // not a Status object
+    }
+    return `HTTP ${status}: ${message}`;
+  }
+
+  // ---- one container ----
+
+  /** One follow connection; resolves with why it ended ('ok' = the server ended it cleanly). */
+  async function followOnce(f: Follow): Promise<{ ok: boolean; detail: string }> {
+    await bucket.take(abort.signal);
+    const o = await requestOptions();
+    if (closed || f.stopped) return { ok: true, detail: 'stopped' };
+    const q = new URLSearchParams({ container: f.container, follow: 'true', timestamps: 'true' });
+    if (f.cursor !== null) q.set('sinceTime', sinceTimeOf(f.cursor.ns));
+    else if (f.initial.kind === 'tail') {
+      if (f.initial.sinceNs !== null) q.set('sinceTime', sinceTimeOf(f.initial.sinceNs));
+      else q.set('tailLines', String(f.initial.lines));
+    }
+    const path = `/api/v1/namespaces/${encodeURIComponent(f.namespace)}/pods/${encodeURIComponent(f.pod)}/log?${q.toString()}`;
+    const filter = new ResumeFilter(f.cursor);
+    const openedAt = now();
+    f.connects++;
+    return new Promise((resolve) => {
+      let ended = false;
+      const req = send(new URL(path, server), { ...o, method: 'GET' });
+      f.conn = { req, res: null };
+      const finish = (ok: boolean, detail: string): void => {
+        if (ended) return;
+        ended = true;
+        if (f.conn?.req === req) f.conn = null;
+        req.destroy();
+        resolve({ ok, detail });
+      };
+      const onLine = (raw: Buffer, cut: boolean): void => {
+        const p = parseLogLine(raw, cut, maxLineBytes);
+        const verdict = filter.next(p.ns);
+        if (verdict === 'skip') {
+          f.skipped++;
+          return;
+        }
+        const ts = p.ms ?? now();
+        if (verdict === 'gap-then-emit') {
+          gap(
+            f,
+            ts,
+            `The log no longer holds the lines at ${f.cursor?.ts ?? '?'} where reading resumed (rotated away, or a new container instance): lines written before ${p.tsText} may be missing.`,
+          );
+        }
+        if (f.state === 'resuming' && !filter.isResuming) f.state = 'following';
+        f.lines++;
+        if (p.truncated) f.truncated++;
+        emit(f, ts, p.text, { truncated: p.truncated }, p.ns === null ? null : p.tsText);
+        if (p.ns !== null) f.cursor = advanceCursor(f.cursor, p.tsText, p.ns);
+      };
+      req.on('error', (err) => finish(false, `log connection failed: ${msg(err)}`));
+      req.on('response', (res: IncomingMessage) => {
+        if (f.conn?.req === req) f.conn.res = res;
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => finish(false, `log answer failed: ${msg(err)}`));
+          res.on('end', () =>
+            finish(false, errorText(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+          );
+          return;
+        }
+        f.state = filter.isResuming ? 'resuming' : 'following';
+        f.message = null;
+        f.failingSince = null;
+        f.outageGapped = false;
+        if (f.cursor === null && f.initial.kind === 'tail' && f.initial.sinceNs === null)
+          f.initial = { ...f.initial, sinceNs: BigInt(openedAt) * 1_000_000n };
+        if (paused) res.pause();
+        const splitter = new LineSplitter(maxLineBytes + 64);
+        res.on('data', (chunk: Buffer) => {
+          if (!ended) splitter.push(chunk, onLine);
+        });
+        res.on('error', (err) => finish(false, `log stream failed mid-stream: ${msg(err)}`));
+        res.on('end', () => {
+          if (!ended) splitter.end(onLine);
+          finish(true, 'the server ended the log stream');
+        });
+        res.on('close', () => finish(res.complete, 'the log connection closed mid-stream'));
+      });
+      req.end();
+    });
+  }
+
+  async function runFollow(f: Follow): Promise<void> {
+    let backoff = 1000;
+    while (!closed && !f.stopped) {
+      const instance = f.instance;
+      let end: { ok: boolean; detail: string };
+      try {
+        end = await followOnce(f);
+      } catch (err) {
+        end = { ok: false, detail: msg(err) };
+      }
+      if (closed || f.stopped) break;
+      if (f.instance !== instance) {
+        // a new instance: reopen at once, from the cursor
+        backoff = 1000;
+        f.state = 'reconnecting';
+        continue;
+      }
+      if (end.ok) {
+        // the server ends a follow when the container stops: wait for a new instance
+        f.state = 'ended';
+        f.message = end.detail;
+        await new Promise<void>((resolve) => (f.wake = resolve));
+        backoff = 1000;
+        continue;
+      }
+      const t = now();
+      f.failingSince ??= t;
+      // reconnecting while within the bound, error (with the message) once it is passed
+      f.state = t - f.failingSince < gapAfterMs ? 'reconnecting' : 'error';
+      f.message = end.detail;
+      if (!f.outageGapped && t - f.failingSince >= gapAfterMs) {
+        f.outageGapped = true;
+        gap(
+          f,
+          t,
+          `The log could not be read for ${Math.round((t - f.failingSince) / 1000)} s (${end.detail}): lines may be missing if it rotated meanwhile.`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoff);
+        f.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      backoff = Math.min(backoff * 2, 30_000);
+    }
+    f.state = 'stopped';
+  }
+
+  function stopFollow(f: Follow): void {
+    f.stopped = true;
+    f.conn?.req.destroy();
+    f.wake();
+  }
+
+  // ---- pods ----
+
+  /** Feeds a pod event to the decoder (owners for keys) and reconciles its follows. */
+  function onPod(
+    type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNCED',
+    objectText: string,
+    pod: Json,
+    listed: boolean,
+  ): void {
+    const meta = isObject(pod['metadata']) ? pod['metadata'] : {};
+    const ns = str(meta['namespace']);
+    const name = str(meta['name']);
+    const uid = str(meta['uid']) ?? '';
+    if (ns === undefined || name === undefined) return;
+    const recLine = `{"ts":${JSON.stringify(new Date(now()).toISOString())},"cluster":${JSON.stringify(clusterName)},"kind":"watch","type":"${type}","object":${objectText}}`;
+    decoder.decode(Buffer.from(recLine), ++decLine);
+    const prefix = `${ns}/${name}/`;
+    if (type === 'DELETED') {
+      for (const [id, f] of follows)
+        if (id.startsWith(prefix) && f.podUid === uid) {
+          stopFollow(f);
+          follows.delete(id);
+        }
+      return;
+    }
+    for (const c of startedContainers(pod)) {
+      const id = `${prefix}${c.name}`;
+      const f = follows.get(id);
+      if (f !== undefined && f.podUid === uid) {
+        if (f.instance !== c.instance) {
+          f.instance = c.instance;
+          f.restartCount = c.restartCount;
+          f.state = 'reconnecting';
+          f.conn?.req.destroy();
+          f.wake();
+        }
+        continue;
+      }
+      if (f !== undefined) {
+        // same name, another pod (recreated): a new log
+        stopFollow(f);
+        follows.delete(id);
+      }
+      const cursor = f === undefined ? (recovered.get(id) ?? null) : null;
+      recovered.delete(id);
+      const fresh: Follow = {
+        id,
+        namespace: ns,
+        pod: name,
+        container: c.name,
+        init: c.init,
+        podUid: uid,
+        instance: c.instance,
+        restartCount: c.restartCount,
+        state: 'reconnecting',
+        message: null,
+        cursor,
+        initial:
+          listed && cursor === null && initialTailLines !== null
+            ? {
+                kind: 'tail',
+                lines: initialTailLines,
+                // 0 lines: from this second on (by the collector's clock), so a line written
+                // while the connection opens is not lost
+                sinceNs: initialTailLines === 0 ? BigInt(now()) * 1_000_000n : null,
+              }
+            : { kind: 'all' },
+        lines: 0,
+        truncated: 0,
+        gaps: 0,
+        skipped: 0,
+        connects: 0,
+        stopped: false,
+        failingSince: null,
+        outageGapped: false,
+        wake: () => undefined,
+        conn: null,
+        loop: null,
+      };
+      follows.set(id, fresh);
+      if (listed && cursor === null) {
+        gap(
+          fresh,
+          now(),
+          initialTailLines === null
+            ? 'The collector started with no position for this container: lines rotated away before now may be missing.'
+            : `The collector started with no position for this container: lines written before now (beyond the last ${initialTailLines}) are not read.`,
+        );
+      }
+      fresh.loop = runFollow(fresh);
+    }
+  }
+
+  async function getText(path: string): Promise<{ status: number; text: string }> {
+    await bucket.take(abort.signal);
+    const o = await requestOptions();
+    const url = new URL(path, server);
+    return new Promise((resolve, reject) => {
+      const req = send(url, { ...o, method: 'GET', signal: abort.signal, timeout: 60_000 });
+      req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: no answer within 60 s`)));
+      req.on('error', reject);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      });
+      req.end();
+    });
+  }
+
+  const podsPath = (): string =>
+    opts.namespace === undefined
+      ? '/api/v1/pods'
+      : `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/pods`;
+
+  /** Lists the pods (reconciling follows; pods gone are stopped); returns the list's resourceVersion. */
+  async function listPods(): Promise<string> {
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    let rv = '';
+    const initial = !firstListDone;
+    do {
+      const r = await getText(
+        `${podsPath()}?limit=500${cont === undefined ? '' : `&continue=${encodeURIComponent(cont)}`}`,
+      );
+      if (r.status !== 200) throw new Error(errorText(r.status, r.text));
+      const page = JSON.parse(r.text) as Json;
+      const meta = isObject(page['metadata']) ? page['metadata'] : {};
+      if (rv === '') rv = str(meta['resourceVersion']) ?? '';
+      for (const it of Array.isArray(page['items']) ? page['items'] : []) {
+        if (!isObject(it) || !isObject(it['metadata'])) continue;
+        const m = it['metadata'];
+        seen.add(`${str(m['namespace']) ?? ''}/${str(m['name']) ?? ''}/`);
+        const { apiVersion: _a, kind: _k, ...rest } = it;
+        onPod('SYNCED', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...rest }), it, initial);
+      }
+      const next = str(meta['continue']);
+      cont = next === undefined || next === '' ? undefined : next;
+    } while (cont !== undefined);
+    for (const [id, f] of follows) {
+      if (seen.has(`${f.namespace}/${f.pod}/`)) continue;
+      stopFollow(f);
+      follows.delete(id);
+    }
+    firstListDone = true;
+    return rv;
+  }
+
+  /** Watches pods from `rv`; resolves with the last resourceVersion, or null when a relist is needed. */
+  async function watchPods(fromRv: string): Promise<string | null> {
+    await bucket.take(abort.signal);
+    const o = await requestOptions();
+    if (closed) return null;
+    const path = `${podsPath()}?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(fromRv)}`;
+    return new Promise((resolve) => {
+      let rv: string | null = fromRv;
+      let ended = false;
+      let dog: ReturnType<typeof setTimeout> | undefined;
+      const req = send(new URL(path, server), { ...o, method: 'GET' });
+      podReq = req;
+      const finish = (next: string | null, detail: string | null): void => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(dog);
+        if (podReq === req) podReq = null;
+        if (detail !== null) podMessage = detail;
+        req.destroy();
+        resolve(next);
+      };
+      const armDog = (): void => {
+        clearTimeout(dog);
+        dog = setTimeout(() => finish(null, `the pod watch was silent for ${watchdogMs} ms`), watchdogMs);
+      };
+      const onLine = (text: string): void => {
+        let ev: unknown;
+        try {
+          ev = JSON.parse(text);
+        } catch {
+          finish(null, 'the pod watch sent a line that is not JSON');
+          return;
+        }
+        if (!isObject(ev) || !isObject(ev['object'])) return;
+        const type = ev['type'];
+        const obj = ev['object'];
+        const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
+        if (type === 'ERROR') {
+          finish(null, `pod watch error ${String(obj['code'])}: ${str(obj['message']) ?? 'no message'}`);
+          return;
+        }
+        rv = str(meta['resourceVersion']) ?? rv;
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')
+          onPod(type, topLevelValueText(text, 'object') ?? JSON.stringify(obj), obj, false);
+      };
+      req.on('error', (err) => finish(null, `pod watch failed: ${msg(err)}`));
+      req.on('response', (res: IncomingMessage) => {
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => finish(null, `pod watch answer failed: ${msg(err)}`));
+          res.on('end', () =>
+            finish(null, errorText(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+          );
+          return;
+        }
+        armDog();
+        res.setEncoding('utf8');
+        let partial = '';
+        res.on('data', (chunk: string) => {
+          armDog();
+          partial += chunk;
+          let nl = partial.indexOf('\n');
+          while (nl >= 0 && !ended) {
+            const line = partial.slice(0, nl);
+            partial = partial.slice(nl + 1);
+            if (line.trim() !== '') onLine(line);
+            nl = partial.indexOf('\n');
+          }
+        });
+        res.on('error', (err) => finish(null, `pod watch failed mid-stream: ${msg(err)}`));
+        res.on('end', () => finish(rv, null));
+        res.on('close', () =>
+          finish(res.complete ? rv : null, res.complete ? null : 'the pod watch closed mid-stream'),
+        );
+      });
+      req.end();
+    });
+  }
+
+  async function runPods(ready: () => void): Promise<void> {
+    let backoff = 1000;
+    let rv: string | null = null;
+    while (!closed) {
+      try {
+        if (rv === null) rv = await listPods();
+        podsState = 'watching';
+        podMessage = null;
+        ready();
+        rv = await watchPods(rv);
+        if (rv !== null) backoff = 1000;
+        else if (!closed) {
+          podsState = 'error';
+          await delay(backoff, abort.signal).catch(() => undefined);
+          backoff = Math.min(backoff * 2, 30_000);
+        }
+      } catch (err) {
+        if (closed) break;
+        rv = null;
+        podsState = 'error';
+        podMessage = msg(err);
+        ready();
+        await delay(backoff, abort.signal).catch(() => undefined);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+    podsState = 'stopped';
+    ready();
+  }
+
+  /** Recovers each container's cursor from the headers of the last records of every partition. */
+  async function recoverCursors(): Promise<void> {
+    if (resumeScan <= 0) return;
+    const [info] = await log.describeTopics([LOGS_RAW_TOPIC]);
+    for (const p of info?.partitions ?? []) {
+      const from = p.high - BigInt(resumeScan) > p.low ? p.high - BigInt(resumeScan) : p.low;
+      let offset = from;
+      while (offset < p.high) {
+        const recs = await log.read(LOGS_RAW_TOPIC, p.partition, {
+          fromOffset: offset,
+          toOffset: p.high,
+          maxRecords: 5000,
+        });
+        if (recs.length === 0) break;
+        for (const r of recs) {
+          const tsText = r.headers[LOG_TS_HEADER]?.toString('latin1');
+          const source = r.headers[LOG_SOURCE_HEADER]?.toString('utf8');
+          if (tsText === undefined || source === undefined || !source.startsWith(`${clusterName}/`)) continue;
+          const ns = parseKubeTimestamp(tsText);
+          if (ns === null) continue;
+          const id = source.slice(clusterName.length + 1);
+          const c = advanceCursor(recovered.get(id) ?? null, tsText, ns);
+          recovered.set(id, c);
+        }
+        offset = recs[recs.length - 1]!.offset + 1n;
+      }
+    }
+  }
+
+  async function drain(deadlineMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      writerStopped = true;
+      notify();
+    }, deadlineMs);
+    try {
+      while (queue.length > 0 && !writerStopped) {
+        kick();
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+      await pumping;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async start() {
+      if (running || closed) return;
+      running = true;
+      await log.ensureTopics([topicSpec(LOGS_RAW_TOPIC)]);
+      await recoverCursors();
+      await new Promise<void>((resolve) => {
+        podLoop = runPods(resolve);
+      });
+    },
+    status() {
+      return {
+        cluster: clusterName,
+        running: running && !closed,
+        pods: podsState,
+        podMessage,
+        buffered: queue.length,
+        appended,
+        writeError,
+        containers: [...follows.values()].map((f) => ({
+          namespace: f.namespace,
+          pod: f.pod,
+          container: f.container,
+          init: f.init,
+          state: f.state,
+          message: f.message,
+          restartCount: f.restartCount,
+          lines: f.lines,
+          truncated: f.truncated,
+          gaps: f.gaps,
+          skipped: f.skipped,
+          connects: f.connects,
+          cursor: f.cursor === null ? null : { ts: f.cursor.ts, count: f.cursor.count },
+        })),
+      };
+    },
+    cutStreams() {
+      for (const f of follows.values()) f.conn?.req.destroy(new Error('log connection cut'));
+    },
+    async flushed() {
+      while (queue.length > 0 && !writerStopped) {
+        kick();
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+      await pumping;
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        abort.abort(new Error('collector closed'));
+        podReq?.destroy();
+        const loops: Promise<void>[] = [];
+        for (const f of follows.values()) {
+          stopFollow(f);
+          if (f.loop !== null) loops.push(f.loop);
+        }
+        notify();
+        await podLoop;
+        await Promise.all(loops);
+        await drain(closeTimeoutMs);
+        writerStopped = true;
+      })();
+      return closing;
+    },
+  };
+}
