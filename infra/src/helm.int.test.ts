@@ -1,0 +1,154 @@
+/**
+ * The Helm chart (issue G, item 6): rendered by a real helm and applied to the test API server;
+ * the ServiceAccount's RBAC is read-only (checked with SubjectAccessReviews, as the authorizer
+ * answers them), and a chart without API tokens refuses to render.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killStaleProcesses, locateKube, startKube, type KubeHandle } from './index.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HELM = join(ROOT, '.cache/infra/helm-v3.19.2/bin/helm');
+const CHART = join(ROOT, 'infra/helm/hetu');
+const NS = 'hetu';
+
+function helm(args: string[]): string {
+  if (!existsSync(HELM)) throw new Error(`helm is not in ${HELM}: run npm run infra:fetch.`);
+  return execFileSync(HELM, args, { encoding: 'utf8' });
+}
+
+describe('the Helm chart on the test API server', () => {
+  let kube: KubeHandle;
+  let kc: k8s.KubeConfig;
+
+  beforeAll(async () => {
+    const layout = locateKube(ROOT);
+    killStaleProcesses(layout.pidDir);
+    kube = await startKube({ binDir: layout.binDir, pidDir: layout.pidDir, stagesDir: layout.stagesDir });
+    kc = new k8s.KubeConfig();
+    kc.loadFromFile(kube.kubeconfig);
+  }, 300_000);
+
+  afterAll(async () => {
+    await kube?.stop();
+  }, 60_000);
+
+  it('renders, applies, and grants the collector read-only access (no Secrets, no ConfigMaps, no writes)', async () => {
+    expect(
+      spawnSync(HELM, ['lint', CHART, '--set', 'api.tokens.read=r', '--set', 'api.tokens.admin=a']).status,
+    ).toBe(0);
+    const text = helm([
+      'template',
+      'hetu',
+      CHART,
+      '--namespace',
+      NS,
+      '--set',
+      'api.tokens.read=read-1',
+      '--set',
+      'api.tokens.admin=admin-1',
+      '--set',
+      'prometheus.url=http://prometheus.monitoring:9090',
+    ]);
+    const docs = k8s.loadAllYaml(text) as k8s.KubernetesObject[];
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'NetworkPolicy',
+      'PersistentVolumeClaim',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ]);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    for (const d of docs) {
+      if (d.metadata && !['ClusterRole', 'ClusterRoleBinding'].includes(d.kind!)) d.metadata.namespace = NS;
+      await objects.create(d);
+    }
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const dep = await apps.readNamespacedDeployment({ name: 'hetu', namespace: NS });
+    const c = dep.spec!.template.spec!.containers[0]!;
+    expect(c.args).toEqual(['start', '--host=0.0.0.0', '--port=4380', '--data-dir=/data', '--no-demo']);
+    expect(c.resources).toEqual({
+      requests: { cpu: '500m', memory: '512Mi' },
+      limits: { cpu: '2', memory: '1Gi' },
+    });
+    expect([c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path]).toEqual([
+      '/readyz',
+      '/healthz',
+    ]);
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.env?.find((e) => e.name === 'HETU_PROMETHEUS_URL')?.value).toBe(
+      'http://prometheus.monitoring:9090',
+    );
+    expect(c.env?.find((e) => e.name === 'HETU_API_ADMIN_TOKEN')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'hetu-api-tokens',
+      key: 'admin-token',
+    });
+
+    // What the API server's authorizer allows the chart's ServiceAccount.
+    const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+    const can = async (verb: string, resource: string, group = '', subresource?: string) =>
+      (
+        await authz.createSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: `system:serviceaccount:${NS}:hetu`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
+              resourceAttributes: {
+                verb,
+                group,
+                resource,
+                ...(subresource ? { subresource } : {}),
+                namespace: 'shop',
+              },
+            },
+          },
+        })
+      ).status?.allowed === true;
+    expect({
+      'list pods': await can('list', 'pods'),
+      'watch deployments': await can('watch', 'deployments', 'apps'),
+      'get pods/log': await can('get', 'pods', '', 'log'),
+      'list clusterrolebindings': await can('list', 'clusterrolebindings', 'rbac.authorization.k8s.io'),
+      'watch endpointslices': await can('watch', 'endpointslices', 'discovery.k8s.io'),
+      'get secrets': await can('get', 'secrets'),
+      'list configmaps': await can('list', 'configmaps'),
+      'create pods': await can('create', 'pods'),
+      'delete deployments': await can('delete', 'deployments', 'apps'),
+      'exec into pods': await can('create', 'pods', '', 'exec'),
+    }).toEqual({
+      'list pods': true,
+      'watch deployments': true,
+      'get pods/log': true,
+      'list clusterrolebindings': true,
+      'watch endpointslices': true,
+      'get secrets': false,
+      'list configmaps': false,
+      'create pods': false,
+      'delete deployments': false,
+      'exec into pods': false,
+    });
+  }, 300_000);
+
+  it('refuses to render without API tokens, with one sentence saying what to set', () => {
+    const r = spawnSync(HELM, ['template', 'hetu', CHART], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      "hetu's API listens beyond loopback inside the cluster, so it needs tokens: set api.tokens.read and api.tokens.admin, or api.tokens.existingSecret (keys read-token, admin-token).",
+    );
+  });
+});
