@@ -10,6 +10,7 @@ const BENCHES = {
   analyze: () => import('./analyze.bench.ts'),
   api: () => import('./api.bench.ts'),
   push: () => import('./push.bench.ts'),
+  collect: () => import('./collect.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;
