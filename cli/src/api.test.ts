@@ -1154,6 +1154,7 @@ describe('hetu start', () => {
         appends: 4,
         firstTs: Date.parse('2026-11-26T08:00:00Z'),
         lastTs: Date.parse('2026-11-26T08:01:10Z'),
+        skipped: 0,
       });
       const [m] = await b.log.describeTopics(['hetu.raw.metrics']);
       expect(m!.partitions.reduce((a, p) => a + p.high, 0n)).toBe(4n);

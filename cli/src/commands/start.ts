@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { HetuError, type AppendRecord } from '@hetu/streams';
+import { HetuError, partitionForKey, type AppendRecord } from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
 import { RULES } from '@hetu/processors/scoring';
 import {
@@ -23,7 +24,6 @@ import { findKube, loadKube, type KubeTarget } from '../kube.ts';
 import type { LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
-import { ingest } from './analyze.ts';
 
 /** The demo recording that ships with hetu (scripts/gen-demo.ts writes it). */
 export const DEMO_RECORDING = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
@@ -76,6 +76,8 @@ export interface FeedSummary {
   /** Event time of the first and last line fed. */
   firstTs: number | null;
   lastTs: number | null;
+  /** Lines skipped because an earlier feed of the same recording appended them (a restart). */
+  skipped: number;
 }
 
 const sleepFor = async (ms: number, signal?: AbortSignal): Promise<void> => {
@@ -91,13 +93,58 @@ const sleepFor = async (ms: number, signal?: AbortSignal): Promise<void> => {
  * with event time t goes `(t − t0) ÷ speed` after it. Lines due together are appended together;
  * malformed and late lines go to hetu.dlq as `hetu analyze` sends them.
  */
+/** Headers of a fed record: which recording and which of its lines (to resume after a restart). */
+export const RECORDING_ID_HEADER = 'hetu-recording';
+export const RECORDING_LINE_HEADER = 'hetu-recording-line';
+const FED_TOPICS = ['hetu.raw.kube', 'hetu.raw.metrics', 'hetu.raw.logs', 'hetu.dlq'];
+
+/** A recording's identity: its absolute path, size and modification time. */
+function recordingId(path: string): string {
+  const st = statSync(path);
+  return createHash('sha256')
+    .update(`${resolve(path)}\n${st.size}\n${st.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Where a feed of this recording stopped: per topic and partition, the last line appended there
+ * (each line goes to one partition, and lines reach a partition in order). Empty when none of it
+ * was fed.
+ */
+export async function fedLines(backend: Backend, path: string): Promise<Map<string, number>> {
+  const id = recordingId(path);
+  const out = new Map<string, number>();
+  for (const info of await backend.log.describeTopics(FED_TOPICS))
+    for (const p of info.partitions) {
+      if (p.high <= p.low) continue;
+      const [last] = await backend.log.read(info.name, p.partition, { fromOffset: p.high - 1n });
+      if (last?.headers[RECORDING_ID_HEADER]?.toString() !== id) continue;
+      out.set(`${info.name}\u0000${p.partition}`, Number(last.headers[RECORDING_LINE_HEADER]!.toString()));
+    }
+  return out;
+}
+
 export async function feedRecording(backend: Backend, path: string, opts: FeedOptions): Promise<FeedSummary> {
-  if (!(opts.speed > 0) || !Number.isFinite(opts.speed))
+  if (!(opts.speed > 0))
     throw new HetuError('HETU_CLI_BAD_OPTION', `--speed must be a number above 0, not ${opts.speed}.`);
+  // A restart goes on where the last feed of the same recording stopped (nothing twice).
+  const id = recordingId(path);
+  const done = await fedLines(backend, path);
+  const partitionsOf = new Map(
+    (await backend.log.describeTopics(FED_TOPICS)).map((t) => [t.name, t.partitions.length]),
+  );
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? sleepFor;
   const maxBatch = opts.maxBatch ?? 2000;
-  const summary: FeedSummary = { observations: 0, deadLetters: 0, appends: 0, firstTs: null, lastTs: null };
+  const summary: FeedSummary = {
+    observations: 0,
+    deadLetters: 0,
+    appends: 0,
+    firstTs: null,
+    lastTs: null,
+    skipped: 0,
+  };
   const pending = new Map<string, AppendRecord[]>();
   let size = 0;
   const flush = async () => {
@@ -111,11 +158,19 @@ export async function feedRecording(backend: Backend, path: string, opts: FeedOp
   const w0 = now();
   for await (const item of readRecording(path)) {
     if (opts.signal?.aborted) break;
+    // Fed before a restart: skipped, without waiting for its time.
+    const topic0 = item.kind === 'observation' ? item.topic : 'hetu.dlq';
+    const key0 = item.kind === 'observation' ? Buffer.from(item.key) : Buffer.from(`${path}:${item.line}`);
+    const partition = partitionForKey(key0, partitionsOf.get(topic0) ?? 1);
+    if (item.line <= (done.get(`${topic0}\u0000${partition}`) ?? 0)) {
+      summary.skipped++;
+      continue;
+    }
     const ts = item.kind === 'observation' ? (item.value as { ts: number }).ts : item.ts;
     if (ts !== undefined) {
       summary.firstTs ??= ts;
       summary.lastTs = ts;
-      const wait = w0 + (ts - summary.firstTs) / opts.speed - now();
+      const wait = Number.isFinite(opts.speed) ? w0 + (ts - summary.firstTs) / opts.speed - now() : 0;
       if (wait > 0) {
         await flush();
         await sleep(wait, opts.signal);
@@ -155,6 +210,14 @@ export async function feedRecording(backend: Backend, path: string, opts: FeedOp
         timestamp: item.ts ?? 0,
       };
     }
+    record = {
+      ...record,
+      partition,
+      headers: {
+        [RECORDING_ID_HEADER]: Buffer.from(id),
+        [RECORDING_LINE_HEADER]: Buffer.from(String(item.line)),
+      },
+    };
     let list = pending.get(topic);
     if (!list) pending.set(topic, (list = []));
     list.push(record);
@@ -260,7 +323,11 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       const empty = (kube?.partitions ?? []).every((p) => p.high === 0n);
       const recording =
         io.recording ??
-        (target === null && io.demo !== false && empty && existsSync(DEMO_RECORDING)
+        (target === null &&
+        io.demo !== false &&
+        existsSync(DEMO_RECORDING) &&
+        // An empty log, or one the demo was being played into when hetu stopped: it goes on.
+        (empty || (await fedLines(backend, DEMO_RECORDING)).size > 0)
           ? DEMO_RECORDING
           : undefined);
       const topics = await backend.log.describeTopics();
@@ -286,14 +353,13 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         const speed = io.speed ?? 1;
         io.out.write(
           recording === DEMO_RECORDING && io.recording === undefined
-            ? `no cluster collectors yet: playing the demo recording ${DEMO_RECORDING}${paced ? ` at ${speed}× its pace` : ''}\n`
+            ? `no Kubernetes context: playing the demo recording ${DEMO_RECORDING}${paced ? ` at ${speed}× its pace` : ''}\n`
             : `feeding ${recording} at ${speed}× its pace\n`,
         );
-        feeding = (
-          paced
-            ? feedRecording(backend, recording, { speed, signal: stop.signal })
-            : ingest(backend, recording)
-        ).then(
+        feeding = feedRecording(backend, recording, {
+          speed: paced ? speed : Infinity,
+          signal: stop.signal,
+        }).then(
           (s) =>
             io.out.write(`recording fed: ${s.observations} observations, ${s.deadLetters} dead letters\n`),
           (err: unknown) => {
