@@ -39,11 +39,12 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { topicSpec, type Serde, type WatchEventType, type WatchObserved } from '@hetu/schemas';
-import { HetuError, type AppendRecord, type Log } from '@hetu/streams';
+import { HetuError, type Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
 import { apiVersionOf, collectionPath, WATCHED_KINDS, type WatchedKind } from './kinds.ts';
 import { delay, TokenBucket } from './rate.ts';
+import { BufferedAppender } from './appender.ts';
 
 export const KUBE_RAW_TOPIC = 'hetu.raw.kube';
 
@@ -275,13 +276,6 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
   let closing: Promise<void> | null = null;
   const abort = new AbortController();
 
-  const queue: Pending[] = [];
-  let appended = 0;
-  let writeError: string | null = null;
-  let pumping: Promise<void> | null = null;
-  let writerStopped = false;
-  let paused = false;
-  let waiters: (() => void)[] = [];
   const loops: Promise<void>[] = [];
 
   const runs: KindRun[] = (opts.kinds ?? WATCHED_KINDS).map((def) => ({
@@ -311,71 +305,33 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
     return lastTs;
   }
 
-  function notify(): void {
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  }
+  /** One queue to the log; watch responses pause above ¾ of maxBuffered, resume under ½. */
+  const out = new BufferedAppender<Pending>({
+    log,
+    topic: KUBE_RAW_TOPIC,
+    pauseAt,
+    resumeAt,
+    toRecord: async (p) => ({
+      key: Buffer.from(p.key),
+      value: await serde.encode(KUBE_RAW_TOPIC, 'WatchObserved', p.value),
+      timestamp: p.value.ts,
+      ...(p.partition === undefined ? {} : { partition: p.partition }),
+    }),
+    onPause: (p) => {
+      for (const r of runs) {
+        if (p) r.active?.pause();
+        else r.active?.resume();
+      }
+    },
+  });
 
   /** Resolves when `cond()` holds (checked after each change of the queue), or when closing. */
   async function until(cond: () => boolean): Promise<void> {
-    while (!cond() && !closed) await new Promise<void>((resolve) => waiters.push(resolve));
-  }
-
-  function setPaused(p: boolean): void {
-    if (paused === p) return;
-    paused = p;
-    for (const r of runs) {
-      if (p) r.active?.pause();
-      else r.active?.resume();
-    }
+    while (!cond() && !closed) await out.changed();
   }
 
   function enqueue(p: Pending): void {
-    queue.push(p);
-    if (queue.length >= pauseAt) setPaused(true);
-    kick();
-  }
-
-  function kick(): void {
-    if (pumping !== null || writerStopped) return;
-    pumping = pump().finally(() => {
-      pumping = null;
-      if (queue.length > 0 && !writerStopped) kick();
-    });
-  }
-
-  async function pump(): Promise<void> {
-    let backoff = 1000;
-    while (queue.length > 0 && !writerStopped) {
-      const batch = queue.slice(0, 500);
-      try {
-        const records: AppendRecord[] = [];
-        for (const p of batch) {
-          const value = await serde.encode(KUBE_RAW_TOPIC, 'WatchObserved', p.value);
-          records.push({
-            key: Buffer.from(p.key),
-            value,
-            timestamp: p.value.ts,
-            ...(p.partition === undefined ? {} : { partition: p.partition }),
-          });
-        }
-        await log.append(KUBE_RAW_TOPIC, records);
-        queue.splice(0, batch.length);
-        appended += batch.length;
-        writeError = null;
-        backoff = 1000;
-        if (queue.length <= resumeAt) setPaused(false);
-        notify();
-      } catch (err) {
-        writeError = msg(err);
-        notify();
-        if (writerStopped) return;
-        await delay(backoff).catch(() => undefined);
-        backoff = Math.min(backoff * 2, 30_000);
-      }
-    }
-    notify();
+    out.push(p);
   }
 
   function marker(run: KindRun, type: WatchEventType, rv: string | null, detail: string | null): void {
@@ -504,7 +460,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         const rv = str(m['resourceVersion']) ?? '';
         seen.add(uid);
         if (mode === 'diff' && run.cache.get(uid)?.rv === rv) continue;
-        await until(() => queue.length < maxBuffered);
+        await until(() => out.length < maxBuffered);
         if (closed) throw new Error('collector closed');
         const { apiVersion: _a, kind: _k, ...rest } = it;
         const text = JSON.stringify({ apiVersion: run.apiVersion, kind: run.def.kind, ...rest });
@@ -518,7 +474,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
       if (seen.has(uid)) continue;
       run.cache.delete(uid);
       if (mode === 'diff') {
-        await until(() => queue.length < maxBuffered);
+        await until(() => out.length < maxBuffered);
         const metadata = {
           name: e.name,
           ...(e.namespace === null ? {} : { namespace: e.namespace }),
@@ -640,11 +596,11 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
           rv = objRv;
           return;
         }
-        if (queue.length >= maxBuffered) {
+        if (out.length >= maxBuffered) {
           run.dropped++;
           finish(
             'overflow',
-            `${queue.length} observations were waiting for the log, so a watch event was dropped`,
+            `${out.length} observations were waiting for the log, so a watch event was dropped`,
           );
           return;
         }
@@ -671,7 +627,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         }
         r.setEncoding('utf8');
         let partial = '';
-        if (paused) handle.pause();
+        if (out.paused) handle.pause();
         else armDog();
         r.on('data', (chunk: string) => {
           armDog();
@@ -733,7 +689,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
           case 'stopped':
             run.gapOwed = end.detail;
             rv = null;
-            if (end.why === 'overflow') await until(() => queue.length <= resumeAt);
+            if (end.why === 'overflow') await until(() => out.length <= resumeAt);
             if (end.why === 'error') {
               run.state = 'error';
               run.message = end.detail;
@@ -766,22 +722,6 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
 
   // ---- the collector ----
 
-  async function drain(deadlineMs: number): Promise<void> {
-    const timer = setTimeout(() => {
-      writerStopped = true;
-      notify();
-    }, deadlineMs);
-    try {
-      while (queue.length > 0 && !writerStopped) {
-        kick();
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-      await pumping;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   return {
     async start() {
       if (running || closed) return;
@@ -802,11 +742,11 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
       return {
         cluster: clusterName,
         running: running && !closed,
-        buffered: queue.length,
+        buffered: out.length,
         maxBuffered,
-        paused,
-        appended,
-        writeError,
+        paused: out.paused,
+        appended: out.appended,
+        writeError: out.writeError,
         kinds: runs.map((r) => ({
           kind: r.def.kind,
           apiVersion: r.apiVersion,
@@ -832,22 +772,16 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
     cutWatches() {
       for (const r of runs) r.active?.cut();
     },
-    async flushed() {
-      while (queue.length > 0 && !writerStopped) {
-        kick();
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-      await pumping;
-    },
+    flushed: () => out.flushed(),
     close() {
       closing ??= (async () => {
         closed = true;
         abort.abort(new Error('collector closed'));
         for (const r of runs) r.active?.stop('stopped', 'collector closed');
-        notify();
+        out.notify();
         await Promise.all(loops);
-        await drain(closeTimeoutMs);
-        writerStopped = true;
+        await out.drain(closeTimeoutMs);
+        out.stop();
       })();
       return closing;
     },

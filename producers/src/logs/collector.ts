@@ -38,10 +38,11 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
-import { HetuError, type AppendRecord, type Log } from '@hetu/streams';
+import { HetuError, type Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
 import { delay, TokenBucket } from '../kube/rate.ts';
+import { BufferedAppender } from '../kube/appender.ts';
 import {
   advanceCursor,
   DEFAULT_MAX_LINE_BYTES,
@@ -283,86 +284,42 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
   let podReq: ClientRequest | null = null;
   let firstListDone = false;
 
-  const queue: Pending[] = [];
-  let appended = 0;
-  let writeError: string | null = null;
-  let pumping: Promise<void> | null = null;
-  let writerStopped = false;
-  let paused = false;
-  let waiters: (() => void)[] = [];
-
   function now(): number {
     const t = clock();
     if (t > lastNow) lastNow = t;
     return lastNow;
   }
 
-  function notify(): void {
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  }
-
   // ---- queue and writer ----
 
-  function setPaused(p: boolean): void {
-    if (paused === p) return;
-    paused = p;
-    for (const f of follows.values()) {
-      if (p) f.conn?.res?.pause();
-      else f.conn?.res?.resume();
-    }
-  }
-
-  function kick(): void {
-    if (pumping !== null || writerStopped) return;
-    pumping = pump().finally(() => {
-      pumping = null;
-      if (queue.length > 0 && !writerStopped) kick();
-    });
-  }
-
-  async function pump(): Promise<void> {
-    let backoff = 1000;
-    while (queue.length > 0 && !writerStopped) {
-      const batch = queue.slice(0, 500);
-      try {
-        const records: AppendRecord[] = [];
-        for (const p of batch) {
-          const value = await serde.encode(LOGS_RAW_TOPIC, 'LogLineObserved', p.value);
-          records.push({
-            key: Buffer.from(p.key),
-            value,
-            timestamp: p.value.ts,
-            ...(p.tsText === null
-              ? {}
-              : {
-                  headers: {
-                    [LOG_TS_HEADER]: Buffer.from(p.tsText),
-                    [LOG_SOURCE_HEADER]: Buffer.from(
-                      `${p.value.cluster}/${p.value.namespace}/${p.value.pod}/${p.value.container}`,
-                    ),
-                  },
-                }),
-          });
-        }
-        await log.append(LOGS_RAW_TOPIC, records);
-        queue.splice(0, batch.length);
-        appended += batch.length;
-        writeError = null;
-        backoff = 1000;
-        if (queue.length <= resumeAt) setPaused(false);
-        notify();
-      } catch (err) {
-        writeError = msg(err);
-        notify();
-        if (writerStopped) return;
-        await delay(backoff).catch(() => undefined);
-        backoff = Math.min(backoff * 2, 30_000);
+  /** One queue to the log; log streams pause above ¾ of maxBuffered, resume under ½. */
+  const out = new BufferedAppender<Pending>({
+    log,
+    topic: LOGS_RAW_TOPIC,
+    pauseAt,
+    resumeAt,
+    toRecord: async (p) => ({
+      key: Buffer.from(p.key),
+      value: await serde.encode(LOGS_RAW_TOPIC, 'LogLineObserved', p.value),
+      timestamp: p.value.ts,
+      ...(p.tsText === null
+        ? {}
+        : {
+            headers: {
+              [LOG_TS_HEADER]: Buffer.from(p.tsText),
+              [LOG_SOURCE_HEADER]: Buffer.from(
+                `${p.value.cluster}/${p.value.namespace}/${p.value.pod}/${p.value.container}`,
+              ),
+            },
+          }),
+    }),
+    onPause: (p) => {
+      for (const f of follows.values()) {
+        if (p) f.conn?.res?.pause();
+        else f.conn?.res?.resume();
       }
-    }
-    notify();
-  }
+    },
+  });
 
   /** Queues one line or gap of a container, keyed by the recording decoder. */
   function emit(
@@ -381,9 +338,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
       f.message = `a line was refused: ${item?.kind === 'dead-letter' ? item.message : 'not an observation'}`;
       return;
     }
-    queue.push({ key: item.key, value: { ...item.value, ts }, tsText });
-    if (queue.length >= pauseAt) setPaused(true);
-    kick();
+    out.push({ key: item.key, value: { ...item.value, ts }, tsText });
   }
 
   function gap(f: Follow, ts: number, reason: string): void {
@@ -481,7 +436,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         f.outageGapped = false;
         if (f.cursor === null && f.initial.kind === 'tail' && f.initial.sinceNs === null)
           f.initial = { ...f.initial, sinceNs: BigInt(openedAt) * 1_000_000n };
-        if (paused) res.pause();
+        if (out.paused) res.pause();
         const splitter = new LineSplitter(maxLineBytes + 64);
         res.on('data', (chunk: Buffer) => {
           if (!ended) splitter.push(chunk, onLine);
@@ -843,22 +798,6 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     }
   }
 
-  async function drain(deadlineMs: number): Promise<void> {
-    const timer = setTimeout(() => {
-      writerStopped = true;
-      notify();
-    }, deadlineMs);
-    try {
-      while (queue.length > 0 && !writerStopped) {
-        kick();
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-      await pumping;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   return {
     async start() {
       if (running || closed) return;
@@ -875,9 +814,9 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         running: running && !closed,
         pods: podsState,
         podMessage,
-        buffered: queue.length,
-        appended,
-        writeError,
+        buffered: out.length,
+        appended: out.appended,
+        writeError: out.writeError,
         containers: [...follows.values()].map((f) => ({
           namespace: f.namespace,
           pod: f.pod,
@@ -898,13 +837,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     cutStreams() {
       for (const f of follows.values()) f.conn?.req.destroy(new Error('log connection cut'));
     },
-    async flushed() {
-      while (queue.length > 0 && !writerStopped) {
-        kick();
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-      await pumping;
-    },
+    flushed: () => out.flushed(),
     close() {
       closing ??= (async () => {
         closed = true;
@@ -915,11 +848,11 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
           stopFollow(f);
           if (f.loop !== null) loops.push(f.loop);
         }
-        notify();
+        out.notify();
         await podLoop;
         await Promise.all(loops);
-        await drain(closeTimeoutMs);
-        writerStopped = true;
+        await out.drain(closeTimeoutMs);
+        out.stop();
       })();
       return closing;
     },
