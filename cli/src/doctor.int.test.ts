@@ -3,43 +3,21 @@
  * every RBAC check; a ServiceAccount allowed only pods and namespaces fails with the denied
  * resources named and the exact fix.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  killStaleProcesses,
-  kubeRequest,
-  locateKube,
-  startKube,
-  type KubeHandle,
-} from '../../infra/src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useKubeStack } from './testing-kube.ts';
+import { kubeRequest } from '../../infra/src/index.ts';
 import { parseGlobalConfig } from './config.ts';
 import { runDoctor } from './commands/doctor.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 describe('hetu doctor on a real API server', () => {
-  let kube: KubeHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    const layout = locateKube(ROOT);
-    killStaleProcesses(layout.pidDir);
-    kube = await startKube({ binDir: layout.binDir, pidDir: layout.pidDir, stagesDir: layout.stagesDir });
-    dir = mkdtempSync(join(tmpdir(), 'hetu-doctor-int-'));
-  }, 300_000);
-
-  afterAll(async () => {
-    await kube?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const stack = useKubeStack('doctor-int');
 
   const kubeChecks = async (kubeconfig: string) =>
     (
-      await runDoctor(parseGlobalConfig({ dataDir: join(dir, 'data') }, {}), {
+      await runDoctor(parseGlobalConfig({ dataDir: join(stack.dir, 'data') }, {}), {
         host: '127.0.0.1',
         port: 0,
         kubeconfig,
@@ -47,7 +25,7 @@ describe('hetu doctor on a real API server', () => {
     ).filter((c) => c.check.startsWith('kube'));
 
   it('passes every RBAC check with the admin, and names what a limited ServiceAccount may not do', async () => {
-    const admin = await kubeChecks(kube.kubeconfig);
+    const admin = await kubeChecks(stack.kube.kubeconfig);
     expect(admin.map((c) => [c.check, c.status])).toEqual([
       ['kube context', 'ok'],
       ['kube api', 'ok'],
@@ -57,7 +35,7 @@ describe('hetu doctor on a real API server', () => {
     expect(admin[2]!.detail).toBe('allowed: get/list/watch on 21 kinds and get pods/log (64 reviews)');
 
     const kc = new k8s.KubeConfig();
-    kc.loadFromFile(kube.kubeconfig);
+    kc.loadFromFile(stack.kube.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
     await core.createNamespace({ body: { metadata: { name: 'ops' } } });
@@ -75,19 +53,19 @@ describe('hetu doctor on a real API server', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace: 'ops' }],
       },
     });
-    const tr = await kubeRequest(kube, 'POST', '/api/v1/namespaces/ops/serviceaccounts/limited/token', {
+    const tr = await kubeRequest(stack.kube, 'POST', '/api/v1/namespaces/ops/serviceaccounts/limited/token', {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       spec: { expirationSeconds: 3600 },
     });
     const token = (JSON.parse(tr.text) as { status: { token: string } }).status.token;
-    const limited = join(dir, 'limited.kubeconfig');
+    const limited = join(stack.dir, 'limited.kubeconfig');
     writeFileSync(
       limited,
       [
         'apiVersion: v1',
         'kind: Config',
-        `clusters: [{name: it, cluster: {server: "${kube.server}", certificate-authority-data: "${Buffer.from(kube.ca).toString('base64')}"}}]`,
+        `clusters: [{name: it, cluster: {server: "${stack.kube.server}", certificate-authority-data: "${Buffer.from(stack.kube.ca).toString('base64')}"}}]`,
         `users: [{name: limited, user: {token: "${token}"}}]`,
         'contexts: [{name: limited, context: {cluster: it, user: limited}}]',
         'current-context: limited',

@@ -2,44 +2,21 @@
  * `hetu record` (issue G, item 4) against the real API server + kwok: what the collectors observe
  * becomes a recording in time order, and the recording replays through `hetu analyze`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useKubeStack } from './testing-kube.ts';
 import { readRecording } from '@hetu/producers/recording';
-import {
-  killStaleProcesses,
-  locateKube,
-  SIM_MODE_LABEL,
-  startKube,
-  type KubeHandle,
-} from '../../infra/src/index.ts';
+import { SIM_MODE_LABEL } from '../../infra/src/index.ts';
 import { runRecord, type RecordProgress } from './commands/record.ts';
 import { analyze } from './commands/analyze.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 describe('hetu record', () => {
-  let kube: KubeHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    const layout = locateKube(ROOT);
-    killStaleProcesses(layout.pidDir);
-    kube = await startKube({ binDir: layout.binDir, pidDir: layout.pidDir, stagesDir: layout.stagesDir });
-    dir = mkdtempSync(join(tmpdir(), 'hetu-record-'));
-  }, 300_000);
-
-  afterAll(async () => {
-    await kube?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const stack = useKubeStack('record');
 
   it('writes what the cluster shows, in time order, and the recording replays into an incident', async () => {
     const kc = new k8s.KubeConfig();
-    kc.loadFromFile(kube.kubeconfig);
+    kc.loadFromFile(stack.kube.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'shop' } } });
     await core.createNamespacedPod({
@@ -47,16 +24,16 @@ describe('hetu record', () => {
       body: {
         metadata: { name: 'worker', labels: { app: 'worker', [SIM_MODE_LABEL]: 'crashloop' } },
         spec: {
-          nodeName: kube.nodes[0]!,
+          nodeName: stack.kube.nodes[0]!,
           containers: [{ name: 'app', image: 'registry.example/worker:1.0' }],
         },
       },
     });
-    const out = join(dir, 'rec.jsonl.gz');
+    const out = join(stack.dir, 'rec.jsonl.gz');
     const progress: RecordProgress[] = [];
     const summary = await runRecord({
       out,
-      kube: { kubeconfig: kube.kubeconfig },
+      kube: { kubeconfig: stack.kube.kubeconfig },
       cluster: 'rec',
       durationMs: 6_000,
       progress: (p) => progress.push(p),

@@ -2,43 +2,20 @@
  * `hetu start` with a reachable cluster (issue H, item 1): the collectors watch it instead of the
  * demo playing, and what they see reaches the GraphQL API — against the real API server + kwok.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  killStaleProcesses,
-  locateKube,
-  SIM_MODE_LABEL,
-  startKube,
-  type KubeHandle,
-} from '../../infra/src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useKubeStack } from './testing-kube.ts';
+import { SIM_MODE_LABEL } from '../../infra/src/index.ts';
 import { parseGlobalConfig } from './config.ts';
 import { runStart } from './commands/start.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 describe('hetu start on a cluster', () => {
-  let kube: KubeHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    const layout = locateKube(ROOT);
-    killStaleProcesses(layout.pidDir);
-    kube = await startKube({ binDir: layout.binDir, pidDir: layout.pidDir, stagesDir: layout.stagesDir });
-    dir = mkdtempSync(join(tmpdir(), 'hetu-start-kube-'));
-  }, 300_000);
-
-  afterAll(async () => {
-    await kube?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const stack = useKubeStack('start-kube');
 
   it('watches the cluster (no demo), and a crash-looping pod shows in the API as an open incident', async () => {
     const kc = new k8s.KubeConfig();
-    kc.loadFromFile(kube.kubeconfig);
+    kc.loadFromFile(stack.kube.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'shop' } } });
     await core.createNamespacedPod({
@@ -46,7 +23,7 @@ describe('hetu start on a cluster', () => {
       body: {
         metadata: { name: 'worker', labels: { app: 'worker', [SIM_MODE_LABEL]: 'crashloop' } },
         spec: {
-          nodeName: kube.nodes[0]!,
+          nodeName: stack.kube.nodes[0]!,
           containers: [{ name: 'app', image: 'registry.example/worker:1.0' }],
         },
       },
@@ -56,10 +33,10 @@ describe('hetu start on a cluster', () => {
     const stop = new AbortController();
     let api = '';
     const listening = new Promise<void>((resolve) => {
-      void runStart(parseGlobalConfig({ dataDir: join(dir, 'data') }, {}), {
+      void runStart(parseGlobalConfig({ dataDir: join(stack.dir, 'data') }, {}), {
         out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
         signal: stop.signal,
-        kube: { kubeconfig: kube.kubeconfig },
+        kube: { kubeconfig: stack.kube.kubeconfig },
         cluster: 'it',
         port: 0,
         onListening: (url) => {
