@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const wallClock = [
   {
@@ -134,6 +135,24 @@ export default tseslint.config(
               message:
                 'producers and projections may import only @hetu/schemas, @hetu/streams, @hetu/processors/health and @hetu/processors/llm.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The dashboard runs in the browser and reads only the GraphQL API.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kafkajs', message: 'The dashboard reads only the GraphQL API.' }],
+          patterns: [
+            { group: ['@hetu/*'], message: 'The dashboard reads only the GraphQL API, no server modules.' },
           ],
         },
       ],
