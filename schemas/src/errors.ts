@@ -20,6 +20,8 @@ export const BAD_INPUT_CODES = [
   'HETU_SERDE_INCOMPATIBLE_SCHEMA',
   /** The Avro bytes are malformed (bad union or enum index, negative length, out-of-range long). */
   'HETU_SERDE_INVALID_DATA',
+  /** The value is larger than any hetu record may be (MAX_VALUE_BYTES, Kafka's default message size). */
+  'HETU_SERDE_OVERSIZE',
 ] as const;
 
 /** Codes of programming or deployment errors: crash loudly. */

@@ -15,7 +15,7 @@ import { recordType } from './records.ts';
 import { createRegistryClient } from './registry-client.ts';
 import type { SchemaRegistryClient } from './registry-client.ts';
 import { createMemorySchemaStore } from './schema-store.ts';
-import { createSerde, frame, readSchemaId } from './serde.ts';
+import { MAX_VALUE_BYTES, createSerde, frame, readSchemaId } from './serde.ts';
 
 const command: Command = {
   id: 'c',
@@ -189,6 +189,23 @@ describe('serde (Confluent wire format) against the embedded registry', () => {
         "The value starts with byte 0x01 instead of the Confluent wire format's magic byte 0x00, so no schema-registry serializer wrote it.",
     });
     expect(isBadInput(err)).toBe(true);
+  });
+
+  it('refuses a value over 1 MiB as oversize before reading it, and decodes one at the limit', async () => {
+    const serde = createSerde(createRegistryClient({ url: registry.url }));
+    const id = await serde.schemaIdFor('hetu.commands', 'Command');
+    const big = frame(id, Buffer.alloc(MAX_VALUE_BYTES - 4, 0x61));
+    for (const decode of [() => serde.decode(big, 'Command'), () => serde.decodeWithWriterSchema(big)]) {
+      const err = await failure(decode());
+      expect(err).toMatchObject({ code: 'HETU_SERDE_OVERSIZE', transient: false });
+      expect((err as Error).message).toContain(
+        `${MAX_VALUE_BYTES + 1} bytes, more than the ${MAX_VALUE_BYTES}`,
+      );
+      expect(isBadInput(err)).toBe(true);
+    }
+    // At the limit the size check passes and the body is read (here: not a Command, so invalid data).
+    const atLimit = frame(id, Buffer.alloc(MAX_VALUE_BYTES - 5, 0x61));
+    expect((await failure(serde.decode(atLimit, 'Command'))).code).not.toBe('HETU_SERDE_OVERSIZE');
   });
 
   it('refuses values shorter than the header as truncated', async () => {

@@ -20,6 +20,21 @@ import type { SchemaRegistryClient } from './registry-client.ts';
 
 export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_BYTES = 5;
+/**
+ * The largest value hetu decodes: 1 MiB, Kafka's default `max.message.bytes`. Collectors cap log
+ * lines at 16 KiB and the Kafka adapter sends well below this, so a larger value is not one of
+ * ours: it is dead-lettered (HETU_SERDE_OVERSIZE) before any parsing, whatever it holds.
+ */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+
+function checkSize(buffer: Uint8Array): void {
+  if (buffer.length > MAX_VALUE_BYTES) {
+    throw new SerdeError(
+      'HETU_SERDE_OVERSIZE',
+      `The value is ${buffer.length} bytes, more than the ${MAX_VALUE_BYTES} bytes any hetu record may be, so it was not decoded; find the producer that wrote it (key and headers are kept in the dead letter).`,
+    );
+  }
+}
 
 /** The subject a topic's value schemas are registered under (TopicNameStrategy). */
 export function valueSubject(topic: string): string {
@@ -222,6 +237,7 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
 
     async decode(buffer, readerRecordName) {
       if (!isRecordName(readerRecordName)) throw unknownRecord(String(readerRecordName));
+      checkSize(buffer);
       const id = readSchemaId(buffer);
       const writer = await writerType(id);
       const resolver = resolverFor(id, writer, readerRecordName);
@@ -241,6 +257,7 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
     },
 
     async decodeWithWriterSchema(buffer) {
+      checkSize(buffer);
       const id = readSchemaId(buffer);
       const writer = await writerType(id);
       const body = Buffer.from(
