@@ -43,5 +43,13 @@ export { COMPATIBILITY_LEVELS, HETU_COMPATIBILITY, createRegistryClient } from '
 export type { CompatibilityLevel, RegistryClientOptions, SchemaRegistryClient } from './registry-client.ts';
 export { createFileSchemaStore, createMemorySchemaStore } from './schema-store.ts';
 export type { SchemaStore, SchemaStoreEntry, StoredConfig, StoredSchema } from './schema-store.ts';
-export { MAGIC_BYTE, WIRE_HEADER_BYTES, createSerde, frame, readSchemaId, valueSubject } from './serde.ts';
+export {
+  MAGIC_BYTE,
+  MAX_VALUE_BYTES,
+  WIRE_HEADER_BYTES,
+  createSerde,
+  frame,
+  readSchemaId,
+  valueSubject,
+} from './serde.ts';
 export type { Serde, WriterDecoded } from './serde.ts';

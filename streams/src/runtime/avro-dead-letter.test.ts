@@ -7,7 +7,7 @@ import {
 } from '@hetu/schemas';
 import { EmbeddedLog } from '../embedded/embedded-log.ts';
 import { ProcessorRuntime } from './runtime.ts';
-import { avroDeadLetterEncoder } from './avro-dead-letter.ts';
+import { DEAD_LETTER_MAX_BYTES, avroDeadLetterEncoder } from './avro-dead-letter.ts';
 import { sumProcessor } from '../contract/sum-processor.ts';
 
 describe('Avro dead letters', () => {
@@ -56,6 +56,35 @@ describe('Avro dead letters', () => {
       await rt.close();
     } finally {
       await log.close();
+      await registry.close();
+    }
+  });
+
+  it('keeps at most 256 KiB of an oversize input in its dead letter and says so', async () => {
+    const registry = await startEmbeddedRegistry({ store: createMemorySchemaStore() });
+    const serde = createSerde(createRegistryClient({ url: registry.url }));
+    try {
+      const value = Buffer.alloc(2 * 1024 * 1024, 0x61);
+      const rec = await avroDeadLetterEncoder(serde)(
+        {
+          processor: 'errors',
+          source: { topic: 'hetu.raw.logs', partition: 2, offset: 7n },
+          key: Buffer.from('k'),
+          value,
+          headers: {},
+          timestamp: 1,
+          reasonCode: 'HETU_SERDE_OVERSIZE',
+          message: 'The value is too big.',
+        },
+        5,
+      );
+      const dl = await serde.decode(rec.value!, 'DeadLetter');
+      expect(dl.value).toEqual(value.subarray(0, DEAD_LETTER_MAX_BYTES));
+      expect(dl.key).toEqual(Buffer.from('k'));
+      expect(dl.message).toBe(
+        `The value is too big. (The input's value cut to its first ${DEAD_LETTER_MAX_BYTES} of ${value.length} bytes in this dead letter.)`,
+      );
+    } finally {
       await registry.close();
     }
   });
