@@ -4,11 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, InfraError, retryOnPortClash, startProcess, tailFile, waitUntil } from './supervisor.ts';
+import type { SupervisedProcess } from './supervisor.ts';
 
 export interface KafkaOptions {
   /** Folder of the broker's runtime jars (`.cache/infra/kafka-<version>/libs`). */
@@ -37,6 +38,11 @@ export interface KafkaHandle {
   readonly runDir: string;
   readonly logFile: string;
   readonly pid: number;
+  /**
+   * Stops the broker process (SIGTERM, or SIGKILL with `kill`), waits `downMs`, and starts it again
+   * on the same ports and storage; resolves once it is ready. For fault tests.
+   */
+  restart(opts?: { readonly kill?: boolean; readonly downMs?: number }): Promise<void>;
   /** Stops the broker (SIGTERM, SIGKILL after 15 s) and removes the run directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -191,56 +197,75 @@ async function startKafkaOnce(opts: KafkaOptions): Promise<KafkaHandle> {
     );
   }
 
-  const started = performance.now();
-  const proc = startProcess({
-    name: 'kafka',
-    command: java,
-    args: [
-      '-Xms128m',
-      `-Xmx${heapMb}m`,
-      '-XX:+UseG1GC',
-      '-XX:MaxGCPauseMillis=20',
-      '-XX:+ExitOnOutOfMemoryError',
-      '-Djava.awt.headless=true',
-      `-Dkafka.logs.dir=${join(runDir, 'logs')}`,
-      `-Dlog4j2.configurationFile=${log4j}`,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      serverProps,
-    ],
-    runDir,
-    pidDir: opts.pidDir,
-  });
   const brokers = [`127.0.0.1:${brokerPort}`];
-  const left = () => Math.max(1000, readyTimeoutMs - (performance.now() - started));
-  try {
-    await waitUntil('Kafka broker', () => readFileSync(proc.logFile, 'utf8').includes(STARTED_LINE), {
-      timeoutMs: readyTimeoutMs,
-      process: proc,
+  /** Starts the broker process on the formatted storage and waits until it is ready. */
+  const launch = async (): Promise<SupervisedProcess> => {
+    const started = performance.now();
+    const logFile = join(runDir, 'kafka.log');
+    // The log is appended to across restarts: ready means one more "started" line than before.
+    const startedLines = () =>
+      existsSync(logFile) ? readFileSync(logFile, 'utf8').split(STARTED_LINE).length - 1 : 0;
+    const before = startedLines();
+    const proc = startProcess({
+      name: 'kafka',
+      command: java,
+      args: [
+        '-Xms128m',
+        `-Xmx${heapMb}m`,
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        `-Dkafka.logs.dir=${join(runDir, 'logs')}`,
+        `-Dlog4j2.configurationFile=${log4j}`,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        serverProps,
+      ],
+      runDir,
+      pidDir: opts.pidDir,
     });
-    await waitUntil('Kafka broker port', () => tcpOpen(brokerPort), { timeoutMs: left(), process: proc });
-    if (opts.probe) {
-      try {
-        await opts.probe(brokers, left());
-      } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        throw new InfraError(
-          'HETU_INFRA_KAFKA_PROBE',
-          `Kafka broker at ${brokers[0]} did not pass the client check: ${msg}\nLast lines of ${proc.logFile}:\n${tailFile(proc.logFile)}`,
-        );
+    const left = () => Math.max(1000, readyTimeoutMs - (performance.now() - started));
+    try {
+      await waitUntil('Kafka broker', () => startedLines() > before, {
+        timeoutMs: readyTimeoutMs,
+        process: proc,
+      });
+      await waitUntil('Kafka broker port', () => tcpOpen(brokerPort), { timeoutMs: left(), process: proc });
+      if (opts.probe) {
+        try {
+          await opts.probe(brokers, left());
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          throw new InfraError(
+            'HETU_INFRA_KAFKA_PROBE',
+            `Kafka broker at ${brokers[0]} did not pass the client check: ${msg}\nLast lines of ${proc.logFile}:\n${tailFile(proc.logFile)}`,
+          );
+        }
       }
+    } catch (err) {
+      await proc.stop(5_000);
+      throw err;
     }
-  } catch (err) {
-    await proc.stop(5_000);
-    throw err;
-  }
+    return proc;
+  };
+  let proc = await launch();
   let stopped: Promise<void> | null = null;
   return {
     brokers,
     runDir,
     logFile: proc.logFile,
-    pid: proc.pid,
+    get pid() {
+      return proc.pid;
+    },
+    async restart(r = {}) {
+      if (stopped)
+        throw new InfraError('HETU_INFRA_STOPPED', 'The Kafka broker was stopped; it cannot restart.');
+      await proc.stop(r.kill ? 0 : 15_000);
+      if (r.downMs) await new Promise((res) => setTimeout(res, r.downMs));
+      proc = await launch();
+    },
     stop() {
       stopped ??= (async () => {
         await proc.stop(15_000);
