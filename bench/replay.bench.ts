@@ -1,0 +1,109 @@
+// `hetu replay` throughput on the embedded log (issue H item 3; issue I's benchmark: "replay/backfill
+// observations/s, target ≥ 100 000/s embedded"). Size: HETU_BENCH_REPLAY_OBS (default 200 000) and
+// HETU_BENCH_REPLAY_PODS (default 2 000). Run alone: `node bench/replay.bench.ts`, or
+// `npm run bench -- replay`.
+//
+// A deterministic scale recording is written, `analyze()` builds generation 1 from it in a data
+// directory, then `replayOn()` re-runs every stage from the earliest record into generation 2 and
+// verifies it. Printed: raw observations of the window per second of the stages' run (the
+// backfill rate), every stage record per second, the time of each stage and of the verification.
+// Figures only: nothing about time is asserted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeScaleRecording } from '@hetu/producers/recording';
+import { analyze } from '../cli/src/commands/analyze.ts';
+import { replayOn } from '../cli/src/commands/replay.ts';
+import { openBackend } from '../cli/src/backend.ts';
+import { parseGlobalConfig } from '../cli/src/config.ts';
+
+const TARGET_OBS_PER_S = 100_000;
+
+function envInt(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`${name}=${raw} is not an integer ≥ ${min}.`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export async function bench(print: (line: string) => void): Promise<Record<string, number>> {
+  const observations = envInt('HETU_BENCH_REPLAY_OBS', 200_000, 1);
+  const pods = envInt('HETU_BENCH_REPLAY_PODS', 2000, 10);
+  const dir = mkdtempSync(join(tmpdir(), 'hetu-bench-replay-'));
+  const file = join(dir, 'scale.jsonl.gz');
+  const dataDir = join(dir, 'data');
+  try {
+    print(
+      `load average before: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    const rec = await writeScaleRecording(file, { pods, observations });
+    let t = performance.now();
+    await analyze(file, { dataDir });
+    const analyzeS = (performance.now() - t) / 1000;
+    print(
+      `generation 1: analyze of ${fmt(rec.observations)} observations of a ${fmt(pods)}-pod cluster in ${analyzeS.toFixed(1)} s`,
+    );
+
+    const backend = await openBackend(parseGlobalConfig({ dataDir, output: 'json' }, {}));
+    const marks: { name: string; at: number }[] = [];
+    t = performance.now();
+    let report: Awaited<ReturnType<typeof replayOn>>;
+    try {
+      report = await replayOn(backend, {
+        from: 'earliest',
+        progress: {
+          stage: (name) => marks.push({ name, at: performance.now() }),
+          verifying: () => marks.push({ name: 'verify', at: performance.now() }),
+        },
+      });
+    } finally {
+      await backend.close();
+    }
+    const end = performance.now();
+    print(
+      `replay into generation ${report.generation}: ${fmt(report.observations)} observations, ` +
+        `${report.verified ? 'verified' : 'NOT verified'}; stages ${(report.runMs / 1000).toFixed(1)} s, ` +
+        `verification ${((report.elapsedMs - report.runMs) / 1000).toFixed(1)} s`,
+    );
+    print(
+      `rate: ${fmt(report.observationsPerSecond)} observations/s ` +
+        `(${(report.observationsPerSecond / TARGET_OBS_PER_S).toFixed(3)} × the 100 000/s target), ` +
+        `${fmt(report.recordsPerSecond)} stage records/s`,
+    );
+    print('');
+    print('| phase | s |');
+    print('|---|---:|');
+    for (const [i, m] of marks.entries())
+      print(`| ${m.name} | ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1)} |`);
+    print('');
+    print(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    return {
+      observations: report.observations,
+      observationsPerSecond: report.observationsPerSecond,
+      recordsPerSecond: report.recordsPerSecond,
+      runS: report.runMs / 1000,
+      verifyS: (report.elapsedMs - report.runMs) / 1000,
+      analyzeS,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const figures = await bench((line) => console.log(line));
+  console.log(`\n<!-- figures: ${JSON.stringify(figures)} -->`);
+}

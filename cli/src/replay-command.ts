@@ -1,0 +1,165 @@
+// `hetu replay`'s flags and terminal output (the work is in commands/replay.ts).
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { HetuError } from '@hetu/streams';
+import type { GlobalConfig } from './config.ts';
+import { openBackend } from './backend.ts';
+import { printRows } from './output.ts';
+import { listGenerations, printReplay, replayOn, type ReplayProgress } from './commands/replay.ts';
+import { switchGeneration } from './generations.ts';
+
+interface ReplayFlags {
+  from?: string;
+  to?: string;
+  processor?: string;
+  yes?: boolean;
+  list?: boolean;
+  switch?: string;
+  resume?: string;
+}
+
+function generationNumber(flag: string, text: string): number {
+  const n = Number(text.replace(/^g/i, ''));
+  if (!Number.isInteger(n) || n < 1)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `${flag} ${text} is not a generation number: give one that 'hetu replay --list' shows (1 is the original topics).`,
+    );
+  return n;
+}
+
+/** A progress bar with the rate on stderr (a line per stage when stderr is not a terminal). */
+function progress(): { progress: ReplayProgress; stop(): void } {
+  const tty = process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: 'replay {stage} [{bar}] {percentage}% {value}/{total} records, {rate} records/s',
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let running = false;
+  let rate = 0;
+  let stage = '';
+  const stop = () => {
+    if (running) bar?.stop();
+    running = false;
+  };
+  return {
+    stop,
+    progress: {
+      stage: (name, total) => {
+        if (!tty && stage) process.stderr.write(`replay ${stage}: done, ${Math.round(rate)} records/s\n`);
+        stop();
+        stage = name;
+        bar?.start(Math.max(total, 1), 0, { stage: name, rate: 0 });
+        running = tty;
+      },
+      records: (done, _total, perSecond) => {
+        rate = perSecond;
+        bar?.update(done, { stage, rate: Math.round(perSecond) });
+      },
+      verifying: () => {
+        if (!tty && stage) process.stderr.write(`replay ${stage}: done, ${Math.round(rate)} records/s\n`);
+        stop();
+        process.stderr.write('verifying…\n');
+      },
+    },
+  };
+}
+
+/** Registers `hetu replay` (docs/replay.md). */
+export function registerReplay(program: Command, config: () => GlobalConfig): void {
+  program
+    .command('replay')
+    .description(
+      're-run stages over retained input into a fresh generation of their topics, verify it, then switch readers (docs/replay.md)',
+    )
+    .option(
+      '--from <when>',
+      "start of the window: RFC3339 time, topic:partition:offset, an offset, or 'earliest'",
+    )
+    .option(
+      '--to <when>',
+      'end of the window, inclusive (default: the end of the log); such a generation is for inspection',
+    )
+    .option('--processor <stages>', 'stages to re-run, comma-separated (default: every stage, in order)')
+    .option('--yes', 'switch readers to the new generation once it is verified, without asking')
+    .option('--list', 'list the generations and which one readers use')
+    .option(
+      '--switch <generation>',
+      'switch readers to a verified generation (1: the original topics); rolling back is switching back',
+    )
+    .option('--resume <generation>', 'finish an interrupted replay')
+    .action(async (o: ReplayFlags) => {
+      const cfg = config();
+      const backend = await openBackend(cfg);
+      const ac = new AbortController();
+      const onSigint = () => ac.abort();
+      process.once('SIGINT', onSigint);
+      const bar = progress();
+      try {
+        if (o.list) {
+          printRows(
+            process.stdout,
+            cfg.output,
+            ['generation', 'status', 'active', 'window', 'stages', 'createdAt'],
+            await listGenerations(backend.log),
+          );
+          return;
+        }
+        if (o.switch !== undefined) {
+          const active = await switchGeneration(
+            backend.log,
+            generationNumber('--switch', o.switch),
+            new Date().toISOString(),
+          );
+          if (cfg.output === 'json') process.stdout.write(`${JSON.stringify(active)}\n`);
+          else
+            process.stdout.write(
+              `readers now use generation ${active.generation} (was ${active.previous}); restart 'hetu start' to serve it.\n`,
+            );
+          return;
+        }
+        const interactive = process.stdin.isTTY && process.stderr.isTTY && cfg.output !== 'json';
+        const report = await replayOn(backend, {
+          ...(o.from !== undefined ? { from: o.from } : {}),
+          ...(o.to !== undefined ? { to: o.to } : {}),
+          ...(o.processor !== undefined
+            ? {
+                processors: o.processor
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+          ...(o.resume !== undefined ? { resume: generationNumber('--resume', o.resume) } : {}),
+          switchOnSuccess:
+            o.yes === true
+              ? true
+              : interactive
+                ? async (r) => {
+                    bar.stop();
+                    printReplay(process.stderr, r, 'table');
+                    const { confirm } = await import('@inquirer/prompts');
+                    return confirm({
+                      message: `Generation ${r.generation} verified: switch readers to it?`,
+                      default: false,
+                    });
+                  }
+                : false,
+          progress: bar.progress,
+          signal: ac.signal,
+        });
+        bar.stop();
+        printReplay(process.stdout, report, cfg.output);
+        if (!report.verified) process.exitCode = 1;
+      } finally {
+        bar.stop();
+        process.off('SIGINT', onSigint);
+        await backend.close();
+      }
+    });
+}
