@@ -22,8 +22,8 @@ declare module 'vitest' {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KAFKA_READY_MS = 90_000;
-const REGISTRY_READY_MS = 90_000;
+const KAFKA_READY_MS = 180_000;
+const REGISTRY_READY_MS = 180_000;
 const GIVEN_SERVICE_MS = 30_000;
 const DOCKER_KAFKA_IMAGE = 'confluentinc/cp-kafka:8.1.0';
 const DOCKER_REGISTRY_IMAGE = 'apicurio/apicurio-registry:3.3.3';
