@@ -1,7 +1,8 @@
 /**
  * The Helm chart (issue G, item 6): rendered by a real helm and applied to the test API server;
  * the ServiceAccount's RBAC is read-only (checked with SubjectAccessReviews, as the authorizer
- * answers them), and a chart without API tokens refuses to render.
+ * answers them), mode roles makes one Deployment per `hetu run` role (issue H, item 2), and a
+ * chart without API tokens refuses to render.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -142,6 +143,142 @@ describe('the Helm chart on the test API server', () => {
       'delete deployments': false,
       'exec into pods': false,
     });
+  }, 300_000);
+
+  it('mode roles: one Deployment per role running `hetu run`, sized per role, the Service on the api', async () => {
+    const ns = 'hetu-roles';
+    const text = helm([
+      'template',
+      'hr',
+      CHART,
+      '--namespace',
+      ns,
+      '--set',
+      'mode=roles',
+      '--set',
+      'api.tokens.read=read-1',
+      '--set',
+      'api.tokens.admin=admin-1',
+      '--set',
+      'kafka.brokers=kafka.data:9092',
+      '--set',
+      'registry.url=http://registry.data:8080/apis/ccompat/v7',
+      '--set',
+      'prometheus.url=http://prometheus.monitoring:9090',
+      '--set',
+      'llm.baseUrl=http://llm.ai:11434/v1',
+      '--set',
+      'llm.model=qwen3',
+    ]);
+    const docs = k8s.loadAllYaml(text) as k8s.KubernetesObject[];
+    // Kafka holds the data: no volume claim.
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'NetworkPolicy',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ]);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    for (const d of docs) {
+      if (d.metadata && !['ClusterRole', 'ClusterRoleBinding'].includes(d.kind!)) d.metadata.namespace = ns;
+      await objects.create(d);
+    }
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items;
+    const byRole = Object.fromEntries(
+      deployments.map((d) => {
+        const c = d.spec!.template.spec!.containers[0]!;
+        return [
+          d.metadata!.labels!['app.kubernetes.io/component'],
+          {
+            name: d.metadata!.name,
+            replicas: d.spec!.replicas,
+            args: c.args,
+            requests: c.resources?.requests,
+            limits: c.resources?.limits,
+            probes: [c.readinessProbe?.httpGet?.path ?? null, c.livenessProbe?.httpGet?.path ?? null],
+            kafka: c.env?.find((e) => e.name === 'HETU_KAFKA_BROKERS')?.value,
+          },
+        ];
+      }),
+    );
+    const kafka = 'kafka.data:9092';
+    expect(byRole).toEqual({
+      collector: {
+        name: 'hr-hetu-collector',
+        replicas: 1,
+        args: ['run', 'collect-kube', 'collect-logs', 'collect-metrics'],
+        requests: { cpu: '500m', memory: '256Mi' },
+        limits: { cpu: '500m', memory: '256Mi' },
+        probes: [null, null],
+        kafka,
+      },
+      analyzer: {
+        name: 'hr-hetu-analyzer',
+        replicas: 2,
+        args: ['run', 'stages'],
+        requests: { cpu: '1', memory: '512Mi' },
+        limits: { cpu: '1', memory: '512Mi' },
+        probes: [null, null],
+        kafka,
+      },
+      api: {
+        name: 'hr-hetu-api',
+        replicas: 1,
+        args: ['run', 'api', '--host=0.0.0.0', '--port=4380', '--data-dir=/data'],
+        requests: { cpu: '500m', memory: '256Mi' },
+        limits: { cpu: '500m', memory: '256Mi' },
+        probes: ['/readyz', '/healthz'],
+        kafka,
+      },
+      'llm-worker': {
+        name: 'hr-hetu-llm-worker',
+        replicas: 1,
+        args: ['run', 'llm-worker'],
+        requests: { cpu: '250m', memory: '256Mi' },
+        limits: { cpu: '250m', memory: '256Mi' },
+        probes: [null, null],
+        kafka,
+      },
+    });
+    // The collector never runs twice at once (two would record every observation twice).
+    expect(deployments.find((d) => d.metadata!.name === 'hr-hetu-collector')!.spec!.strategy!.type).toBe(
+      'Recreate',
+    );
+    const service = await core.readNamespacedService({ name: 'hr-hetu', namespace: ns });
+    expect(service.spec!.selector).toEqual({
+      'app.kubernetes.io/name': 'hetu',
+      'app.kubernetes.io/instance': 'hr',
+      'app.kubernetes.io/component': 'api',
+    });
+
+    const noKafka = spawnSync(
+      HELM,
+      [
+        'template',
+        'hr',
+        CHART,
+        '--set',
+        'mode=roles',
+        '--set',
+        'api.tokens.read=r',
+        '--set',
+        'api.tokens.admin=a',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(noKafka.status).not.toBe(0);
+    expect(noKafka.stderr).toContain(
+      'mode roles runs every role as its own process, which needs Kafka: set kafka.brokers and registry.url, or use mode allInOne (the embedded log).',
+    );
   }, 300_000);
 
   it('refuses to render without API tokens, with one sentence saying what to set', () => {

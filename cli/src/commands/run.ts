@@ -1,0 +1,455 @@
+/**
+ * `hetu run <role>`: one part of hetu as its own process on Kafka (docs/roles.md) — a stage of the
+ * pipeline, a collector, the projections with the GraphQL API, or the LLM worker. Processes of the
+ * same stage form one consumer group and share its partitions; one that dies hands its partitions
+ * to the others, which restore the tasks' state from the changelog and go on from the committed
+ * positions.
+ */
+import { join } from 'node:path';
+import {
+  HetuError,
+  ProcessorRuntime,
+  avroDeadLetterEncoder,
+  avroFactEncoder,
+  prefixedLog,
+  type AnyProcessor,
+  type Log,
+} from '@hetu/streams';
+import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
+import {
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  Projections,
+  startApiServer,
+  type AuthConfig,
+} from '@hetu/projections';
+import { createKubeCollector } from '@hetu/producers/kube';
+import { createLogCollector } from '@hetu/producers/logs';
+import { createMetricsCollector } from '@hetu/producers/metrics';
+import type { GlobalConfig } from '../config.ts';
+import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
+import { internalFeedSpecs, pipelineStages } from '../stages.ts';
+import { createWorker, llmRequestsStage, type LlmSetup } from '../llm.ts';
+import { findKube, loadKube, type KubeTarget } from '../kube.ts';
+import { printRows } from '../output.ts';
+import { activeLog } from '../generations.ts';
+import { processorInfos, ruleHints } from './start.ts';
+
+export type RoleKind = 'stage' | 'collector' | 'api' | 'worker';
+
+/** One role `hetu run` can play. */
+export interface Role {
+  readonly name: string;
+  readonly kind: RoleKind;
+  /** One line: what it does. */
+  readonly description: string;
+  /** How many instances make sense, and what happens to more. */
+  readonly scaling: string;
+}
+
+export interface RunOptions {
+  readonly out: NodeJS.WritableStream;
+  /** Stops the role (SIGTERM and SIGINT do too): it commits what it did, closes and returns. */
+  readonly signal?: AbortSignal;
+  /**
+   * Namespace on a shared Kafka cluster: every topic and consumer group gets this prefix (as
+   * `prefixedLog` does), so several installations or test runs share one cluster. Default none.
+   */
+  readonly prefix?: string;
+  /** Records per batch (one transaction) of a stage. Default 500. */
+  readonly batchRecords?: number;
+  /**
+   * Stop once every stage of the process has processed what its inputs held when it started (a
+   * backfill, a Kubernetes Job, a test), instead of running until SIGTERM. Stages only.
+   */
+  readonly untilCaughtUp?: boolean;
+  /** The cluster to watch (collectors); default found like kubectl finds it. */
+  readonly kube?: KubeTarget | null;
+  /** Name stamped on the cluster's records (collectors); default the context name. */
+  readonly cluster?: string;
+  /** Prometheus server root (collect-metrics). */
+  readonly prometheus?: string;
+  /** The LLM (llm-worker; the llm-requests stage reads `pseudonymize`). */
+  readonly llm?: LlmSetup;
+  /** The API (api role). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly auth?: AuthConfig;
+  readonly introspection?: boolean;
+}
+
+/** The stage processors by role name: every stage of the pipeline, then the LLM requests stage. */
+function stageProcessors(
+  backend: Backend,
+  pseudonymize: boolean,
+): [string, AnyProcessor<unknown, unknown>][] {
+  return [...pipelineStages(backend), llmRequestsStage(backend, { pseudonymize })];
+}
+
+/**
+ * A backend for naming the stages without a log: building a stage only captures the serde, which
+ * is never called here.
+ */
+function offlineBackend(): Backend {
+  const registry = createRegistryClient({ url: 'http://registry.invalid' });
+  return { serde: createSerde(registry), registry } as Pick<Backend, 'serde' | 'registry'> as Backend;
+}
+
+function inputsLine(inputs: readonly string[]): string {
+  return inputs.length <= 3
+    ? inputs.join(', ')
+    : `${inputs.slice(0, 2).join(', ')} and ${inputs.length - 2} more`;
+}
+
+/** The roles, stages first (derived from the pipeline, in its order). */
+export function listRoles(): Role[] {
+  const feeds = new Map(internalFeedSpecs(-1).map((f) => [f.name, f.partitions]));
+  const stages: Role[] = stageProcessors(offlineBackend(), false).map(([name, p]) => {
+    const partitions = Math.max(...p.inputs.map((t) => feeds.get(t) ?? topicEntry(t)?.partitions ?? 1));
+    return {
+      name,
+      kind: 'stage',
+      description: `processor ${p.name}: reads ${inputsLine(p.inputs)}`,
+      scaling: p.singleTask
+        ? 'one active instance (a single task); more stand by and take over'
+        : `up to ${partitions} instances share its ${partitions} partitions`,
+    };
+  });
+  return [
+    ...stages,
+    {
+      name: 'collect-kube',
+      kind: 'collector',
+      description: 'watches the Kubernetes API and writes hetu.raw.kube',
+      scaling: 'one per cluster',
+    },
+    {
+      name: 'collect-logs',
+      kind: 'collector',
+      description: "follows the pods' logs through the Kubernetes API and writes hetu.raw.logs",
+      scaling: 'one per cluster',
+    },
+    {
+      name: 'collect-metrics',
+      kind: 'collector',
+      description: 'queries Prometheus (--prometheus) and writes hetu.raw.metrics',
+      scaling: 'one per cluster',
+    },
+    {
+      name: 'api',
+      kind: 'api',
+      description: 'the projections (read models) and the GraphQL API on --host:--port',
+      scaling: 'any number; each keeps its own read models (behind a load balancer)',
+    },
+    {
+      name: 'llm-worker',
+      kind: 'worker',
+      description: 'calls the configured LLM for hetu.llm.requests and writes hetu.facts.llm-analyses',
+      scaling: 'one active instance (a single task); more stand by and take over',
+    },
+  ];
+}
+
+/** `hetu run --list`: the roles, and the `stages` group, as a table or JSON Lines. */
+export function printRoles(out: NodeJS.WritableStream, format: 'json' | 'table'): void {
+  const roles = listRoles();
+  const rows: Record<string, unknown>[] = [
+    ...roles.map((r) => ({ ...r })),
+    {
+      name: 'stages',
+      kind: 'group',
+      description: `every stage in one process: ${roles
+        .filter((r) => r.kind === 'stage')
+        .map((r) => r.name)
+        .join(', ')}`,
+      scaling: 'like each of its stages: instances share every stage',
+    },
+  ];
+  printRows(out, format, ['name', 'kind', 'description', 'scaling'], rows);
+}
+
+function unknownRole(role: string): HetuError {
+  return new HetuError(
+    'HETU_CLI_BAD_OPTION',
+    `There is no role ${role}: run 'hetu run --list' to see the roles (${[
+      ...listRoles().map((r) => r.name),
+      STAGES_GROUP,
+    ].join(', ')}).`,
+  );
+}
+
+/** Resolves when `signal` aborts or on SIGTERM/SIGINT; `dispose` removes the listeners. */
+function stopSignal(signal: AbortSignal | undefined): { stopped: Promise<void>; dispose(): void } {
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  signal?.addEventListener('abort', onSignal, { once: true });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  if (signal?.aborted) ac.abort();
+  return {
+    stopped: new Promise<void>((resolve) => {
+      if (ac.signal.aborted) resolve();
+      ac.signal.addEventListener('abort', () => resolve(), { once: true });
+    }),
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      signal?.removeEventListener('abort', onSignal);
+    },
+  };
+}
+
+/** The topics every role may read or write: the catalogue and the internal feeds (as `hetu start`). */
+async function ensurePipelineTopics(backend: Backend): Promise<void> {
+  await createCatalogueTopics(backend.log);
+  await backend.log.ensureTopics(internalFeedSpecs(7 * 86_400_000));
+}
+
+/** A role that was started: a failure of `done` stops the process; `close` stops it cleanly. */
+interface Running {
+  readonly done?: Promise<void>;
+  /** Resolves once a stage processed what its inputs held when this was called. */
+  whenCaughtUp?(): Promise<void>;
+  close(): Promise<void>;
+  /** Printed once closed. */
+  readonly stoppedLine: string;
+}
+
+/** The group names `hetu run` accepts besides the roles: `stages` is every stage. */
+export const STAGES_GROUP = 'stages';
+
+/** The role names a command line asks for, in order, with `stages` expanded; checked. */
+export function resolveRoles(names: readonly string[]): Role[] {
+  const roles = listRoles();
+  const out: Role[] = [];
+  for (const name of names) {
+    const picked =
+      name === STAGES_GROUP ? roles.filter((r) => r.kind === 'stage') : roles.filter((r) => r.name === name);
+    if (picked.length === 0) throw unknownRole(name);
+    for (const r of picked) if (!out.includes(r)) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Runs one or more roles in this process until SIGTERM/SIGINT (or `io.signal`): then each stage
+ * finishes and commits the batch in hand, leaves its group (the others take its partitions at
+ * once) and the call returns. A stage that fails stops the process with its error.
+ */
+export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: RunOptions): Promise<void> {
+  const roles = resolveRoles(names);
+  const label = names.join(' ');
+  if (!cfg.kafka)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `hetu run ${label} needs Kafka (--kafka <brokers> --registry <url>, or HETU_KAFKA_BROKERS and HETU_SCHEMA_REGISTRY_URL): the embedded log belongs to one process, so to run every role on one machine use 'hetu start'.`,
+    );
+  const batchRecords = io.batchRecords ?? 500;
+  if (!Number.isInteger(batchRecords) || batchRecords < 1)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--batch-records must be a whole number of at least 1, not ${io.batchRecords}.`,
+    );
+  if (roles.some((r) => r.kind === 'worker') && io.llm === undefined)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      'hetu run llm-worker needs an LLM: set --llm-base-url and --llm-model (or HETU_LLM_BASE_URL and HETU_LLM_MODEL).',
+    );
+  if (roles.some((r) => r.name === 'collect-metrics') && !io.prometheus)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      'hetu run collect-metrics needs Prometheus: pass --prometheus <url> (or set HETU_PROMETHEUS_URL).',
+    );
+  const port = io.port ?? DEFAULT_API_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new HetuError('HETU_CLI_BAD_OPTION', `--port must be a port number (0 to 65535), not ${io.port}.`);
+  const notStage = roles.find((r) => r.kind !== 'stage');
+  if (io.untilCaughtUp === true && notStage)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--until-caught-up is for stages, and ${notStage.name} is not one: leave the option out, or run ${notStage.name} in a process of its own.`,
+    );
+
+  const opened = await openBackend(cfg);
+  // Roles read and write the active generation (docs/replay.md), as `hetu start` does.
+  let active: { generation: number; log: Log };
+  try {
+    active = await activeLog(io.prefix ? prefixedLog(opened.log, io.prefix) : opened.log);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  const backend: Backend = { ...opened, log: active.log };
+  const where = `${opened.description}${io.prefix ? `, topic prefix ${io.prefix}` : ''}${active.generation === 1 ? '' : `, generation ${active.generation}`}`;
+  const stop = stopSignal(io.signal);
+  const running: Running[] = [];
+  try {
+    await ensurePipelineTopics(backend);
+    const stages = stageProcessors(backend, io.llm?.pseudonymize === true);
+    for (const role of roles) {
+      if (role.kind === 'stage') {
+        const [, processor] = stages.find(([n]) => n === role.name)!;
+        running.push(await startStage(backend, role.name, processor, io, where, batchRecords));
+      } else if (role.kind === 'worker') running.push(await startWorker(backend, io, where));
+      else if (role.kind === 'api')
+        running.push(await startApi(cfg, backend, io, where, port, active.generation));
+      else running.push(await startCollector(backend, role.name, io, where));
+    }
+    io.out.write(
+      `hetu run: ${roles.map((r) => r.name).join(', ')} running. ${io.untilCaughtUp === true ? 'Stops once caught up; ' : ''}SIGTERM stops.\n`,
+    );
+    // Until told to stop (or caught up), or until a part fails (then its error ends the process).
+    await Promise.race([
+      stop.stopped,
+      ...(io.untilCaughtUp === true
+        ? [Promise.all(running.map((r) => r.whenCaughtUp?.())).then(() => io.out.write('caught up\n'))]
+        : []),
+      // (a part without `done` has nothing to fail: it must not end the race, as undefined would)
+      ...running.flatMap((r) => (r.done ? [r.done.then(() => new Promise<never>(() => undefined))] : [])),
+    ]);
+  } finally {
+    stop.dispose();
+    for (const r of running.reverse()) {
+      await r.close();
+      io.out.write(`${r.stoppedLine}\n`);
+    }
+    await opened.close();
+  }
+}
+
+async function startStage(
+  backend: Backend,
+  role: string,
+  processor: AnyProcessor<unknown, unknown>,
+  io: RunOptions,
+  where: string,
+  batchRecords: number,
+): Promise<Running> {
+  const runtime = new ProcessorRuntime({
+    log: backend.log,
+    processor,
+    encodeFact: avroFactEncoder(backend.serde),
+    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
+    maxBatchRecords: batchRecords,
+    events: {
+      restored: (i) =>
+        io.out.write(
+          `restored ${role} task ${i.partition}: ${i.keys} keys from ${i.records} changelog records\n`,
+        ),
+    },
+  });
+  const subscription = await runtime.start();
+  io.out.write(
+    `hetu run ${role}: consumer group ${processor.name} on ${where}; reads ${processor.inputs.join(', ')}\n`,
+  );
+  return {
+    done: subscription.done,
+    whenCaughtUp: () => subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER),
+    close: () => runtime.close(),
+    stoppedLine: `${role} stopped: its last batch committed, its partitions handed back to the group`,
+  };
+}
+
+async function startWorker(backend: Backend, io: RunOptions, where: string): Promise<Running> {
+  const worker = createWorker(backend, io.llm!);
+  const subscription = await worker.start().catch(async (err: unknown) => {
+    await worker.close();
+    throw err;
+  });
+  io.out.write(`hetu run llm-worker: model ${io.llm!.config.model} on ${where}\n`);
+  return { done: subscription.done, close: () => worker.close(), stoppedLine: 'llm-worker stopped' };
+}
+
+async function startApi(
+  cfg: GlobalConfig,
+  backend: Backend,
+  io: RunOptions,
+  where: string,
+  port: number,
+  generation: number,
+): Promise<Running> {
+  // Each generation has read models of its own (as `hetu start` keeps them).
+  const dataDir = join(cfg.dataDir, generation === 1 ? 'projections' : `projections.g${generation}`);
+  const projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    server = await startApiServer({
+      projections,
+      log: backend.log,
+      serde: backend.serde,
+      host: io.host ?? DEFAULT_API_HOST,
+      port,
+      ...(io.auth ? { auth: io.auth } : {}),
+      introspection: io.introspection === true,
+      processors: processorInfos(backend),
+      ruleHints: ruleHints(),
+    });
+  } catch (err) {
+    await projections.close();
+    throw err;
+  }
+  io.out.write(
+    `hetu run api: GraphQL API at ${server.url}/graphql (WebSocket too); ${server.url}/healthz, /readyz, /metrics; projections in ${dataDir}; ${where}\n`,
+  );
+  // Ready (/readyz) once the read models caught up with what the fact topics held at the start.
+  let closed = false;
+  void projections.whenCaughtUp(3_600_000).then(
+    () => {
+      if (!closed) io.out.write('projections caught up: /readyz is ready\n');
+    },
+    () => undefined,
+  );
+  return {
+    close: async () => {
+      closed = true;
+      await server.close();
+      await projections.close();
+    },
+    stoppedLine: 'api stopped',
+  };
+}
+
+async function startCollector(
+  backend: Backend,
+  role: string,
+  io: RunOptions,
+  where: string,
+): Promise<Running> {
+  let collector: { start(): Promise<void> | void; close(): Promise<void> };
+  let clusterName: string;
+  if (role === 'collect-metrics') {
+    clusterName = io.cluster ?? 'cluster';
+    if (io.cluster === undefined) {
+      const target = io.kube === undefined ? findKube(process.env) : io.kube;
+      if (target !== null) clusterName = loadKube(target).getCurrentContext() || clusterName;
+    }
+    collector = createMetricsCollector({
+      prometheusUrl: io.prometheus!,
+      cluster: clusterName,
+      log: backend.log,
+      serde: backend.serde,
+    });
+  } else {
+    const target = io.kube === undefined ? findKube(process.env) : io.kube;
+    if (target === null)
+      throw new HetuError(
+        'HETU_CLI_BAD_OPTION',
+        `hetu run ${role} found no Kubernetes context (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig <file>.`,
+      );
+    const kc = loadKube(target);
+    clusterName = io.cluster ?? (kc.getCurrentContext() || 'cluster');
+    const opts = { kubeConfig: kc, cluster: clusterName, log: backend.log, serde: backend.serde };
+    collector = role === 'collect-kube' ? createKubeCollector(opts) : createLogCollector(opts);
+  }
+  try {
+    await collector.start();
+  } catch (err) {
+    await collector.close();
+    throw err;
+  }
+  io.out.write(`hetu run ${role}: cluster ${clusterName} on ${where}\n`);
+  return {
+    close: () => collector.close(),
+    stoppedLine: `${role} stopped: buffered observations written`,
+  };
+}

@@ -1,0 +1,326 @@
+// `hetu run <stage>` as real child processes on the test Kafka: two instances of the errors stage
+// share its partitions; one is SIGKILLed mid-run; the other takes its partitions over, and the
+// facts end equal to those of a single clean run (docs/roles.md).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { prefixedLog, type AppendRecord } from '@hetu/streams';
+import type { LogLineObserved } from '@hetu/schemas';
+import { parseGlobalConfig } from './config.ts';
+import { openBackend, type Backend } from './backend.ts';
+import { analyzeOn, createAnalysisTopics, ingest, table } from './commands/analyze.ts';
+import { canonicalJson, factDigest } from './digest.ts';
+import { listRoles } from './commands/run.ts';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const T0 = Date.parse('2026-11-26T08:00:00.000Z');
+/** Log lines loaded: enough that two instances at 50 records a batch work for a while. */
+const LINES = 24_000;
+const WORKLOADS = 18;
+const BATCH = '50';
+const DEMO = 'demo/demo.jsonl.gz';
+
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+/** A `hetu run` child: its stdout lines as they come, and its exit. */
+interface Child {
+  readonly process: ChildProcess;
+  readonly lines: string[];
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves once a line matching `test` was printed (rejects if the child exits first). */
+  waitFor(test: (line: string) => boolean): Promise<string>;
+}
+
+function runChild(
+  prefix: string,
+  role: string,
+  extra: readonly string[] = ['--batch-records', BATCH],
+): Child {
+  const args = [
+    MAIN,
+    '--kafka',
+    inject('kafkaBrokers').join(','),
+    '--registry',
+    inject('schemaRegistryUrl'),
+    'run',
+    role,
+    '--topic-prefix',
+    prefix,
+    ...extra,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  let stderr = '';
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+    for (const l of [...listeners]) l();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) =>
+      child.on('exit', (code, signal) => {
+        for (const l of [...listeners]) l();
+        resolve({ code, signal, stderr });
+      }),
+  );
+  return {
+    process: child,
+    lines,
+    exit,
+    stderr: () => stderr,
+    waitFor: (test) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = lines.find(test);
+          if (hit !== undefined) {
+            listeners.delete(check);
+            resolve(hit);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            reject(
+              new Error(`hetu run ${role} exited before printing what was awaited: ${stderr.slice(-2000)}`),
+            );
+          }
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** The same log lines every time: many workloads (spread over the 3 partitions), some errors. */
+function logLines(cluster: string): LogLineObserved[] {
+  const out: LogLineObserved[] = [];
+  for (let i = 0; i < LINES; i++) {
+    const w = i % WORKLOADS;
+    const workload = `svc-${w}`;
+    const kind = (i * 7 + w) % 10;
+    const line =
+      kind === 0
+        ? `2026-11-26 08:00:00 ERROR java.lang.IllegalStateException: pool ${w} exhausted after ${100 + (i % 97)} ms`
+        : kind === 1
+          ? JSON.stringify({ level: 'error', msg: `payment for order ${4711 + i} failed`, status: 503 })
+          : kind === 2
+            ? `level=warn msg="upstream slow" upstream=db-${w % 3} duration_ms=${i % 5000}`
+            : kind === 3 && w % 4 === 0
+              ? `panic: runtime error: index out of range [${i % 9}] with length ${i % 5}`
+              : `INFO served GET /orders/${i} in ${i % 40}ms`;
+    out.push({
+      ts: T0 + i * 250,
+      cluster,
+      namespace: `ns-${w % 3}`,
+      pod: `${workload}-7d9f8c6b5-${String(w).padStart(5, 'x')}`,
+      container: workload,
+      line,
+      truncated: false,
+      gap: false,
+      workload,
+      workloadKind: 'Deployment',
+    });
+  }
+  return out;
+}
+
+async function load(backend: Backend, lines: readonly LogLineObserved[]): Promise<void> {
+  for (let i = 0; i < lines.length; i += 2000) {
+    const records: AppendRecord[] = [];
+    for (const l of lines.slice(i, i + 2000))
+      records.push({
+        key: Buffer.from(`${l.cluster}/${l.namespace}/${l.workload}`),
+        value: await backend.serde.encode('hetu.raw.logs', 'LogLineObserved', l),
+        timestamp: l.ts,
+      });
+    await backend.log.append('hetu.raw.logs', records);
+  }
+}
+
+/** Committed and end offsets of the errors group on hetu.raw.logs, summed over partitions. */
+async function progress(backend: Backend): Promise<{ committed: bigint; end: bigint }> {
+  const committed = await backend.log.committed('errors', 'hetu.raw.logs');
+  const [info] = await backend.log.describeTopics(['hetu.raw.logs']);
+  let c = 0n;
+  let e = 0n;
+  for (const p of info!.partitions) {
+    e += p.high;
+    c += committed.get(p.partition) ?? 0n;
+  }
+  return { committed: c, end: e };
+}
+
+/** Polls until the errors group committed everything on hetu.raw.logs. */
+async function caughtUp(backend: Backend, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await progress(backend);
+    if (p.committed >= p.end) return;
+    if (Date.now() > deadline)
+      throw new Error(`the errors group did not catch up: ${p.committed} of ${p.end}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** A compacted fact topic as `key → canonical JSON of its decoded newest value`. */
+async function facts(backend: Backend, topic: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of [...(await table(backend, topic))].sort(([a], [b]) => a.localeCompare(b)))
+    out[k] = canonicalJson(v);
+  return out;
+}
+
+const restoredTask = (line: string) => /^restored errors task (\d+):/.exec(line)?.[1];
+
+describe('hetu run <stage> as separate processes on Kafka', () => {
+  it('two errors instances share the partitions; after a SIGKILL of one mid-run the other ends with the facts of a clean run', async () => {
+    const kafka = await openBackend(
+      parseGlobalConfig(
+        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
+        {},
+      ),
+    );
+    try {
+      const id = randomUUID().slice(0, 8);
+      const lines = logLines(`c-${id}`);
+      const cleanPrefix = `run-clean-${id}.`;
+      const killPrefix = `run-kill-${id}.`;
+      const clean: Backend = { ...kafka, log: prefixedLog(kafka.log, cleanPrefix) };
+      const crashed: Backend = { ...kafka, log: prefixedLog(kafka.log, killPrefix) };
+
+      // The clean run: one instance to the end, then SIGTERM (commit, close, exit 0).
+      const one = runChild(cleanPrefix, 'errors');
+      await one.waitFor((l) => l.startsWith('hetu run errors:'));
+      await load(clean, lines);
+      const t0 = performance.now();
+      await caughtUp(clean, 300_000);
+      const cleanSeconds = (performance.now() - t0) / 1000;
+      one.process.kill('SIGTERM');
+      const oneExit = await one.exit;
+      expect(oneExit.code, oneExit.stderr).toBe(0);
+      expect(one.lines).toContain(
+        'errors stopped: its last batch committed, its partitions handed back to the group',
+      );
+      const want = await facts(clean, 'hetu.facts.error-groups');
+      expect(Object.keys(want).length).toBeGreaterThan(WORKLOADS);
+
+      // Two instances: A starts, the records arrive, B joins and gets some of the partitions.
+      const a = runChild(killPrefix, 'errors');
+      await a.waitFor((l) => l.startsWith('hetu run errors:'));
+      await load(crashed, lines);
+      await a.waitFor((l) => restoredTask(l) !== undefined);
+      const b = runChild(killPrefix, 'errors');
+      await b.waitFor((l) => restoredTask(l) !== undefined);
+      const bTasks = new Set(b.lines.map(restoredTask).filter((t) => t !== undefined));
+      // Both work for a while (the group commits more), then B dies without a goodbye.
+      const atJoin = await progress(crashed);
+      for (;;) {
+        const p = await progress(crashed);
+        if (p.committed - atJoin.committed >= 1_000n || p.committed >= p.end) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const aBefore = a.lines.length;
+      b.process.kill('SIGKILL');
+      const atKill = await progress(crashed);
+      const bExit = await b.exit;
+      expect(bExit.signal).toBe('SIGKILL');
+      // The kill landed mid-run: records of the stage were still to be processed.
+      expect(atKill.committed).toBeLessThan(atKill.end);
+      expect(bTasks.size).toBeGreaterThan(0);
+
+      // A takes B's partitions over (after the group's session timeout) and finishes the work.
+      await caughtUp(crashed, 300_000).catch((err: unknown) => {
+        throw new Error(
+          `${(err as Error).message}\nA said:\n${a.lines.join('\n')}\nA's stderr:\n${a.stderr().slice(-3000)}\nB said:\n${b.lines.join('\n')}`,
+        );
+      });
+      const aTasksAfter = new Set(
+        a.lines
+          .slice(aBefore)
+          .map(restoredTask)
+          .filter((t) => t !== undefined),
+      );
+      for (const t of bTasks) expect(aTasksAfter.has(t), `A restored B's task ${t}`).toBe(true);
+      a.process.kill('SIGTERM');
+      const aExit = await a.exit;
+      expect(aExit.code, aExit.stderr).toBe(0);
+
+      const got = await facts(crashed, 'hetu.facts.error-groups');
+      expect(Object.keys(got).length).toBe(Object.keys(want).length);
+      expect(got).toEqual(want);
+      console.log(
+        `hetu run: ${LINES} log lines through errors at ${BATCH} records a batch: one instance ${cleanSeconds.toFixed(1)} s; ` +
+          `B had tasks ${[...bTasks].join(',')}, killed at ${atKill.committed} of ${atKill.end} records committed; ` +
+          `${Object.keys(got).length} error groups equal`,
+      );
+    } finally {
+      await kafka.close();
+    }
+  }, 600_000);
+
+  it('the whole pipeline as one `hetu run <stage>` process per stage gives the digest of `hetu analyze`, and `hetu run api` serves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hetu-run-int-'));
+    const kafka = await openBackend(
+      parseGlobalConfig(
+        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
+        {},
+      ),
+    );
+    try {
+      const embedded = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'analyze') }, {}));
+      const want = await analyzeOn(embedded, DEMO)
+        .then(() => factDigest(embedded))
+        .finally(() => embedded.close());
+
+      const prefix = `run-roles-${randomUUID().slice(0, 8)}.`;
+      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+      await createAnalysisTopics(ns);
+      await ingest(ns, DEMO);
+      // Stage after stage, as `hetu analyze` runs them, each in a process of its own.
+      const stages = listRoles().filter((r) => r.kind === 'stage');
+      for (const stage of stages) {
+        const child = runChild(prefix, stage.name, ['--batch-records', '2000', '--until-caught-up']);
+        const exit = await child.exit;
+        expect(exit.code, `hetu run ${stage.name}: ${exit.stderr}`).toBe(0);
+        expect(child.lines).toContain('caught up');
+      }
+      const got = await factDigest(ns);
+      expect(got).toEqual(want);
+      expect(Object.values(got).filter((d) => d.entries > 0).length).toBeGreaterThan(5);
+
+      // The api role serves what the stages derived.
+      const api = runChild(prefix, 'api', ['--port', '0', '--data-dir', join(dir, 'api')]);
+      const up = await api.waitFor((l) => l.startsWith('hetu run api: GraphQL API at '));
+      const url = /GraphQL API at (\S+)\/graphql/.exec(up)![1]!;
+      await api.waitFor((l) => l === 'projections caught up: /readyz is ready');
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ clusters }' }),
+      });
+      expect(await res.json()).toEqual({ data: { clusters: ['demo'] } });
+      api.process.kill('SIGTERM');
+      const apiExit = await api.exit;
+      expect(apiExit.code, apiExit.stderr).toBe(0);
+      expect(api.lines).toContain('api stopped');
+      console.log(
+        `hetu run: ${stages.length} stage processes in turn gave the digest of hetu analyze; hetu run api served it`,
+      );
+    } finally {
+      await kafka.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
+});

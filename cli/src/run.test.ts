@@ -1,0 +1,88 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { errorCode } from '@hetu/streams';
+import { parseGlobalConfig } from './config.ts';
+import { listRoles, printRoles, resolveRoles, runRoles } from './commands/run.ts';
+import { pipelineStages } from './stages.ts';
+import type { Backend } from './backend.ts';
+
+function sink(): { out: Writable; text: () => string } {
+  let text = '';
+  return {
+    out: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    }),
+    text: () => text,
+  };
+}
+
+describe('hetu run: the roles', () => {
+  it('are every stage of the pipeline (in its order), then the collectors, the API and the LLM worker', () => {
+    const stages = pipelineStages({} as Backend).map(([name]) => name);
+    expect(listRoles().map((r) => r.name)).toEqual([
+      ...stages,
+      'llm-requests',
+      'collect-kube',
+      'collect-logs',
+      'collect-metrics',
+      'api',
+      'llm-worker',
+    ]);
+    const feed = listRoles().find((r) => r.name === 'feed')!;
+    expect(feed.scaling).toBe('one active instance (a single task); more stand by and take over');
+    expect(listRoles().find((r) => r.name === 'errors')!.scaling).toBe(
+      'up to 3 instances share its 3 partitions',
+    );
+  });
+
+  it('expands `stages` to every stage and keeps the order given, without repeats', () => {
+    const stages = listRoles().filter((r) => r.kind === 'stage');
+    expect(resolveRoles(['api', 'stages', 'errors']).map((r) => r.name)).toEqual([
+      'api',
+      ...stages.map((r) => r.name),
+    ]);
+  });
+
+  it('lists the roles and the stages group as JSON Lines', () => {
+    const s = sink();
+    printRoles(s.out, 'json');
+    const rows = s
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; kind: string });
+    expect(rows.map((r) => r.name)).toEqual([...listRoles().map((r) => r.name), 'stages']);
+    expect(rows.at(-1)!.kind).toBe('group');
+  });
+
+  it('names an unknown role with the way to list them', () => {
+    expect(() => resolveRoles(['errros'])).toThrow(
+      /^There is no role errros: run 'hetu run --list' to see the roles \(kube, errors, /,
+    );
+  });
+
+  it('refuses the embedded log with one sentence pointing at hetu start', async () => {
+    const cfg = parseGlobalConfig({ dataDir: '/nonexistent' }, {});
+    const err = await runRoles(cfg, ['errors'], { out: sink().out }).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('HETU_CLI_BAD_OPTION');
+    expect((err as Error).message).toBe(
+      "hetu run errors needs Kafka (--kafka <brokers> --registry <url>, or HETU_KAFKA_BROKERS and HETU_SCHEMA_REGISTRY_URL): the embedded log belongs to one process, so to run every role on one machine use 'hetu start'.",
+    );
+  });
+
+  it('refuses llm-worker without an LLM and collect-metrics without Prometheus, before connecting', async () => {
+    const cfg = parseGlobalConfig({ kafka: '127.0.0.1:1', registry: 'http://127.0.0.1:1' }, {});
+    await expect(runRoles(cfg, ['llm-worker'], { out: sink().out })).rejects.toThrow(
+      'hetu run llm-worker needs an LLM: set --llm-base-url and --llm-model (or HETU_LLM_BASE_URL and HETU_LLM_MODEL).',
+    );
+    await expect(runRoles(cfg, ['collect-metrics'], { out: sink().out })).rejects.toThrow(
+      'hetu run collect-metrics needs Prometheus: pass --prometheus <url> (or set HETU_PROMETHEUS_URL).',
+    );
+    await expect(runRoles(cfg, ['errors'], { out: sink().out, batchRecords: 0 })).rejects.toThrow(
+      '--batch-records must be a whole number of at least 1, not 0.',
+    );
+  });
+});
