@@ -27,6 +27,12 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
     <div role="alert" className="state state-error">
       <strong>Could not load this.</strong> {message}
       {code ? <code className="muted"> {code}</code> : null}
+      {code === 'HETU_API_UNAUTHENTICATED' || code === 'HETU_API_BAD_TOKEN' ? (
+        <>
+          {' '}
+          <a href="/settings#token">Set an API token in Settings.</a>
+        </>
+      ) : null}
       {retry ? (
         <button type="button" onClick={retry}>
           Retry
