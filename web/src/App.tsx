@@ -16,9 +16,11 @@ const IncidentDetail = lazy(() => import('./pages/IncidentDetail.tsx'));
 const Anomalies = lazy(() => import('./pages/Anomalies.tsx'));
 const Recommendations = lazy(() => import('./pages/Recommendations.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
+const Fleet = lazy(() => import('./pages/Fleet.tsx'));
 
 const NAV: [string, string][] = [
   ['/', 'Overview'],
+  ['/fleet', 'Fleet'],
   ['/drill', 'Scores'],
   ['/errors', 'Errors'],
   ['/workloads', 'Workloads'],
@@ -86,6 +88,7 @@ export const router = createBrowserRouter([
       { path: 'anomalies', element: page(<Anomalies />) },
       { path: 'recommendations', element: page(<Recommendations />) },
       { path: 'settings', element: page(<Settings />) },
+      { path: 'fleet', element: page(<Fleet />) },
     ],
   },
 ]);
