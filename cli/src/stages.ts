@@ -6,11 +6,31 @@ import { anomaliesProcessor } from '@hetu/processors/anomalies';
 import { rekeyProcessor, clusterOfKey } from '@hetu/processors/rekey';
 import { incidentsProcessor } from '@hetu/processors/incidents/topology';
 import { recommendationsProcessor } from '@hetu/processors/recommendations/topology';
-import { scoringProcessor } from '@hetu/processors/scoring/topology';
+import {
+  SCORING_CLUSTER_TOPIC,
+  SCORING_FEED_TOPIC,
+  scoringClusterProcessor,
+  scoringFeedProcessor,
+  scoringNamespacesProcessor,
+} from '@hetu/processors/scoring/topology';
 import type { Backend } from './backend.ts';
 
 /** The topic every cluster-wide stage reads: facts and raw records re-keyed by cluster. */
 export const CLUSTER_FEED = 'hetu.internal.cluster-feed';
+
+/**
+ * The internal feeds the stages pass on (byte copies of records of several topics under a new
+ * key, so they are not in the topic catalogue): the cluster feed and the scoring feeds
+ * (docs/design-analysis-topology.md). Whoever creates the pipeline's topics creates these too.
+ */
+export const INTERNAL_FEEDS: readonly string[] = [CLUSTER_FEED, SCORING_FEED_TOPIC, SCORING_CLUSTER_TOPIC];
+
+/** The TopicSpecs of the internal feeds: 3 partitions each, delete policy, `retentionMs` (-1 keeps all). */
+export function internalFeedSpecs(
+  retentionMs: number,
+): { name: string; partitions: number; cleanupPolicy: 'delete'; retentionMs: number }[] {
+  return INTERNAL_FEEDS.map((name) => ({ name, partitions: 3, cleanupPolicy: 'delete', retentionMs }));
+}
 
 /** The topic a record's value came from decides its Avro record. */
 export function recordOf(topic: string): RecordName {
@@ -66,6 +86,9 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
     ],
     ['incidents', any(incidentsProcessor({ decode, decodeCommand: decoder('Command') }))],
     ['recommendations', any(recommendationsProcessor({ decode, decodeCommand: decoder('Command') }))],
-    ['scoring', any(scoringProcessor({ decode }))],
+    // Staged scoring (docs/scoring.md): route by namespace, score namespaces, combine per cluster.
+    ['scoring-feed', any(scoringFeedProcessor({ decode }))],
+    ['scoring-namespaces', any(scoringNamespacesProcessor({ decode }))],
+    ['scoring-cluster', any(scoringClusterProcessor({ decode }))],
   ];
 }

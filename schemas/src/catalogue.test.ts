@@ -32,13 +32,16 @@ describe('topic catalogue', () => {
       ['hetu.facts.llm-analyses', 3, 'compact', undefined, DAY, 'LlmAnalysis'],
       ['hetu.facts.llm-usage', 1, 'compact,delete', 90 * DAY, DAY, 'LlmUsage'],
       ['hetu.facts.recommendations', 3, 'compact', undefined, DAY, 'Recommendation'],
+      ['hetu.internal.score-partials', 3, 'compact', undefined, DAY, 'NamespaceScorePartial'],
       ['hetu.llm.requests', 3, 'delete', 7 * DAY, undefined, 'LlmRequest'],
     ]);
   });
 
   it('names topics hetu.<stage>.<thing>, names every value record that exists, and marks the pending ones', () => {
     for (const t of TOPICS) {
-      expect(t.name).toMatch(/^hetu\.(raw\.[a-z-]+|facts\.[a-z-]+|llm\.[a-z-]+|commands|dlq)$/);
+      expect(t.name).toMatch(
+        /^hetu\.(raw\.[a-z-]+|facts\.[a-z-]+|llm\.[a-z-]+|internal\.[a-z-]+|commands|dlq)$/,
+      );
       expect(t.description.length).toBeGreaterThan(0);
       expect(t.key.length).toBeGreaterThan(0);
       if (t.valueSchema === null) expect(t.pendingSchema).toMatch(/^[A-Z][A-Za-z]+$/);

@@ -18,7 +18,7 @@ export interface TopicSpec {
   readonly deleteRetentionMs?: number;
 }
 
-export type TopicStage = 'raw' | 'facts' | 'commands' | 'dlq' | 'llm';
+export type TopicStage = 'raw' | 'facts' | 'commands' | 'dlq' | 'llm' | 'internal';
 
 export interface TopicEntry extends TopicSpec {
   readonly stage: TopicStage;
@@ -185,6 +185,15 @@ export const TOPICS: readonly TopicEntry[] = [
     'Recommendation',
     'Recommendations with their YAML patch, savings and status (SPEC §8).',
   ),
+  {
+    name: 'hetu.internal.score-partials',
+    stage: 'internal',
+    ...STAGE_DEFAULTS.facts,
+    key: '`<cluster>/<namespace>`; written by the scoring-namespaces stage to its own partition (one writer per partition), read by the single-task scoring-cluster stage.',
+    valueSchema: 'NamespaceScorePartial',
+    description:
+      "What each namespace adds to its cluster's score (counts, first 10 resources per rule, cost sums), so the cluster score is combined without holding the cluster's pods (docs/scoring.md).",
+  },
   {
     name: 'hetu.llm.requests',
     stage: 'llm',

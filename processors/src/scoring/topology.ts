@@ -1,49 +1,29 @@
 /**
- * The `scoring` processor (SPEC §3; docs/scoring.md "Running on the log"):
- * hetu.internal.cluster-feed (raw kube and metrics records and the pod-health, node-health,
- * error-group, anomaly, incident and recommendation facts, re-keyed by `<cluster>`) →
- * hetu.facts.scores and hetu.facts.score-history.
+ * Scoring on the log (SPEC §3; docs/scoring.md "Running on the log").
  *
- * Per cluster the state holds what the scorer counts, one changelog key per entity (see
- * `input-builder.ts`), the last published score of each scope (`s/<cluster>/<scope>`) and the
- * cluster's debounce mark (`c/<cluster>`). A change marks the cluster dirty at the current
- * watermark; once the watermark is `debounceMs` past that mark the cluster is rescored, and only
- * scopes whose score changed are published (tombstones for scopes that vanished), each with a
- * history entry.
+ * The pipeline runs it in three stages, exported here: `scoringFeedProcessor` (route by namespace,
+ * keep the clock), `scoringNamespacesProcessor` (workload and namespace scores, a partial per
+ * namespace) and `scoringClusterProcessor` (the cluster score from the partials).
+ *
+ * `scoringProcessor` below is the one-stage form: one task per cluster holding all of it, fed by
+ * hetu.internal.cluster-feed (+ incidents and recommendations). It is the reference the staged
+ * form is tested against (`stages.test.ts`: the same facts, key for key). Per cluster its state
+ * holds what the scorer counts, one changelog key per entity (see `input-builder.ts`), the last
+ * published score of each scope (`s/<cluster>/<scope>`) and the cluster's debounce mark
+ * (`c/<cluster>`). A change marks the cluster dirty; once the watermark is `debounceMs` past that
+ * mark the cluster is rescored, and only scopes whose score changed are published (tombstones for
+ * scopes that vanished), each with a history entry.
  */
-import type {
-  AnomalyEpisode,
-  ErrorGroup,
-  Incident,
-  MetricSampled,
-  NodeHealth,
-  PodHealth,
-  Recommendation,
-  WatchObserved,
-} from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
-import { sourceOf } from '../rekey/rekey.ts';
 import { scoreChange } from './change.ts';
+import { FEED_SOURCES, applyChange, dropStaleUsage, feedChangeOf } from './feed-change.ts';
 import {
   PREFIX,
   ScoringInputError,
-  addSample,
   buildInput,
   entryKey,
-  fromAnomaly,
-  fromErrorGroup,
-  fromIncident,
-  fromMetric,
-  fromNodeHealth,
-  fromPodHealth,
-  fromRecommendation,
-  fromWatch,
-  usageIsStale,
   type Entry,
   type FeedChange,
-  type Position,
-  type PvcEntry,
-  type UsageEntry,
 } from './input-builder.ts';
 import { emptyPartial } from './partial.ts';
 import { scoreKey, toScopeScoreRecord, toScoreChangedRecord } from './record.ts';
@@ -51,6 +31,35 @@ import { scoreAll, scoreFromPartial } from './score.ts';
 import type { ScopeScore } from './types.ts';
 
 export { buildInput, parseQuantity, USAGE_WINDOW_MINUTES } from './input-builder.ts';
+// The staged form the pipeline runs (docs/scoring.md "Running on the log").
+export {
+  ROUND_HEADER,
+  SCORING_CLUSTER_TOPIC,
+  SCORING_FEED_CHANGELOG,
+  SCORING_FEED_PROCESSOR,
+  SCORING_FEED_TOPIC,
+  scoringFeedProcessor,
+  type RouterInput,
+  type ScoringFeedDeps,
+  type ScoringFeedState,
+} from './feed.ts';
+export {
+  SCORE_PARTIALS_TOPIC,
+  SCORING_NAMESPACES_CHANGELOG,
+  SCORING_NAMESPACES_PROCESSOR,
+  scoringNamespacesProcessor,
+  type NamespaceInput,
+  type ScoringNamespacesDeps,
+  type ScoringNamespacesState,
+} from './namespaces.ts';
+export {
+  SCORING_CLUSTER_CHANGELOG,
+  SCORING_CLUSTER_PROCESSOR,
+  scoringClusterProcessor,
+  type ClusterInput,
+  type ScoringClusterDeps,
+  type ScoringClusterState,
+} from './cluster.ts';
 
 export const SCORING_PROCESSOR = 'scoring';
 export const CLUSTER_FEED_TOPIC = 'hetu.internal.cluster-feed';
@@ -60,17 +69,7 @@ export const SCORE_HISTORY_TOPIC = 'hetu.facts.score-history';
 /** Default: a cluster is rescored at most once per 30 s of event time. */
 export const DEFAULT_DEBOUNCE_MS = 30_000;
 
-/** The topics whose records the feed carries (`sourceOf(record).topic`). */
-export const FEED_SOURCES = {
-  kube: 'hetu.raw.kube',
-  metrics: 'hetu.raw.metrics',
-  podHealth: 'hetu.facts.pod-health',
-  nodeHealth: 'hetu.facts.node-health',
-  errorGroups: 'hetu.facts.error-groups',
-  anomalies: 'hetu.facts.anomalies',
-  incidents: 'hetu.facts.incidents',
-  recommendations: 'hetu.facts.recommendations',
-} as const;
+export { FEED_SOURCES };
 
 export interface ScoringProcessorDeps {
   /** Decodes a record value of `sourceTopic` (e.g. Avro through the registry). */
@@ -122,12 +121,6 @@ function cluster(state: ScoringState, name: string): ClusterState {
   return c;
 }
 
-/** JSON of an entry without its evidence: what decides whether it changed. */
-function substance(e: Entry): string {
-  const { evidence: _evidence, ...rest } = e as { evidence?: unknown };
-  return JSON.stringify(rest);
-}
-
 const ENTRY_PREFIXES = Object.values(PREFIX) as string[];
 
 export function scoringProcessor(
@@ -147,96 +140,13 @@ export function scoringProcessor(
       throw new ScoringInputError(
         `Record ${record.topic}/${record.partition}/${record.offset} is not keyed by a cluster name${direct ? ' and an id (`<cluster>/<id>`)' : ''}.`,
       );
-    const src = sourceOf(record);
-    const pos: Position = {
-      topic: src.topic,
-      partition: src.partition,
-      offset: src.offset,
-      ts: record.timestamp,
-    };
-    const sourceKey = src.key ?? '';
-    const value = record.value === null ? null : await deps.decode(src.topic, record.value);
-    const keyed = (f: () => FeedChange): FeedChange => (sourceKey === '' ? { type: 'ignored' } : f());
-    let change: FeedChange;
-    switch (src.topic) {
-      case FEED_SOURCES.kube:
-        change = value === null ? { type: 'ignored' } : fromWatch(value as WatchObserved, pos);
-        break;
-      case FEED_SOURCES.metrics:
-        change = value === null ? { type: 'ignored' } : fromMetric(value as MetricSampled, pos);
-        break;
-      case FEED_SOURCES.podHealth:
-        change = keyed(() => fromPodHealth(sourceKey, value as PodHealth | null));
-        break;
-      case FEED_SOURCES.nodeHealth:
-        change = keyed(() => fromNodeHealth(sourceKey, value as NodeHealth | null));
-        break;
-      case FEED_SOURCES.errorGroups:
-        change = keyed(() => fromErrorGroup(name, sourceKey, value as ErrorGroup | null, pos));
-        break;
-      case FEED_SOURCES.anomalies:
-        change = keyed(() => fromAnomaly(name, sourceKey, value as AnomalyEpisode | null, pos));
-        break;
-      case FEED_SOURCES.incidents:
-        change = keyed(() => fromIncident(name, sourceKey, value as Incident | null));
-        break;
-      case FEED_SOURCES.recommendations:
-        change = keyed(() => fromRecommendation(name, sourceKey, value as Recommendation | null, pos));
-        break;
-      default:
-        change = { type: 'ignored' };
-    }
-    // Every entry must belong to the record's cluster (its key says where it is kept).
-    if (change.type !== 'ignored' && clusterOfKey(change.key) !== name) change = { type: 'ignored' };
+    const change = await feedChangeOf(record, name, deps.decode);
     return { cluster: name, change };
   }
 
   /** Applies a change; true when the cluster's entries changed. */
   function apply(c: ClusterState, change: FeedChange, ctx: StatefulContext): boolean {
-    switch (change.type) {
-      case 'ignored':
-        return false;
-      case 'delete':
-        if (!c.entries.delete(change.key)) return false;
-        ctx.changed(change.key);
-        return true;
-      case 'put': {
-        const old = c.entries.get(change.key);
-        if (old !== undefined && substance(old) === substance(change.entry)) return false;
-        c.entries.set(change.key, change.entry);
-        ctx.changed(change.key);
-        return true;
-      }
-      case 'usage': {
-        let u = c.entries.get(change.key) as UsageEntry | undefined;
-        if (u === undefined) {
-          u = { namespace: change.namespace, pod: change.pod, cpu: {}, memory: {} };
-          c.entries.set(change.key, u);
-        }
-        const rings = u[change.resource];
-        addSample((rings[change.container] ??= []), change.ts, change.value);
-        ctx.changed(change.key);
-        return true;
-      }
-      case 'pvc': {
-        let v = c.entries.get(change.key) as PvcEntry | undefined;
-        if (v === undefined) {
-          v = {
-            namespace: change.namespace,
-            name: change.name,
-            usedBytes: null,
-            capacityBytes: null,
-            evidence: [change.evidence],
-          };
-          c.entries.set(change.key, v);
-        }
-        const field = change.field === 'used' ? 'usedBytes' : 'capacityBytes';
-        if (v[field] === change.value) return false;
-        v[field] = change.value;
-        ctx.changed(change.key);
-        return true;
-      }
-    }
+    return applyChange(c.entries, change, ctx.changed);
   }
 
   function process(state: ScoringState, input: ScoringFeedInput, ctx: StatefulContext): void {
@@ -261,12 +171,7 @@ export function scoringProcessor(
   ): void {
     const c = cluster(state, name);
     // Usage rings of pods without a sample in the last hour are dropped (deleted pods).
-    for (const [key, e] of [...c.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (key.startsWith(PREFIX.usage) && usageIsStale(e as UsageEntry, at)) {
-        c.entries.delete(key);
-        ctx.changed(key);
-      }
-    }
+    dropStaleUsage(c.entries, at, ctx.changed);
     const next = scoreAll(buildInput(c.entries, at));
     const seen = new Set<string>();
     for (const score of next) {

@@ -21,6 +21,8 @@ import type { LogLineObserved } from './LogLineObserved.ts';
 import { LogLineObservedSchema } from './LogLineObserved.ts';
 import type { MetricSampled } from './MetricSampled.ts';
 import { MetricSampledSchema } from './MetricSampled.ts';
+import type { NamespaceScorePartial } from './NamespaceScorePartial.ts';
+import { NamespaceScorePartialSchema } from './NamespaceScorePartial.ts';
 import type { NodeHealth } from './NodeHealth.ts';
 import { NodeHealthSchema } from './NodeHealth.ts';
 import type { PodHealth } from './PodHealth.ts';
@@ -37,7 +39,7 @@ import type { WatchObserved } from './WatchObserved.ts';
 import { WatchObservedSchema } from './WatchObserved.ts';
 
 /** Names of every record of schemas/avro (namespace dev.hetu), sorted. */
-export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'Incident', 'LlmAnalysis', 'LlmRequest', 'LlmUsage', 'LogLineObserved', 'MetricSampled', 'NodeHealth', 'PodHealth', 'RcaReport', 'Recommendation', 'ScopeScore', 'ScoreChanged', 'WatchObserved'] as const;
+export const recordNames = ['AnomalyEpisode', 'Command', 'DeadLetter', 'ErrorGroup', 'Incident', 'LlmAnalysis', 'LlmRequest', 'LlmUsage', 'LogLineObserved', 'MetricSampled', 'NamespaceScorePartial', 'NodeHealth', 'PodHealth', 'RcaReport', 'Recommendation', 'ScopeScore', 'ScoreChanged', 'WatchObserved'] as const;
 
 /** A record's simple name (its full Avro name is dev.hetu.<name>). */
 export type RecordName = (typeof recordNames)[number];
@@ -54,6 +56,7 @@ export const recordSchemas = {
   LlmUsage: LlmUsageSchema,
   LogLineObserved: LogLineObservedSchema,
   MetricSampled: MetricSampledSchema,
+  NamespaceScorePartial: NamespaceScorePartialSchema,
   NodeHealth: NodeHealthSchema,
   PodHealth: PodHealthSchema,
   RcaReport: RcaReportSchema,
@@ -75,6 +78,7 @@ export interface RecordTypes {
   LlmUsage: LlmUsage;
   LogLineObserved: LogLineObserved;
   MetricSampled: MetricSampled;
+  NamespaceScorePartial: NamespaceScorePartial;
   NodeHealth: NodeHealth;
   PodHealth: PodHealth;
   RcaReport: RcaReport;
