@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-const exclude = ['**/node_modules/**', '.cache/**', 'web/**'];
+// web/src and web/dist are the browser app (built by Vite); web/e2e holds its browser tests.
+const exclude = ['**/node_modules/**', '.cache/**', 'web/src/**', 'web/dist/**'];
 
 export default defineConfig({
   test: {

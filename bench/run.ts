@@ -11,6 +11,8 @@ const BENCHES = {
   api: () => import('./api.bench.ts'),
   push: () => import('./push.bench.ts'),
   collect: () => import('./collect.bench.ts'),
+  replay: () => import('./replay.bench.ts'),
+  web: () => import('./web.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;

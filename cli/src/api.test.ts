@@ -589,6 +589,45 @@ describe('queries answer from the facts of the demo recording', () => {
     expect(nodes.nodes.map((n: Fact) => n.name)).toEqual(['node-1', 'node-2', 'node-3']);
   });
 
+  it('services with type, cluster IP, ports and selector, as the last watch record of each shows it', async () => {
+    const last = new Map<string, Fact | null>();
+    for (const r of await records('hetu.raw.kube')) {
+      const w = r.value;
+      if (w?.kind !== 'Service' || w.object === null) continue;
+      last.set(`${w.namespace}/${w.name}`, w.type === 'DELETED' ? null : JSON.parse(String(w.object)));
+    }
+    const expected = [...last.entries()].filter(([, o]) => o !== null).map(([k]) => k);
+    expect(expected.length).toBeGreaterThan(3);
+    const d = await data(`{ services(first: 500) { totalCount nodes {
+      namespace name type clusterIP ports { name port targetPort protocol nodePort } selector { name value } position { topic } } } }`);
+    expect(d.services.nodes.map((x: Fact) => `${x.namespace}/${x.name}`)).toEqual([...expected].sort());
+    expect(d.services.totalCount).toBe(expected.length);
+    const svc = d.services.nodes.find((x: Fact) => x.namespace === 'shop' && x.name === 'api');
+    const spec = (last.get('shop/api') as Json).spec;
+    expect(svc).toEqual({
+      namespace: 'shop',
+      name: 'api',
+      type: spec.type,
+      clusterIP: spec.clusterIP,
+      ports: spec.ports.map((p: Json) => ({
+        name: p.name ?? null,
+        port: p.port,
+        targetPort: String(p.targetPort),
+        protocol: p.protocol,
+        nodePort: p.nodePort ?? null,
+      })),
+      selector: Object.entries(spec.selector).map(([name, value]) => ({ name, value })),
+      position: { topic: 'hetu.raw.kube' },
+    });
+    const shop = await data(
+      `{ services(namespace: "shop", search: "AP", first: 1) { totalCount nodes { name } pageInfo { hasNextPage } } }`,
+    );
+    expect(shop.services.totalCount).toBe(
+      expected.filter((k) => k.startsWith('shop/') && k.toLowerCase().includes('ap')).length,
+    );
+    expect(shop.services.nodes.length).toBe(1);
+  });
+
   it('pipeline status, LLM status and freshness', async () => {
     const d = await data(`{ pipeline { log topics { name records } processors { name lag caughtUp }
       groups { kind name lag } projections { name caughtUp lag recordsApplied } deadLetters { total byReason { reasonCode } }
@@ -601,13 +640,21 @@ describe('queries answer from the facts of the demo recording', () => {
     expect(byName.get('hetu.raw.logs')).toBe(2965);
     expect(byName.get('hetu.raw.metrics')).toBe(18119);
     expect(p.processors).toEqual(
-      ['kube', 'errors', 'anomalies', 'feed-by-cluster', 'incidents', 'recommendations', 'scoring'].map(
-        (name) => ({
-          name,
-          lag: 0,
-          caughtUp: true,
-        }),
-      ),
+      [
+        'kube',
+        'errors',
+        'anomalies',
+        'feed-by-cluster',
+        'incidents',
+        'recommendations',
+        'scoring-feed',
+        'scoring-namespaces',
+        'scoring-cluster',
+      ].map((name) => ({
+        name,
+        lag: 0,
+        caughtUp: true,
+      })),
     );
     expect(p.groups.filter((g: Fact) => g.kind === 'projection').map((g: Fact) => g.name)).toEqual([
       'scores',
@@ -1197,7 +1244,9 @@ describe('hetu start', () => {
             'feed-by-cluster',
             'incidents',
             'recommendations',
-            'scoring',
+            'scoring-feed',
+            'scoring-namespaces',
+            'scoring-cluster',
           ].map((name) => ({ name })),
         },
       },

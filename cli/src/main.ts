@@ -5,7 +5,18 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { HetuError, errorCode } from '@hetu/streams';
-import { parseGlobalConfig, parseLlmConfig, type RawGlobalOptions, type RawLlmOptions } from './config.ts';
+import {
+  findConfigFile,
+  globalConfigOf,
+  globalFlags,
+  llmConfigOf,
+  loadConfigFile,
+  resolveSettings,
+  type ConfigFlags,
+  type RawGlobalOptions,
+  type RawLlmOptions,
+} from './config.ts';
+import { registerConfigCommand } from './commands/config.ts';
 import { openBackend } from './backend.ts';
 import { runTopics } from './commands/topics.ts';
 import { runTail } from './commands/tail.ts';
@@ -20,6 +31,8 @@ import { formatChecks, runDoctor } from './commands/doctor.ts';
 import { printRows } from './output.ts';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections';
 import { analyze, printAnalysis } from './commands/analyze.ts';
+import { registerReplay } from './replay-command.ts';
+import { printRoles, runRoles } from './commands/run.ts';
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
 // "throttled until" starts at -1); Node clamps it to 1 ms and warns. Keep every other warning.
@@ -53,6 +66,10 @@ const program = new Command();
 program
   .name('hetu')
   .description("Why is this pod hurting my cluster's score, and what should I do about it?")
+  .option(
+    '--config <file>',
+    'configuration file (env HETU_CONFIG; default ./hetu.yaml when present); flags > env > file > defaults',
+  )
   .option('--data-dir <dir>', 'data directory of the embedded log (env HETU_DATA_DIR)', undefined)
   .option(
     '--kafka <brokers>',
@@ -83,22 +100,23 @@ program
   )
   .showHelpAfterError();
 
-function config() {
-  return parseGlobalConfig(program.opts<RawGlobalOptions>(), process.env);
+/** Every setting: the command's and the global flags over environment over hetu.yaml over defaults. */
+function settings(commandFlags: ConfigFlags = {}) {
+  const path = findConfigFile(program.opts<RawGlobalOptions>().config, process.env, process.cwd());
+  const file = path !== undefined ? loadConfigFile(path) : undefined;
+  const flags = { ...globalFlags(program.opts<RawGlobalOptions & RawLlmOptions>()), ...commandFlags };
+  return resolveSettings({ flags, env: process.env, ...(file ? { file } : {}) });
 }
 
-/** The LLM configuration (flags over HETU_LLM_*), or undefined: no LLM is a normal state. */
-function llmConfig() {
-  return parseLlmConfig(program.opts<RawLlmOptions>(), process.env);
+function config() {
+  return globalConfigOf(settings());
 }
 
 /** The LLM setup of analyze and start: the client's configuration and pseudonymisation. */
-function llmSetup() {
-  const config = llmConfig();
+function llmSetup(s = settings()) {
+  const config = llmConfigOf(s);
   if (!config) return undefined;
-  const flag = program.opts<{ llmPseudonymize?: boolean }>().llmPseudonymize;
-  const env = process.env.HETU_LLM_PSEUDONYMIZE;
-  return { config, pseudonymize: flag === true || env === '1' || env === 'true' };
+  return { config, pseudonymize: s.get('llm.pseudonymize') === true };
 }
 
 program
@@ -276,19 +294,27 @@ program
       cluster?: string;
       prometheus?: string;
     }) => {
-      const found = o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : findKube(process.env);
+      const s = settings({
+        'kube.kubeconfig': o.kubeconfig,
+        'kube.context': o.context,
+        'kube.cluster': o.cluster,
+        'prometheus.url': o.prometheus,
+      });
+      const kubeconfig = s.get('kube.kubeconfig');
+      const context = s.get('kube.context');
+      const found = kubeconfig !== undefined ? { kubeconfig } : findKube(process.env);
       if (found === null)
         throw new HetuError(
           'HETU_CLI_BAD_OPTION',
           'No Kubernetes context to record (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig <file>.',
         );
-      const kube = o.context !== undefined ? { kubeconfig: kubeconfigOf(found), context: o.context } : found;
+      const kube = context !== undefined ? { kubeconfig: kubeconfigOf(found), context } : found;
       const durationMs = o.duration !== undefined ? parseDuration(o.duration) : undefined;
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      const cluster = o.cluster ?? process.env.HETU_CLUSTER;
-      const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
+      const cluster = s.get('kube.cluster');
+      const prometheus = s.get('prometheus.url');
       const summary = await runRecord({
         out: o.out,
         kube,
@@ -317,12 +343,13 @@ program
   .option('--port <port>', `port the API will listen on (default ${DEFAULT_API_PORT})`)
   .option('--prometheus <url>', 'Prometheus server root URL (env HETU_PROMETHEUS_URL)')
   .action(async (o: { host?: string; port?: string; prometheus?: string }) => {
-    const cfg = config();
-    const llm = llmConfig();
-    const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
+    const s = settings({ 'api.host': o.host, 'api.port': o.port, 'prometheus.url': o.prometheus });
+    const cfg = globalConfigOf(s);
+    const llm = llmConfigOf(s);
+    const prometheus = s.get('prometheus.url');
     const checks = await runDoctor(cfg, {
-      host: o.host ?? DEFAULT_API_HOST,
-      port: o.port !== undefined ? Number(o.port) : DEFAULT_API_PORT,
+      host: s.get('api.host') ?? DEFAULT_API_HOST,
+      port: s.get('api.port') ?? DEFAULT_API_PORT,
       ...(prometheus ? { prometheus } : {}),
       ...(llm ? { llm } : {}),
     });
@@ -372,23 +399,30 @@ program
       cluster?: string;
       prometheus?: string;
     }) => {
-      // Tokens come from the environment only (a flag would show in `ps`): comma-separated lists.
-      const tokens = (v: string | undefined) =>
-        (v ?? '')
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
-      const llm = llmSetup();
-      const cluster = o.cluster ?? process.env.HETU_CLUSTER;
-      const prometheus = o.prometheus ?? process.env.HETU_PROMETHEUS_URL;
-      await runStart(config(), {
+      // Flags > environment > hetu.yaml > defaults (docs/configuration.md). Tokens come from the
+      // environment or a file reference only (a flag would show in `ps`).
+      const s = settings({
+        'kube.kubeconfig': o.kubeconfig,
+        'kube.context': o.context,
+        'kube.cluster': o.cluster,
+        'prometheus.url': o.prometheus,
+        'api.host': o.host,
+        'api.port': o.port,
+        'api.introspection': o.introspection === true ? true : undefined,
+      });
+      const llm = llmSetup(s);
+      const kubeconfig = s.get('kube.kubeconfig');
+      const context = s.get('kube.context');
+      const cluster = s.get('kube.cluster');
+      const prometheus = s.get('prometheus.url');
+      await runStart(globalConfigOf(s), {
         out: process.stdout,
         ...(llm ? { llm } : {}),
-        ...(o.kubeconfig !== undefined || o.context !== undefined
+        ...(kubeconfig !== undefined || context !== undefined
           ? {
               kube: {
-                kubeconfig: o.kubeconfig ?? kubeconfigOf(findKube(process.env)),
-                ...(o.context !== undefined ? { context: o.context } : {}),
+                kubeconfig: kubeconfig ?? kubeconfigOf(findKube(process.env)),
+                ...(context !== undefined ? { context } : {}),
               },
             }
           : {}),
@@ -397,16 +431,110 @@ program
         demo: o.demo,
         ...(o.recording !== undefined ? { recording: o.recording } : {}),
         ...(o.speed !== undefined ? { speed: Number(o.speed) } : {}),
-        ...(o.host !== undefined ? { host: o.host } : {}),
-        ...(o.port !== undefined ? { port: Number(o.port) } : {}),
-        introspection: o.introspection === true,
+        host: s.get('api.host') ?? DEFAULT_API_HOST,
+        port: s.get('api.port') ?? DEFAULT_API_PORT,
+        introspection: s.get('api.introspection') === true,
         auth: {
-          readTokens: tokens(process.env.HETU_API_READ_TOKEN),
-          adminTokens: tokens(process.env.HETU_API_ADMIN_TOKEN),
+          readTokens: s.get('api.readTokens') ?? [],
+          adminTokens: s.get('api.adminTokens') ?? [],
         },
       });
     },
   );
+
+program
+  .command('run [roles...]')
+  .description(
+    "run parts of hetu as their own process on Kafka: stages ('stages' = all), collectors, the API, the LLM worker (without a role: list them)",
+  )
+  .option('--list', 'list the roles with what each does and how it scales')
+  .option(
+    '--topic-prefix <prefix>',
+    'namespace on a shared Kafka cluster: prefix of every topic and consumer group (env HETU_TOPIC_PREFIX)',
+  )
+  .option('--batch-records <n>', 'records per batch, one transaction each, of a stage (default 500)')
+  .option('--until-caught-up', 'stages: stop once what their inputs held at the start is processed')
+  .option('--kubeconfig <file>', 'collectors: the cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+  .option('--context <name>', 'collectors: context of the kubeconfig (default its current context)')
+  .option('--cluster <name>', "collectors: name stamped on the cluster's records (env HETU_CLUSTER)")
+  .option('--prometheus <url>', 'collect-metrics: Prometheus server root (env HETU_PROMETHEUS_URL)')
+  .option('--host <host>', 'api: address to listen on; beyond loopback it needs tokens (default 127.0.0.1)')
+  .option('--port <port>', 'api: port of the GraphQL API (default 4380)')
+  .option('--introspection', 'api: allow GraphQL introspection')
+  .action(
+    async (
+      roles: string[],
+      o: {
+        list?: boolean;
+        topicPrefix?: string;
+        batchRecords?: string;
+        untilCaughtUp?: boolean;
+        kubeconfig?: string;
+        context?: string;
+        cluster?: string;
+        prometheus?: string;
+        host?: string;
+        port?: string;
+        introspection?: boolean;
+      },
+    ) => {
+      // Flags > environment > hetu.yaml > defaults (docs/configuration.md), as for `hetu start`.
+      const s = settings({
+        'kube.kubeconfig': o.kubeconfig,
+        'kube.context': o.context,
+        'kube.cluster': o.cluster,
+        'prometheus.url': o.prometheus,
+        'api.host': o.host,
+        'api.port': o.port,
+        'api.introspection': o.introspection === true ? true : undefined,
+      });
+      const cfg = globalConfigOf(s);
+      if (roles.length === 0 || o.list === true) {
+        printRoles(process.stdout, cfg.output);
+        return;
+      }
+      const llm = llmSetup(s);
+      const prefix = o.topicPrefix ?? process.env.HETU_TOPIC_PREFIX;
+      const kubeconfig = s.get('kube.kubeconfig');
+      const context = s.get('kube.context');
+      const cluster = s.get('kube.cluster');
+      const prometheus = s.get('prometheus.url');
+      await runRoles(cfg, roles, {
+        out: process.stdout,
+        ...(prefix ? { prefix } : {}),
+        ...(o.batchRecords !== undefined ? { batchRecords: Number(o.batchRecords) } : {}),
+        untilCaughtUp: o.untilCaughtUp === true,
+        ...(kubeconfig !== undefined || context !== undefined
+          ? {
+              kube: {
+                kubeconfig: kubeconfig ?? kubeconfigOf(findKube(process.env)),
+                ...(context !== undefined ? { context } : {}),
+              },
+            }
+          : {}),
+        ...(cluster !== undefined ? { cluster } : {}),
+        ...(prometheus !== undefined ? { prometheus } : {}),
+        ...(llm ? { llm } : {}),
+        host: s.get('api.host') ?? DEFAULT_API_HOST,
+        port: s.get('api.port') ?? DEFAULT_API_PORT,
+        introspection: s.get('api.introspection') === true,
+        auth: {
+          readTokens: s.get('api.readTokens') ?? [],
+          adminTokens: s.get('api.adminTokens') ?? [],
+        },
+      });
+    },
+  );
+
+registerConfigCommand(program, {
+  env: process.env,
+  cwd: process.cwd(),
+  configFlag: () => program.opts<RawGlobalOptions>().config,
+  globalFlags: () => globalFlags(program.opts<RawGlobalOptions & RawLlmOptions>()),
+  outputFlag: () => program.opts<RawGlobalOptions>().output,
+});
+
+registerReplay(program, config);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,13 @@
-import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscription } from '@hetu/streams';
+import {
+  ProcessorRuntime,
+  avroDeadLetterEncoder,
+  avroFactEncoder,
+  type BatchCommittedInfo,
+  type Subscription,
+} from '@hetu/streams';
 import type { Backend } from './backend.ts';
 import { createCatalogueTopics } from './backend.ts';
-import { CLUSTER_FEED, pipelineStages } from './stages.ts';
+import { internalFeedSpecs, pipelineStages } from './stages.ts';
 import { createWorker, llmRequestsStage, type LlmSetup } from './llm.ts';
 import type { LlmWorker } from '@hetu/producers/llm';
 
@@ -21,6 +27,8 @@ export interface Pipeline {
 
 export interface PipelineEvents {
   restored?(processor: string, partition: number, keys: number): void;
+  /** After each committed batch of a stage, named by its consumer group (pipeline metrics, docs/metrics.md). */
+  batchCommitted?(processor: string, info: BatchCommittedInfo): void;
 }
 
 export interface PipelineOptions {
@@ -40,9 +48,7 @@ export async function startPipeline(
 ): Promise<Pipeline> {
   const { log, serde } = backend;
   await createCatalogueTopics(log);
-  await log.ensureTopics([
-    { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86_400_000 },
-  ]);
+  await log.ensureTopics(internalFeedSpecs(7 * 86_400_000));
   const runtimes = [
     ...pipelineStages(backend),
     llmRequestsStage(backend, { pseudonymize: options.llm?.pseudonymize === true }),
@@ -53,7 +59,12 @@ export async function startPipeline(
         processor,
         encodeFact: avroFactEncoder(serde),
         encodeDeadLetter: avroDeadLetterEncoder(serde),
-        events: { restored: (i) => events.restored?.(name, i.partition, i.keys) },
+        events: {
+          restored: (i) => events.restored?.(name, i.partition, i.keys),
+          ...(events.batchCommitted
+            ? { batchCommitted: (i: BatchCommittedInfo) => events.batchCommitted!(processor.name, i) }
+            : {}),
+        },
       }),
   );
   const subscriptions: Subscription[] = [];

@@ -23,8 +23,9 @@ export { LlmStore } from './store/llm.ts';
 export { StatusStore } from './store/status.ts';
 export { DEFAULT_API_HOST, DEFAULT_API_PORT, SCHEMA_SDL, buildApi, startApiServer } from './api/app.ts';
 export type { Api, ApiOptions } from './api/app.ts';
+export { API_PATHS, WEB_CSP, isApiPath, registerWeb } from './api/web.ts';
 export { COMMANDS_TOPIC, EVENTS, MAX_QUESTION_CHARS, MAX_WAIT_MS } from './api/resolvers.ts';
-export type { ApiStats } from './api/resolvers.ts';
+export type { ApiStats, ServerAbout } from './api/resolvers.ts';
 export {
   CSRF_HEADERS,
   DEFAULT_LIMITS,
@@ -34,3 +35,5 @@ export {
 } from './api/security.ts';
 export type { ApiLimits, AuthConfig, Principal, Role } from './api/security.ts';
 export { metricKey, readSeries } from './api/series.ts';
+export { createPipelineMetrics } from './api/metrics.ts';
+export type { ConsumerGroupTopics, PipelineMetrics, ProcessorBatch } from './api/metrics.ts';

@@ -48,7 +48,7 @@ export type {
   TickContext,
 } from './runtime/processor.ts';
 export { DLQ_TOPIC, ProcessorRuntime, jsonDeadLetter } from './runtime/runtime.ts';
-export type { ProcessorRuntimeOptions, RuntimeEvents } from './runtime/runtime.ts';
+export type { BatchCommittedInfo, ProcessorRuntimeOptions, RuntimeEvents } from './runtime/runtime.ts';
 export { ProcessorTestDriver } from './runtime/test-driver.ts';
 export type { PipedRecord } from './runtime/test-driver.ts';
 export { SCHEMAS_TOPIC, logSchemaStore } from './schema-log-store.ts';

@@ -79,6 +79,13 @@ export interface Batch {
    * committed with the batch.
    */
   readonly records: readonly LogRecord[];
+  /**
+   * The task's ownership period in this subscription: it changes after a rebalance, when another
+   * member may have processed the task since this member's previous batch of it, so a handler
+   * that caches per-task state must rebuild it (the runtime restores it from the changelog).
+   * Undefined: the adapter does not say (state cached across batches is then trusted).
+   */
+  readonly epoch?: number;
 }
 
 /**

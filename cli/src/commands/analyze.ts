@@ -12,7 +12,7 @@ import { readRecording } from '@hetu/producers/recording';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
-import { CLUSTER_FEED, pipelineStages, recordOf } from '../stages.ts';
+import { internalFeedSpecs, pipelineStages, recordOf } from '../stages.ts';
 import { LLM_ANALYSES_TOPIC, llmFieldOf, requestedKeys, runLlmStages, type LlmSetup } from '../llm.ts';
 
 export interface AnalyzeProgress {
@@ -109,9 +109,7 @@ export async function analyzeOn(
 /** The catalogue's topics and the cluster feed `hetu analyze` replays into. */
 export async function createAnalysisTopics(backend: Backend): Promise<void> {
   await createCatalogueTopics(backend.log);
-  await backend.log.ensureTopics([
-    { name: CLUSTER_FEED, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
-  ]);
+  await backend.log.ensureTopics(internalFeedSpecs(-1));
 }
 
 /**
@@ -231,6 +229,7 @@ async function collect(
   }
   const errorGroups = [...(await table(backend, 'hetu.facts.error-groups')).values()]
     .map((g) => ({
+      cluster: g.cluster,
       id: g.id,
       fingerprint: g.fingerprint,
       faultKey: g.faultKey,
@@ -252,6 +251,7 @@ async function collect(
     .sort((a, b) => String(a.id).localeCompare(String(b.id)));
   const anomalies = [...(await table(backend, 'hetu.facts.anomalies')).values()]
     .map((e) => ({
+      cluster: e.cluster,
       id: e.id,
       metric: e.metric,
       labels: e.labels,
@@ -314,6 +314,7 @@ async function collect(
     );
   const recommendations = [...(await table(backend, 'hetu.facts.recommendations')).values()]
     .map((r) => ({
+      cluster: r.cluster,
       id: r.id,
       type: r.type,
       target: r.target,

@@ -18,7 +18,7 @@ import {
 } from '@hetu/streams';
 import { TOPICS, topicEntry, topicSpec } from '@hetu/schemas';
 import type { Backend } from '../backend.ts';
-import { CLUSTER_FEED, pipelineStages } from '../stages.ts';
+import { INTERNAL_FEEDS, pipelineStages } from '../stages.ts';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC } from '../llm.ts';
 import { printRows, toJson } from '../output.ts';
 import {
@@ -242,7 +242,7 @@ export function derivedTopics(
 ): string[] {
   const llm = new Set([LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC, 'hetu.facts.llm-usage']);
   const names = new Set<string>(TOPICS.filter((t) => t.stage === 'facts').map((t) => t.name));
-  names.add(CLUSTER_FEED);
+  for (const t of INTERNAL_FEEDS) names.add(t);
   for (const [, p] of stages) for (const t of p.inputs) if (!isSource(t)) names.add(t);
   return [...names].filter((t) => !llm.has(t)).sort();
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,10 +13,12 @@ import {
   startApiServer,
   type AuthConfig,
   type ProcessorInfo,
+  type ServerAbout,
 } from '@hetu/projections';
 import type { GlobalConfig } from '../config.ts';
 import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline } from '../pipeline.ts';
+import { startMetrics } from '../pipeline-metrics.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
 import { createLogCollector } from '@hetu/producers/logs';
@@ -24,9 +26,16 @@ import { findKube, loadKube, type KubeTarget } from '../kube.ts';
 import type { LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
+import { activeLog } from '../generations.ts';
 
 /** The demo recording that ships with hetu (scripts/gen-demo.ts writes it). */
 export const DEMO_RECORDING = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
+
+/** How long `hetu start` takes at most to stop after SIGTERM or SIGINT before it exits anyway. */
+export const SHUTDOWN_DEADLINE_MS = 9_500;
+
+/** The built dashboard (`npm run build:web` writes it); `hetu start` serves it on the API's port. */
+export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
 export interface StartOptions {
   readonly out: NodeJS.WritableStream;
@@ -52,6 +61,8 @@ export interface StartOptions {
   readonly prometheus?: string;
   /** The LLM second opinion: the worker runs when given (docs/llm.md). */
   readonly llm?: LlmSetup;
+  /** The built dashboard to serve (a directory with index.html); default WEB_DIST; null serves none. */
+  readonly webRoot?: string | null;
   /** Told the API's URL once it listens (tests). */
   readonly onListening?: (url: string) => void;
 }
@@ -232,6 +243,38 @@ export function processorInfos(backend: Backend): ProcessorInfo[] {
   return pipelineStages(backend).map(([, p]) => ({ name: p.name, inputs: p.inputs }));
 }
 
+/** hetu's version (the root package.json). */
+export const HETU_VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** A URL without its query and fragment (some endpoints take a key there). */
+function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    u.search = '';
+    u.hash = '';
+    return u.toString();
+  } catch {
+    return url.replace(/[?#].*$/, '');
+  }
+}
+
+/** What the API's `about` answers: the version and the LLM setup (endpoint masked, never the key). */
+export function aboutOf(llm: LlmSetup | undefined): ServerAbout {
+  const d = describeLlmConfig(llm?.config);
+  return {
+    version: HETU_VERSION,
+    llm: {
+      configured: d.configured,
+      endpoint: d.configured && d.baseUrl ? withoutQuery(d.baseUrl) : null,
+      model: d.configured ? (d.model ?? null) : null,
+      pseudonymize: llm?.pseudonymize === true,
+      dailyTokens: llm ? llm.config.dailyTokens : null,
+    },
+  };
+}
+
 /** Remediation hints of the scoring rules (drill-down level 4). */
 export function ruleHints(): Map<string, string> {
   return new Map(RULES.map((r) => [r.id, r.hint]));
@@ -255,14 +298,43 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       'HETU_CLI_BAD_OPTION',
       `--recording ${io.recording} does not exist: give the path of a recording (JSON Lines, .gz too).`,
     );
-  const backend = await openBackend(cfg);
+  const opened = await openBackend(cfg);
+  // Stages and projections read the active generation (docs/replay.md); each has its own read model.
+  const active = await activeLog(opened.log);
+  const backend: Backend = { ...opened, log: active.log };
+  const projectionsDir = join(
+    cfg.dataDir,
+    active.generation === 1 ? 'projections' : `projections.g${active.generation}`,
+  );
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  // Graceful shutdown (docs/metrics.md): stop feeding, let running batches commit, close
+  // collectors, API, projections, stages and the log — within SHUTDOWN_DEADLINE_MS of a signal.
+  let stoppingAt: number | undefined;
+  const onSignal = () => {
+    stoppingAt ??= performance.now();
+    stop.abort();
+  };
+  const onProcessSignal = (signal: NodeJS.Signals) => {
+    onSignal();
+    io.out.write(`${signal}: stopping (commit and close)\n`);
+    setTimeout(() => {
+      io.out.write(
+        `hetu did not stop within ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting now; what was not committed is processed again at the next start\n`,
+      );
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
   io.signal?.addEventListener('abort', onSignal, { once: true });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onProcessSignal);
+  process.once('SIGTERM', onProcessSignal);
   try {
-    const pipeline = await startPipeline(backend, {}, io.llm ? { llm: io.llm } : {});
+    // Pipeline metrics on the API's /metrics (docs/metrics.md); counted from the first batch.
+    const metrics = startMetrics(backend, io.llm !== undefined, () => projections);
+    const pipeline = await startPipeline(
+      backend,
+      { batchCommitted: (p, b) => metrics.batchCommitted(p, b) },
+      io.llm ? { llm: io.llm } : {},
+    );
     const collectors: { start(): Promise<void> | void; close(): Promise<void> }[] = [];
     let projections: Projections | undefined;
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
@@ -270,9 +342,12 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       projections = await Projections.start({
         log: backend.log,
         serde: backend.serde,
-        dataDir: join(cfg.dataDir, 'projections'),
+        dataDir: projectionsDir,
       });
+      const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
+      const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
       server = await startApiServer({
+        ...(web !== undefined ? { webRoot: web } : {}),
         projections,
         log: backend.log,
         serde: backend.serde,
@@ -282,7 +357,9 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         introspection: io.introspection === true,
         processors: processorInfos(backend),
         ruleHints: ruleHints(),
+        about: aboutOf(io.llm),
       });
+      metrics.register(server.api.metrics.registry);
       const target =
         io.recording === undefined ? (io.kube === undefined ? findKube(process.env) : io.kube) : null;
       if (target !== null) {
@@ -339,10 +416,15 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             .map((p) => p.name)
             .join(', ')}`,
           `GraphQL API: ${server.url}/graphql (WebSocket too); ${server.url}/healthz, /readyz, /metrics`,
+          web !== undefined
+            ? `dashboard: ${server.url}/`
+            : webRoot === null
+              ? 'dashboard: not served'
+              : `dashboard: not built (no ${join(webRoot, 'index.html')}): run 'npm run build:web' and restart; the API runs without it`,
           io.llm
             ? `LLM second opinion: ${describeLlmConfig(io.llm.config).status}${io.llm.pseudonymize ? ', names pseudonymised' : ''}`
             : 'LLM second opinion: not configured (HETU_LLM_BASE_URL, HETU_LLM_MODEL); root causes are the deterministic RCA',
-          `projections: ${join(cfg.dataDir, 'projections')}. Ctrl-C stops.`,
+          `projections: ${projectionsDir}. Ctrl-C stops.`,
           '',
         ].join('\n'),
       );
@@ -392,15 +474,19 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       stop.abort();
       await feeding;
     } finally {
-      for (const c of collectors) await c.close().catch(() => undefined);
-      await server?.close();
+      // Collectors and the API stop taking work at once; then the readers of the log.
+      await Promise.all([...collectors.map((c) => c.close().catch(() => undefined)), server?.close()]);
       await projections?.close();
       await pipeline.close();
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onProcessSignal);
+    process.off('SIGTERM', onProcessSignal);
     io.signal?.removeEventListener('abort', onSignal);
     await backend.close();
+    if (stoppingAt !== undefined)
+      io.out.write(
+        `hetu stopped in ${((performance.now() - stoppingAt) / 1000).toFixed(1)} s: committed and closed\n`,
+      );
   }
 }

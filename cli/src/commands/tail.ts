@@ -2,10 +2,11 @@ import type { LogRecord } from '@hetu/streams';
 import type { Backend } from '../backend.ts';
 import { printRows } from '../output.ts';
 import { describeTopic, printable } from './records.ts';
+import { activeLog } from '../generations.ts';
 
 /** `hetu tail <topic>`: the last records of a topic, decoded; `--follow` keeps printing new ones. */
 export async function runTail(
-  backend: Backend,
+  opened: Backend,
   topic: string,
   opts: {
     lines: number;
@@ -15,6 +16,8 @@ export async function runTail(
     signal?: AbortSignal;
   },
 ): Promise<number> {
+  // A topic name resolves through the active generation (docs/replay.md); `<topic>.g<N>` names one.
+  const backend: Backend = { ...opened, log: (await activeLog(opened.log)).log };
   const info = await describeTopic(backend.log, topic);
   const next = new Map<number, bigint>();
   let recent: LogRecord[] = [];

@@ -16,7 +16,8 @@ import type { ProjectionStore } from '../store/store.ts';
 import { safeErrors, statusOf } from './errors.ts';
 import { graphql } from './graphql.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
-import { createResolvers, type ApiContext, type ApiStats } from './resolvers.ts';
+import { createResolvers, type ApiContext, type ApiStats, type ServerAbout } from './resolvers.ts';
+import { registerWeb } from './web.ts';
 import {
   ApiRequestError,
   DEFAULT_LIMITS,
@@ -61,6 +62,13 @@ export interface ApiOptions {
   readonly jit?: number;
   /** Node's default process metrics on /metrics. Default true. */
   readonly defaultMetrics?: boolean;
+  /**
+   * A built dashboard (a directory with index.html, e.g. web/dist) to serve on the same port:
+   * static files, and index.html for any other GET of a page path (web.ts). Default none.
+   */
+  readonly webRoot?: string;
+  /** The server's version and LLM setup (`about`). Default: version unknown, no LLM. */
+  readonly about?: ServerAbout;
 }
 
 export interface Api {
@@ -119,6 +127,7 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
     serde,
     processors: opts.processors ?? [],
     hints: opts.ruleHints ?? new Map(),
+    ...(opts.about ? { about: opts.about } : {}),
     commandClock: opts.commandClock ?? (() => projections.watermark() ?? Date.now()),
     stats,
   });
@@ -130,7 +139,9 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
     const status = (err as { statusCode?: number }).statusCode ?? statusOf(e!.extensions.code);
     void res.code(status >= 400 ? status : 500).send({ errors: [e] });
   });
+  const webFallback = opts.webRoot === undefined ? undefined : await registerWeb(app, opts.webRoot);
   app.setNotFoundHandler((req, res) => {
+    if (webFallback?.(req, res)) return;
     void res
       .code(404)
       .send(

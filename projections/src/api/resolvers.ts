@@ -33,6 +33,7 @@ import {
   rcaView,
   recommendationView,
   scoreView,
+  serviceView,
   workloadView,
   type View,
 } from './views.ts';
@@ -65,6 +66,18 @@ export interface ApiStats {
   storeCallsBy(): Record<string, number>;
 }
 
+/** The server's version and LLM setup (Query.about). */
+export interface ServerAbout {
+  readonly version: string;
+  readonly llm: {
+    readonly configured: boolean;
+    readonly endpoint: string | null;
+    readonly model: string | null;
+    readonly pseudonymize: boolean;
+    readonly dailyTokens: number | null;
+  };
+}
+
 export interface ResolverDeps {
   readonly projections: Projections;
   readonly log: Log;
@@ -73,6 +86,8 @@ export interface ResolverDeps {
   readonly processors: readonly ProcessorInfo[];
   /** Remediation hint per rule id (drill-down level 4). */
   readonly hints: ReadonlyMap<string, string>;
+  /** What `about` answers: the server's version and LLM setup. */
+  readonly about?: ServerAbout;
   /** The event time a command is issued at. */
   readonly commandClock: () => number;
   readonly stats: ApiStats;
@@ -444,6 +459,16 @@ export function createResolvers(deps: ResolverDeps): {
         'workloads',
       );
     },
+    services: (_p, a) =>
+      connection(
+        s.workloads.services(
+          { cluster: anyCluster(a['cluster']), namespace: str(a['namespace']), search: str(a['search']) },
+          pageSize(num(a['first'])),
+          str(a['after']),
+        ),
+        serviceView,
+        'workloads',
+      ),
     workload: (_p, a) => {
       const [r] = s.workloads.workloadsOf([
         {
@@ -463,6 +488,11 @@ export function createResolvers(deps: ResolverDeps): {
     pipeline: () => ({}),
     llm: () => ({ available: projections.groups().some((g) => g.store === 'llm' && g.topics.length > 0) }),
     freshness: async () => freshnessReportView(await projections.freshness()),
+    about: () =>
+      deps.about ?? {
+        version: 'unknown',
+        llm: { configured: false, endpoint: null, model: null, pseudonymize: false, dailyTokens: null },
+      },
     after: async (_p, a) => {
       const pos = a['position'] as { topic: string; partition: number; offset: string };
       const timeoutMs = num(a['timeoutMs']) ?? 5000;

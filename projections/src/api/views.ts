@@ -10,7 +10,7 @@ import type { LlmAnalysisRow } from '../store/llm.ts';
 import type { Page } from '../store/page.ts';
 import type { RecommendationRow } from '../store/recommendations.ts';
 import type { ImpactRow, ScoreRow } from '../store/scores.ts';
-import type { EventRow, NodeRow, PodRow, WorkloadRow } from '../store/workloads.ts';
+import type { EventRow, NodeRow, PodRow, ServiceRow, WorkloadRow } from '../store/workloads.ts';
 
 export interface PositionView {
   readonly topic: string;
@@ -101,6 +101,17 @@ export function workloadView(r: WorkloadRow): View {
       r.topic !== null && r.partition !== null && r.offset !== null
         ? { topic: r.topic, partition: r.partition, offset: r.offset }
         : null,
+  };
+}
+
+export function serviceView(r: ServiceRow): View {
+  return {
+    ...r.service,
+    cluster: r.cluster,
+    selector: labels(r.service.selector),
+    labels: labels(r.service.labels),
+    updatedAt: r.updatedAt,
+    position: { topic: r.topic, partition: r.partition, offset: r.offset },
   };
 }
 

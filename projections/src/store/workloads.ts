@@ -2,7 +2,7 @@
  * The `workloads` projection: workloads (top-level Deployments, StatefulSets, DaemonSets, CronJobs,
  * Jobs and ReplicaSets from hetu.raw.kube watch objects, and bare pods), their pods (health from
  * hetu.facts.pod-health, container states from the Pod objects), Kubernetes events (the latest
- * 100 per workload) and nodes (hetu.facts.node-health).
+ * 100 per workload), nodes (hetu.facts.node-health) and Services (type, ports, selector).
  */
 import type { NodeHealth, PodHealth, WatchObserved } from '@hetu/schemas';
 import { keysetPage, Where, type Page } from './page.ts';
@@ -114,6 +114,42 @@ export interface WorkloadFilter {
   readonly search?: string | null;
   /** Only workloads with (true) or without (false) an unhealthy pod. */
   readonly unhealthy?: boolean | null;
+}
+
+/** What the API shows of a Service. */
+export interface ServiceDoc {
+  readonly namespace: string;
+  readonly name: string;
+  /** ClusterIP, NodePort, LoadBalancer or ExternalName. */
+  readonly type: string;
+  readonly clusterIP: string | null;
+  readonly externalName: string | null;
+  readonly ports: readonly {
+    name: string | null;
+    port: number;
+    targetPort: string | null;
+    protocol: string;
+    nodePort: number | null;
+  }[];
+  readonly selector: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly createdAt: number | null;
+}
+
+export interface ServiceRow {
+  readonly cluster: string;
+  readonly service: ServiceDoc;
+  readonly updatedAt: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface ServiceFilter {
+  readonly cluster?: string | null;
+  readonly namespace?: string | null;
+  /** Case-insensitive substring of namespace/name. */
+  readonly search?: string | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -229,6 +265,35 @@ export function containerStates(o: Obj): ContainerState[] {
 }
 
 /** True for an object with a controlling owner: it is not a workload of its own. */
+const stringMap = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+
+export function serviceDoc(o: Obj): ServiceDoc {
+  const meta = obj(o['metadata']);
+  const spec = obj(o['spec']);
+  return {
+    namespace: str(meta['namespace']) ?? '',
+    name: str(meta['name']) ?? '',
+    type: str(spec['type']) ?? 'ClusterIP',
+    clusterIP: str(spec['clusterIP']),
+    externalName: str(spec['externalName']),
+    ports: arr(spec['ports']).map((x) => {
+      const port = obj(x);
+      const target = port['targetPort'];
+      return {
+        name: str(port['name']),
+        port: int(port['port']) ?? 0,
+        targetPort: typeof target === 'number' ? String(target) : str(target),
+        protocol: str(port['protocol']) ?? 'TCP',
+        nodePort: int(port['nodePort']),
+      };
+    }),
+    selector: stringMap(spec['selector']),
+    labels: stringMap(meta['labels']),
+    createdAt: time(meta['creationTimestamp']),
+  };
+}
+
 function owned(o: Obj): boolean {
   return arr(obj(o['metadata'])['ownerReferences']).some((r) => obj(r)['controller'] === true);
 }
@@ -259,6 +324,11 @@ export class WorkloadsStore extends ProjectionStore {
         cluster TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, partition INTEGER NOT NULL,
         begin_offset INTEGER NOT NULL,
         PRIMARY KEY (cluster, kind, namespace, partition)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS services (
+        cluster TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, search TEXT NOT NULL,
+        updated_at INTEGER NOT NULL, doc TEXT NOT NULL,
+        src_topic TEXT NOT NULL, src_partition INTEGER NOT NULL, src_offset INTEGER NOT NULL,
+        PRIMARY KEY (cluster, namespace, name)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS nodes (
         cluster TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
         src_topic TEXT NOT NULL, src_partition INTEGER NOT NULL, src_offset INTEGER NOT NULL,
@@ -477,6 +547,32 @@ export class WorkloadsStore extends ProjectionStore {
       );
       return;
     }
+    if (w.kind === 'Service') {
+      if (deleted)
+        this.sql('DELETE FROM services WHERE cluster = ? AND namespace = ? AND name = ?').run(
+          w.cluster,
+          ns,
+          w.name,
+        );
+      else {
+        const doc = serviceDoc(obj(JSON.parse(w.object)));
+        this.sql(
+          `INSERT OR REPLACE INTO services (cluster, namespace, name, search, updated_at, doc, src_topic, src_partition, src_offset)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          w.cluster,
+          ns,
+          w.name,
+          `${ns}/${w.name}`.toLowerCase(),
+          w.ts,
+          toDoc(doc),
+          r.topic,
+          r.partition,
+          r.offset,
+        );
+      }
+      return;
+    }
     if (!WORKLOAD_KINDS.has(w.kind)) return;
     const base = {
       kind: 'workload',
@@ -603,6 +699,43 @@ export class WorkloadsStore extends ProjectionStore {
         first,
         after,
         map: this.workloadRow,
+      },
+    );
+  }
+
+  /** Services ordered by namespace and name. */
+  services(filter: ServiceFilter, first: number, after?: string | null): Page<ServiceRow> {
+    this.count('services');
+    const w = new Where()
+      .eq('cluster', filter.cluster)
+      .eq('namespace', filter.namespace)
+      .like('search', filter.search);
+    return keysetPage(
+      (sql, p) => this.db.prepare(sql).all(...p) as never[],
+      (sql, p) => (this.db.prepare(sql).get(...p) as { n: number }).n,
+      {
+        from: 'services',
+        select: 'cluster, doc, updated_at, src_topic, src_partition, src_offset',
+        where: w,
+        sort: { col: "cluster || '/' || namespace", desc: false },
+        tie: 'name',
+        first,
+        after,
+        map: (r: {
+          cluster: string;
+          doc: string;
+          updated_at: number;
+          src_topic: string;
+          src_partition: number;
+          src_offset: number;
+        }): ServiceRow => ({
+          cluster: r.cluster,
+          service: fromDoc<ServiceDoc>(r.doc),
+          updatedAt: r.updated_at,
+          topic: r.src_topic,
+          partition: r.src_partition,
+          offset: String(r.src_offset),
+        }),
       },
     );
   }

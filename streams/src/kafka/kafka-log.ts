@@ -74,6 +74,31 @@ function fromHeaders(h: IHeaders | undefined): Record<string, Buffer> {
   return out;
 }
 
+/** The error, or one of its causes, has one of these kafkajs types. */
+function hasType(err: unknown, types: readonly string[]): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.type === 'string' && types.includes(e.type)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** Another instance initialised this transactional id: it owns the task now. */
+const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'];
+/** The group is rebalancing or moved on without this member. */
+const REBALANCING = [
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR_FOR_GROUP',
+];
+
+/** How long close() waits for the batch in hand to commit before it disconnects anyway. */
+const CLOSE_DRAIN_MS = 20_000;
+
+/** Thrown inside a drain when its batch belongs to an assignment that is over: dropped, not failed. */
+class StaleAssignment extends Error {}
+
 /** Bytes of records per transactional send: well under the broker's default 1 MiB record batch. */
 const SEND_SLICE_BYTES = 512 * 1024;
 
@@ -115,7 +140,7 @@ export function kafkaError(err: unknown, brokers: readonly string[], what: strin
   const e = err as { name?: string; message?: string; type?: string };
   const name = e?.name ?? '';
   if (
-    /Connection|NumberOfRetriesExceeded|BrokerNotFound|Timeout/.test(name) ||
+    /Connection|NumberOfRetriesExceeded|BrokerNotFound|Timeout|GroupCoordinatorNotFound/.test(name) ||
     /ECONNREFUSED|ETIMEDOUT|ENOTFOUND/.test(e?.message ?? '')
   )
     return new HetuError(
@@ -229,7 +254,11 @@ export class KafkaLog implements Log {
       // the coordinator has written its markers (a few ms): retry fast, as the Java client does.
       retry: { initialRetryTime: 5, maxRetryTime: 1000, retries: 20 },
     });
-    await p.connect();
+    try {
+      await p.connect();
+    } catch (err) {
+      throw kafkaError(err, this.opts.brokers, `connect the transactional producer ${transactionalId}`);
+    }
     return p;
   }
 
@@ -602,6 +631,11 @@ class KafkaSubscription implements Subscription {
   private ready: Promise<void> = Promise.resolve();
   private draining: Promise<void> = Promise.resolve();
   private heartbeat: (() => Promise<void>) | undefined;
+  /** The generation in which a commit found the task fenced: nothing is delivered until the next. */
+  private fencedIn: number | undefined;
+  /** close() was called: no new batch starts. */
+  private closingNow = false;
+  private fenceWatchdog: NodeJS.Timeout | undefined;
 
   constructor(log: KafkaLog, options: SubscribeOptions) {
     this.log = log;
@@ -656,6 +690,8 @@ class KafkaSubscription implements Subscription {
    */
   private assigned(assignment: Record<string, number[]>): void {
     const generation = ++this.generation;
+    this.fencedIn = undefined;
+    clearTimeout(this.fenceWatchdog);
     const queues = new Map<string, PartitionQueue>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
@@ -672,10 +708,13 @@ class KafkaSubscription implements Subscription {
       }
     }
     const wasPaused = [...this.queues.values()].filter((q) => q.paused);
+    const owned = new Set([...queues.values()].map((q) => this.taskOf(q)));
+    for (const task of new Set([...this.queues.values()].map((q) => this.taskOf(q))))
+      if (!owned.has(task)) this.dropProducer(task);
     this.queues = queues;
     if (wasPaused.length > 0)
       this.consumer.resume(wasPaused.map((q) => ({ topic: q.topic, partitions: [q.partition] })));
-    this.ready = (async () => {
+    this.ready = this.retryingWhileAssigned(generation, async () => {
       for (const task of new Set([...queues.values()].map((q) => this.taskOf(q))))
         await this.producerFor(task);
       for (const topic of new Set([...queues.values()].map((q) => q.topic))) {
@@ -694,9 +733,28 @@ class KafkaSubscription implements Subscription {
           }
         }
       }
-    })();
+    });
     this.ready.catch(() => undefined);
     void this.drain().catch((err) => this.fail(err));
+  }
+
+  /**
+   * Runs `fn` until it succeeds, retrying transient failures (the broker restarting: producers
+   * cannot connect, offsets cannot be read) with capped back-off, as long as this assignment is
+   * current and the subscription runs. Anything else fails at once.
+   */
+  private async retryingWhileAssigned(generation: number, fn: () => Promise<void>): Promise<void> {
+    const backoff = new Backoff(100, 5000);
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        const transient =
+          err instanceof HetuError ? err.transient : (err as { retriable?: boolean })?.retriable;
+        if (!transient || this.stopped || generation !== this.generation) throw err;
+        await new Promise((r) => setTimeout(r, backoff.next()));
+      }
+    }
   }
 
   private advance(topic: string, partition: number, next: bigint): void {
@@ -712,8 +770,23 @@ class KafkaSubscription implements Subscription {
   }
 
   /** One transactional producer per task: a new owner of the task fences the old one. */
+  private producerId(task: number): string {
+    return `${this.log.transactionalIdPrefix}-${this.options.group}-task-${task}`;
+  }
+
+  /**
+   * Drops the producer of a task this member no longer owns: another member fences it, so when
+   * the task comes back a new producer must be initialised (which fences that other member).
+   */
+  private dropProducer(task: number): void {
+    const id = this.producerId(task);
+    const p = this.producers.get(id);
+    this.producers.delete(id);
+    void p?.then((x) => x.disconnect()).catch(() => undefined);
+  }
+
   private producerFor(task: number): Promise<Producer> {
-    const id = `${this.log.transactionalIdPrefix}-${this.options.group}-task-${task}`;
+    const id = this.producerId(task);
     let p = this.producers.get(id);
     if (!p) {
       p = this.log.transactionalProducer(id);
@@ -776,7 +849,8 @@ class KafkaSubscription implements Subscription {
         list.push(q);
       }
       for (const [task, all] of tasks) {
-        if (this.stopped || generation !== this.generation) return;
+        if (this.stopped || this.closingNow || generation !== this.generation || this.fencedIn === generation)
+          return;
         // Partitions with nothing pending and known to be at their end take no part.
         const queues = all
           .filter(
@@ -803,11 +877,18 @@ class KafkaSubscription implements Subscription {
           if (known) Object.assign(known, { n, next });
           else positions.push({ q, n, next });
         }
-        await this.deliver(
-          { task, records },
-          positions.map((p) => ({ topic: p.q.topic, partition: p.q.partition, next: p.next })),
-          () => generation === this.generation,
-        );
+        try {
+          await this.deliver(
+            { task, records, epoch: generation },
+            positions.map((p) => ({ topic: p.q.topic, partition: p.q.partition, next: p.next })),
+            () => generation === this.generation,
+          );
+        } catch (err) {
+          // The assignment ended under the batch: nothing of it was committed; the new owner (this
+          // member again, or another) starts from the committed positions.
+          if (err instanceof StaleAssignment) return;
+          throw err;
+        }
         for (const { q, n, next } of positions) {
           q.records.splice(0, n);
           q.pos = next;
@@ -817,7 +898,13 @@ class KafkaSubscription implements Subscription {
             this.consumer.resume([{ topic: q.topic, partitions: [q.partition] }]);
           }
         }
-        await this.heartbeat?.().catch(() => undefined);
+        try {
+          await this.heartbeat?.();
+        } catch (err) {
+          // The group rebalances: let kafkajs rejoin now (it waits for this drain) instead of
+          // working on through a backlog the group may be handing to another member.
+          if (hasType(err, REBALANCING)) return;
+        }
         progressed = true;
       }
     }
@@ -837,8 +924,14 @@ class KafkaSubscription implements Subscription {
         committed();
         return;
       } catch (err) {
+        if (!isRunning() || this.closingNow)
+          throw new StaleAssignment('the assignment changed or the subscription closes', { cause: err });
+        if (hasType(err, FENCED)) {
+          this.fenced(batch.task);
+          throw new StaleAssignment('fenced by a newer owner of the task', { cause: err });
+        }
         const decision = this.options.onError?.(err, batch, attempt) ?? 'retry';
-        if (decision === 'stop' || this.stopped || !isRunning()) {
+        if (decision === 'stop' || this.stopped) {
           void this.fail(err);
           throw err;
         }
@@ -937,6 +1030,29 @@ class KafkaSubscription implements Subscription {
     }
   }
 
+  /**
+   * A commit of `task` was fenced: another member initialised its transactional id, so the group
+   * gave the task away in a rebalance this member has not joined yet. Drop the dead producer and
+   * deliver nothing until the new assignment arrives (kafkajs rejoins); if none comes within the
+   * session and rebalance timeouts, stop with the reason.
+   */
+  private fenced(task: number): void {
+    this.dropProducer(task);
+    if (this.fencedIn === this.generation) return;
+    const generation = (this.fencedIn = this.generation);
+    clearTimeout(this.fenceWatchdog);
+    this.fenceWatchdog = setTimeout(() => {
+      if (this.fencedIn === generation && this.generation === generation)
+        void this.fail(
+          new HetuError(
+            'HETU_KAFKA_FAILED',
+            `Group ${this.options.group}: another instance took over task ${task} and no new assignment came for this one; restart it to rejoin.`,
+          ),
+        );
+    }, 120_000);
+    this.fenceWatchdog.unref();
+  }
+
   private async fail(err: unknown): Promise<void> {
     if (this.stopError !== undefined || this.stopped) return;
     this.stopError = err;
@@ -954,11 +1070,24 @@ class KafkaSubscription implements Subscription {
   }
 
   async whenCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // The broker may be away for a while (a restart): transient failures are retried until the deadline.
+    const backoff = new Backoff(100, 2000);
+    for (;;) {
+      try {
+        return await this.caughtUpBy(deadline, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof HetuError && err.transient) || Date.now() > deadline || this.stopped) throw err;
+        await new Promise((r) => setTimeout(r, backoff.next()));
+      }
+    }
+  }
+
+  private async caughtUpBy(deadline: number, timeoutMs: number): Promise<void> {
     const target = new Map<string, bigint>();
     for (const t of this.options.topics) {
       for (const [p, o] of await this.log.endOffsets(t)) target.set(`${t}\u0000${p}`, o.high);
     }
-    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.stopError !== undefined) throw this.stopError;
       if (this.stopped)
@@ -991,7 +1120,8 @@ class KafkaSubscription implements Subscription {
           resolve();
         }
         this.waiters.add(done);
-        void this.done.finally(done);
+        // then(done, done), not finally(done): a derived promise of a failed `done` must not reject unhandled.
+        void this.done.then(done, done);
       }).finally(() => this.waiters.clear());
     }
   }
@@ -1022,7 +1152,18 @@ class KafkaSubscription implements Subscription {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearTimeout(this.fenceWatchdog);
       if (!this.stopped) {
+        // Finish the batch in hand (it commits, or aborts and is redone by the next owner); the
+        // drain starts no other once closing is set. Bounded: a drain waiting for a broker that is
+        // away would otherwise hold close() until it returns.
+        this.closingNow = true;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.draining,
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_MS))),
+        ]);
+        clearTimeout(timer);
         await this.shutdown();
         this.resolveDone();
       }

@@ -16,9 +16,28 @@ import type { AppendRecord } from '../port.ts';
 
 export const DLQ_TOPIC = 'hetu.dlq';
 
+/** What a committed batch did, for metrics (docs/metrics.md). */
+export interface BatchCommittedInfo {
+  /** The task (partition number). */
+  partition: number;
+  records: number;
+  deadLetters: number;
+  skipped: number;
+  /** Records consumed, per input topic. */
+  inputs: Readonly<Record<string, number>>;
+  /** Records appended, per output topic (facts and raw outputs; not the changelog or the DLQ). */
+  outputs: Readonly<Record<string, number>>;
+  /** Dead letters by source topic and reason code. */
+  deadLetterReasons: readonly { topic: string; reasonCode: string }[];
+  /** Wall-clock milliseconds from the batch's delivery to its commit (fold, encoding and commit). */
+  durationMs: number;
+  /** The task's event-time watermark after the batch (ms), or null before any record. */
+  watermark: number | null;
+}
+
 export interface RuntimeEvents {
   /** After each committed batch. */
-  batchCommitted?(info: { partition: number; records: number; deadLetters: number; skipped: number }): void;
+  batchCommitted?(info: BatchCommittedInfo): void;
   /** After a task restored its state from the changelog. */
   restored?(info: { partition: number; keys: number; records: number }): void;
   /** A batch failed and will be retried (transient) — the runtime never dead-letters these. */
@@ -85,6 +104,8 @@ export class ProcessorRuntime<In, V> {
   private readonly opts: ProcessorRuntimeOptions<In, V>;
   private readonly def: StatefulProcessor<In, unknown>;
   private readonly tasks = new Map<number, Promise<TaskState<unknown>>>();
+  /** The `Batch.epoch` of each task's last batch: a new one means another member may have run it. */
+  private readonly epochs = new Map<number, number | undefined>();
   private subscription: Subscription | undefined;
 
   constructor(options: ProcessorRuntimeOptions<In, V>) {
@@ -186,13 +207,17 @@ export class ProcessorRuntime<In, V> {
         return 'stop';
       },
       handler: async (batch, tx) => {
+        const started = performance.now();
         const taskId = batch.task;
         let task = await this.task(taskId);
-        if (task.uncommitted) {
-          // The last attempt folded into the state but did not commit: rebuild from the changelog.
+        const moved = this.epochs.has(taskId) && this.epochs.get(taskId) !== batch.epoch;
+        if (task.uncommitted || moved) {
+          // The last attempt folded into the state but did not commit, or the task was reassigned
+          // (another member may have advanced it meanwhile): rebuild from the changelog.
           this.tasks.delete(taskId);
           task = await this.task(taskId);
         }
+        this.epochs.set(taskId, batch.epoch);
         const result = await foldBatch(processor, task, batch.records);
         const byTopic = new Map<string, AppendRecord[]>();
         for (const o of result.outputs) {
@@ -207,13 +232,27 @@ export class ProcessorRuntime<In, V> {
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
         }
         tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
+        const events = this.opts.events;
         tx.onCommitted(() => {
           task.uncommitted = false;
-          this.opts.events?.batchCommitted?.({
+          if (!events?.batchCommitted) return;
+          const inputs: Record<string, number> = {};
+          for (const r of batch.records) inputs[r.topic] = (inputs[r.topic] ?? 0) + 1;
+          const outputs: Record<string, number> = {};
+          for (const [topic, records] of byTopic) outputs[topic] = records.length;
+          events.batchCommitted({
             partition: batch.task,
             records: batch.records.length,
             deadLetters: result.deadLetters.length,
             skipped: result.skipped,
+            inputs,
+            outputs,
+            deadLetterReasons: result.deadLetters.map((d) => ({
+              topic: d.source.topic,
+              reasonCode: d.reasonCode,
+            })),
+            durationMs: performance.now() - started,
+            watermark: Number.isFinite(task.watermark) ? task.watermark : null,
           });
         });
       },
