@@ -5,8 +5,8 @@
  * a clean run on the embedded log: no loss, no duplicates — every fact topic holds the same keys
  * with the same values. One thing may move: a transaction the kill aborted still took offsets on
  * Kafka (its records and its abort marker), so facts written after it sit at later offsets, and
- * evidence that points at them (incidents, RCA, scores) names those offsets. Values are compared
- * with evidence offsets masked; topics without such a shift must match byte for byte.
+ * evidence that points at them (incidents, RCA, scores) names those offsets (and its ids hash them).
+ * Values are compared with evidence offsets and ids masked; topics without such a shift must match byte for byte.
  * A broker of its own (so the shared one is not disturbed), the registry of the global setup.
  *
  * The broker is down HETU_FAULT_BROKER_DOWN_S seconds (5 in `npm test`, 30 with `npm run test:faults`).
@@ -86,8 +86,9 @@ describe('fault suite: the broker stopped and restarted mid-run', () => {
         Object.fromEntries(Object.entries(want.digest).map(([t, d]) => [t, d.entries])),
       );
       if (moved.length > 0) {
-        // Only evidence offsets may differ.
-        const mask = (line: string) => line.replace(/"(offset|sourceOffset)":("?)-?\d+\2/g, '"$1":0');
+        // Only evidence offsets may differ, and the evidence ids that hash them (`ev-` + 12 hex).
+        const mask = (line: string) =>
+          line.replace(/"(offset|sourceOffset)":("?)-?\d+\2/g, '"$1":0').replace(/ev-[0-9a-f]{12}/g, 'ev-*');
         const gotLines = await factLines(backend);
         for (const t of moved)
           expect((gotLines[t] ?? []).map(mask), t).toEqual((want.lines[t] ?? []).map(mask));
