@@ -6,6 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { withParams } from '../lib/url.ts';
 import { Chip, Empty, QueryState } from '../components/common.tsx';
 import { EventTime, severityTone, statusTone } from '../components/incidents-command.tsx';
 import { AnomalyChart, type AnomalyData } from '../components/anomalies-chart.tsx';
@@ -76,14 +77,7 @@ export default function Anomalies() {
   });
   useLive(CHANGED, {}, [['anomalies'], ['anomaly']]);
 
-  const link = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    return `?${next.toString()}`;
-  };
+  const link = (changes: Record<string, string | null>) => withParams(params, changes);
   const update = (changes: Record<string, string | null>) =>
     setParams(new URLSearchParams(link(changes).slice(1)));
   const toggleSeverity = (s: string) => {

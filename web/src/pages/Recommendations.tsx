@@ -5,6 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { withParams } from '../lib/url.ts';
 import { Empty, QueryState } from '../components/common.tsx';
 import { RecommendationCard, type RecommendationData } from '../components/recommendations-card.tsx';
 import { useGql } from '../lib/graphql.ts';
@@ -110,14 +111,7 @@ export default function Recommendations() {
   if (search) filter.search = search;
   const q = useGql<Data>('recommendations', QUERY, { filter });
 
-  const link = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    return `?${next.toString()}`;
-  };
+  const link = (changes: Record<string, string | null>) => withParams(params, changes);
   const update = (changes: Record<string, string | null>) =>
     setParams(new URLSearchParams(link(changes).slice(1)));
   const toggleSeverity = (s: string) => {
