@@ -17,6 +17,8 @@ export type {
 } from './port.ts';
 export { HetuError, errorCode, isTransient } from './errors.ts';
 export { Backoff } from './backoff.ts';
+export { CRASH_SITES, crashPoint } from './crash-points.ts';
+export type { CrashSite } from './crash-points.ts';
 export { murmur2, partitionForKey } from './murmur2.ts';
 export { EmbeddedLog } from './embedded/embedded-log.ts';
 export type { EmbeddedLogOptions } from './embedded/embedded-log.ts';

@@ -363,6 +363,26 @@ describe('bounds', () => {
     expect(s.count).toBe(12);
     expect(s.evidence.map((e) => e.ts)).toEqual(Array.from({ length: 10 }, (_, i) => T0 + (i + 2) * MIN));
   });
+
+  it('orders and keeps equal-time evidence by content, whatever log positions it had', () => {
+    // The same two records at swapped offsets (a broker restart, another interleaving of writers):
+    // the signal keeps the same evidence in the same order, only the offsets differ.
+    const kept = (offsets: [string, string]) => {
+      const st = new IncidentsState({ maxEvidencePerSignal: 1 });
+      const s = pod('crashloop', 'api-1', 'api', T0);
+      const at = (excerpt: string, off: string) => ({
+        topic: 'hetu.raw.kube',
+        partition: 0,
+        offset: off,
+        ts: T0,
+        excerpt,
+      });
+      st.apply({ ...s, evidence: [at('b: restarted', offsets[0]), at('a: back-off', offsets[1])] });
+      return st.list()[0]!.signals[0]!.evidence.map((e) => e.excerpt);
+    };
+    expect(kept(['5', '6'])).toEqual(kept(['6', '5']));
+    expect(kept(['5', '6'])).toEqual(['b: restarted']);
+  });
 });
 
 function script(): Array<() => Signal | number | [ResourceRef, ResourceRef, number]> {

@@ -90,7 +90,7 @@ function insertSorted<T>(list: T[], item: T, cmp: (a: T, b: T) => number): void 
   list.splice(i, 0, item);
 }
 
-const cmpString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const cmpString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function copyRef(r: ResourceRef): ResourceRef {
   return { kind: r.kind, namespace: r.namespace, name: r.name };
@@ -412,7 +412,11 @@ export class IncidentsState {
       if (s.evidence.some((x) => positionKey(x) === k)) continue;
       s.evidence.push({ ...e });
     }
-    s.evidence.sort((a, b) => a.ts - b.ts || cmpString(positionKey(a), positionKey(b)));
+    // Equal times order by content before position: positions of the same input may differ
+    // between runs (see Book.list in ../rca/analyze.ts); which evidence is kept must not.
+    s.evidence.sort(
+      (a, b) => a.ts - b.ts || cmpString(a.excerpt, b.excerpt) || cmpString(positionKey(a), positionKey(b)),
+    );
     while (s.evidence.length > this.config.maxEvidencePerSignal) s.evidence.shift();
   }
 

@@ -1,5 +1,5 @@
 import { fnv1a64 } from '../incidents/hash.ts';
-import { severityRank, workloadKey } from '../incidents/state.ts';
+import { cmpString as cmp, severityRank, workloadKey } from '../incidents/state.ts';
 import type { EvidenceRef, Incident, IncidentSignal, ResourceRef } from '../incidents/types.ts';
 import {
   CONFIG_ERROR,
@@ -98,7 +98,12 @@ class Book {
   }
 
   list(): RcaEvidence[] {
-    return [...this.items.values()].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // By time, then by what the evidence says, and only then by its id (which hashes its log
+    // position): positions of equal-time records may differ between runs of the same input (a
+    // broker restart, another interleaving of tasks writing one partition); their content does not.
+    return [...this.items.values()].sort(
+      (a, b) => a.ts - b.ts || cmp(a.type, b.type) || cmp(a.excerpt, b.excerpt) || cmp(a.id, b.id),
+    );
   }
 }
 

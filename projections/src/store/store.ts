@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { crashPoint } from '@hetu/streams';
 import { keysetPage, type Page, type SortKey, type Where } from './page.ts';
 
 /** One input record, decoded, as a projection applies it. `value === null` is a tombstone. */
@@ -237,6 +238,7 @@ export abstract class ProjectionStore {
         this.st.setApplied.run(r.topic, r.partition, r.offset, r.timestamp);
         last.set(tp, r.offset);
       }
+      if (last.size > 0) crashPoint('projection-write');
       this.db.exec('COMMIT');
       if (changes.length > 0 || last.size > 0) {
         this.version++;

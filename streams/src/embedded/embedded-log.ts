@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionForKey } from '../murmur2.ts';
 import { HetuError } from '../errors.ts';
+import { crashPoint } from '../crash-points.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
 import type {
@@ -474,6 +475,7 @@ export class EmbeddedLog implements Log {
         const [t, p] = tp.split('\u0000') as [string, string];
         this.st.bumpPartition.run(this.endOffset(t, Number(p)) + 1, 0, t, Number(p));
       }
+      if (outputs.length > 0) crashPoint('between-produce-and-commit');
       for (const p of positions) this.st.commit.run(group, p.topic, p.partition, p.next);
     });
     if (touched.size > 0) this.afterAppend(touched);

@@ -14,6 +14,7 @@ import { partitionForKey } from '../murmur2.ts';
 import { coPartitionedAssigner, singleTaskAssigner } from './co-partitioned-assigner.ts';
 import { planBatch } from '../merge.ts';
 import { HetuError } from '../errors.ts';
+import { crashPoint } from '../crash-points.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
 import type {
@@ -98,6 +99,26 @@ const CLOSE_DRAIN_MS = 20_000;
 
 /** Thrown inside a drain when its batch belongs to an assignment that is over: dropped, not failed. */
 class StaleAssignment extends Error {}
+
+/**
+ * The broker went away after a transaction's commit was sent: it may have committed or not. The
+ * transactional producer is dropped; the next attempt first initialises a new one (which settles
+ * the transaction either way) and reads the group's offsets to learn which it was.
+ */
+class UncertainCommit extends HetuError {
+  readonly written: readonly { topic: string; partition: number; end: bigint }[];
+  constructor(
+    message: string,
+    cause: unknown,
+    written: readonly { topic: string; partition: number; end: bigint }[],
+  ) {
+    super('HETU_KAFKA_UNREACHABLE', message, { cause, transient: true });
+    this.written = written;
+  }
+}
+
+/** How long a settled transaction's group offsets may take to become readable. */
+const SETTLE_VISIBLE_MS = 5_000;
 
 /** Bytes of records per transactional send: well under the broker's default 1 MiB record batch. */
 const SEND_SLICE_BYTES = 512 * 1024;
@@ -749,9 +770,11 @@ class KafkaSubscription implements Subscription {
       try {
         return await fn();
       } catch (err) {
+        // A newer assignment replaced this one: its own preparation runs; this one just ends.
+        if (generation !== this.generation) return;
         const transient =
           err instanceof HetuError ? err.transient : (err as { retriable?: boolean })?.retriable;
-        if (!transient || this.stopped || generation !== this.generation) throw err;
+        if (!transient || this.stopped) throw err;
         await new Promise((r) => setTimeout(r, backoff.next()));
       }
     }
@@ -838,6 +861,7 @@ class KafkaSubscription implements Subscription {
   private async drainNow(): Promise<void> {
     const generation = this.generation;
     await this.ready;
+    if (generation !== this.generation) return;
     const max = this.options.maxBatchRecords ?? 500;
     for (let progressed = true; progressed; ) {
       progressed = false;
@@ -916,14 +940,26 @@ class KafkaSubscription implements Subscription {
     isRunning: () => boolean,
   ): Promise<void> {
     const backoff = new Backoff(100, 5000);
+    /** The attempt whose commit may have landed before the broker went away. */
+    let uncertain: { committed: () => void; written: UncertainCommit['written'] } | undefined;
     for (let attempt = 1; ; attempt++) {
       const { tx, outputs, committed } = collectingTransaction();
       try {
+        if (uncertain) {
+          if (await this.commitLanded(batch.task, positions)) {
+            this.noteCommitted(uncertain.written, positions);
+            uncertain.committed();
+            return;
+          }
+          // It was aborted: nothing of it is visible; the batch is handled again from the start.
+          uncertain = undefined;
+        }
         await this.options.handler(batch, tx);
         await this.commit(batch.task, positions, outputs);
         committed();
         return;
       } catch (err) {
+        if (err instanceof UncertainCommit) uncertain = { committed, written: err.written };
         if (!isRunning() || this.closingNow)
           throw new StaleAssignment('the assignment changed or the subscription closes', { cause: err });
         if (hasType(err, FENCED)) {
@@ -958,8 +994,21 @@ class KafkaSubscription implements Subscription {
     const producer = await this.producerFor(task);
     const backoff = new Backoff(2, 500);
     for (let attempt = 1; ; attempt++) {
-      const txn = await producer.transaction();
+      let txn: Awaited<ReturnType<Producer['transaction']>>;
+      try {
+        txn = await producer.transaction();
+      } catch (err) {
+        // The producer's transaction state is stuck where a lost broker left it: start over with a
+        // new producer (initialising its transactional id settles what the old one left open).
+        this.dropProducer(task);
+        throw new HetuError(
+          'HETU_KAFKA_UNREACHABLE',
+          `Could not begin a transaction for task ${task} of group ${this.options.group} (${(err as Error).message}); retrying with a new producer.`,
+          { cause: err, transient: true },
+        );
+      }
       const written: { topic: string; partition: number; end: bigint }[] = [];
+      let committing = false;
       try {
         for (const o of outputs) {
           if (o.records.length === 0) continue;
@@ -998,23 +1047,24 @@ class KafkaSubscription implements Subscription {
               .map((p) => ({ partition: p.partition, offset: String(p.next) })),
           })),
         });
+        crashPoint('between-produce-and-commit');
+        committing = true;
         await txn.commit();
-        // The commit marker follows the batch's last record of each partition; readers see the
-        // records once the coordinator has written it (shortly after commit() resolves).
-        for (const w of written) {
-          const k = `${w.topic}\u0000${w.partition}`;
-          const cur = this.outputEnds.get(k);
-          if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
-        }
-        // Likewise the group's offset becomes readable once the markers are written.
-        for (const p of positions) {
-          const ck = `${p.topic}\u0000${p.partition}`;
-          const prev = this.committedTo.get(ck);
-          if (prev === undefined || p.next > prev) this.committedTo.set(ck, p.next);
-        }
+        this.noteCommitted(written, positions);
         return;
       } catch (err) {
-        await txn.abort().catch(() => undefined);
+        if (committing && !hasType(err, FENCED)) {
+          this.dropProducer(task);
+          throw new UncertainCommit(
+            `The commit of a batch of task ${task} of group ${this.options.group} was cut off (${(err as Error).message}): checking whether it landed.`,
+            err,
+            written,
+          );
+        }
+        let aborted = true;
+        await txn.abort().catch(() => (aborted = false));
+        // An abort that could not reach the broker leaves the producer mid-transaction: replace it.
+        if (!aborted) this.dropProducer(task);
         const type = (err as { type?: string }).type;
         if (type === 'CONCURRENT_TRANSACTIONS' && attempt < 50) {
           this.concurrentTransactionRetries++;
@@ -1027,6 +1077,53 @@ class KafkaSubscription implements Subscription {
           `commit a batch of task ${task} of group ${this.options.group}`,
         );
       }
+    }
+  }
+
+  /** Records what a committed transaction makes visible once its markers are written. */
+  private noteCommitted(
+    written: readonly { topic: string; partition: number; end: bigint }[],
+    positions: readonly { topic: string; partition: number; next: bigint }[],
+  ): void {
+    // The commit marker follows the batch's last record of each partition; readers see the
+    // records once the coordinator has written it (shortly after commit() resolves).
+    for (const w of written) {
+      const k = `${w.topic}\u0000${w.partition}`;
+      const cur = this.outputEnds.get(k);
+      if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
+    }
+    // Likewise the group's offset becomes readable once the markers are written.
+    for (const p of positions) {
+      const ck = `${p.topic}\u0000${p.partition}`;
+      const prev = this.committedTo.get(ck);
+      if (prev === undefined || p.next > prev) this.committedTo.set(ck, p.next);
+    }
+  }
+
+  /**
+   * After an UncertainCommit: initialises the task's new producer, which makes the coordinator
+   * finish the old transaction (commit if its commit was logged, abort otherwise), then reads
+   * whether the group's offsets reached the batch's positions. Only this task's producer commits
+   * them, so reaching them means the batch landed.
+   */
+  private async commitLanded(
+    task: number,
+    positions: readonly { topic: string; partition: number; next: bigint }[],
+  ): Promise<boolean> {
+    await this.producerFor(task);
+    const deadline = Date.now() + SETTLE_VISIBLE_MS;
+    for (;;) {
+      let landed = true;
+      for (const topic of new Set(positions.map((p) => p.topic))) {
+        const committed = await this.log.committed(this.options.group, topic);
+        if (positions.some((p) => p.topic === topic && (committed.get(p.partition) ?? -1n) < p.next)) {
+          landed = false;
+          break;
+        }
+      }
+      if (landed) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 

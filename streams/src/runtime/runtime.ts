@@ -1,5 +1,6 @@
 import type { Log, Subscription, TopicSpec } from '../port.ts';
 import { HetuError, isTransient } from '../errors.ts';
+import { crashPoint } from '../crash-points.ts';
 import {
   POSITION_KEY,
   TaskState,
@@ -175,6 +176,7 @@ export class ProcessorRuntime<In, V> {
       if (chunk.length === 0) break;
       for (const r of chunk) {
         if (r.key === null) continue;
+        crashPoint('restore');
         const key = r.key.toString('utf8');
         task.restore(processor, key, r.value);
         if (r.value === null) keys.delete(key);
@@ -219,6 +221,7 @@ export class ProcessorRuntime<In, V> {
         }
         this.epochs.set(taskId, batch.epoch);
         const result = await foldBatch(processor, task, batch.records);
+        crashPoint('before-produce');
         const byTopic = new Map<string, AppendRecord[]>();
         for (const o of result.outputs) {
           let list = byTopic.get(o.topic);
@@ -230,6 +233,7 @@ export class ProcessorRuntime<In, V> {
           const encode = this.opts.encodeDeadLetter ?? jsonDeadLetter;
           const at = (this.opts.now ?? Date.now)();
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
+          crashPoint('dlq-write');
         }
         tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
         const events = this.opts.events;
