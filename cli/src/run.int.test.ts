@@ -3,7 +3,7 @@
 // facts end equal to those of a single clean run (docs/roles.md).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { canonicalJson, factDigest } from './digest.ts';
 import { listRoles } from './commands/run.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const T0 = Date.parse('2026-11-26T08:00:00.000Z');
 /** Log lines loaded: enough that two instances at 50 records a batch work for a while. */
 const LINES = 24_000;
@@ -311,6 +312,15 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
         body: JSON.stringify({ query: '{ clusters }' }),
       });
       expect(await res.json()).toEqual({ data: { clusters: ['demo'] } });
+      // …and the dashboard on the same port when it is built (the e2e tests build web/dist), or says
+      // in its start line that it is not.
+      if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
+        expect(up).toContain(`dashboard at ${url}/`);
+        const page = await fetch(`${url}/fleet`);
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(await page.text()).toContain('<div id="root">');
+      } else expect(up).toContain('dashboard not built (no ');
       api.process.kill('SIGTERM');
       const apiExit = await api.exit;
       expect(apiExit.code, apiExit.stderr).toBe(0);

@@ -5,6 +5,7 @@
  * to the others, which restore the tasks' state from the changelog and go on from the committed
  * positions.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   HetuError,
@@ -33,7 +34,7 @@ import { createWorker, llmRequestsStage, type LlmSetup } from '../llm.ts';
 import { findKube, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
 import { activeLog } from '../generations.ts';
-import { processorInfos, ruleHints } from './start.ts';
+import { WEB_DIST, aboutOf, processorInfos, ruleHints } from './start.ts';
 
 export type RoleKind = 'stage' | 'collector' | 'api' | 'worker';
 
@@ -76,6 +77,8 @@ export interface RunOptions {
   readonly port?: number;
   readonly auth?: AuthConfig;
   readonly introspection?: boolean;
+  /** The api role's dashboard (a directory with index.html); default the built web/dist; null serves none. */
+  readonly webRoot?: string | null;
 }
 
 /** The stage processors by role name: every stage of the pipeline, then the LLM requests stage. */
@@ -371,9 +374,14 @@ async function startApi(
   // Each generation has read models of its own (as `hetu start` keeps them).
   const dataDir = join(cfg.dataDir, generation === 1 ? 'projections' : `projections.g${generation}`);
   const projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
+  // The dashboard on the same port, as `hetu start` serves it.
+  const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
+  const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
     server = await startApiServer({
+      ...(web !== undefined ? { webRoot: web } : {}),
+      about: aboutOf(io.llm),
       projections,
       log: backend.log,
       serde: backend.serde,
@@ -389,7 +397,7 @@ async function startApi(
     throw err;
   }
   io.out.write(
-    `hetu run api: GraphQL API at ${server.url}/graphql (WebSocket too); ${server.url}/healthz, /readyz, /metrics; projections in ${dataDir}; ${where}\n`,
+    `hetu run api: GraphQL API at ${server.url}/graphql (WebSocket too); ${server.url}/healthz, /readyz, /metrics; ${web !== undefined ? `dashboard at ${server.url}/` : webRoot === null ? 'no dashboard' : `dashboard not built (no ${join(webRoot, 'index.html')}: run 'npm run build:web')`}; projections in ${dataDir}; ${where}\n`,
   );
   // Ready (/readyz) once the read models caught up with what the fact topics held at the start.
   let closed = false;
