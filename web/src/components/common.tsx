@@ -195,3 +195,37 @@ export function TimeChart({
   }, [x, series, height]);
   return <div ref={ref} role="img" aria-label={title} className="chart" />;
 }
+
+/** One choice of a SelectField: a value shown as itself, or a [value, label] pair. */
+export type SelectOption = string | readonly [value: string, label: string];
+
+/**
+ * A labelled `<select>` of the filter bars. `all` adds a first option with the value '' (e.g.
+ * "All namespaces"), which the pages read as "no filter".
+ */
+export function SelectField(p: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: readonly SelectOption[];
+  all?: string;
+  className?: string;
+}) {
+  return (
+    <div className={p.className ?? 'err-field'}>
+      <label htmlFor={p.id}>{p.label}</label>
+      <select id={p.id} value={p.value} onChange={(e) => p.onChange(e.target.value)}>
+        {p.all !== undefined ? <option value="">{p.all}</option> : null}
+        {p.options.map((o) => {
+          const [value, label] = typeof o === 'string' ? [o, o] : o;
+          return (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          );
+        })}
+      </select>
+    </div>
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { useId } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { Chip, Empty, QueryState, Sparkline, TimeAgo } from '../components/common.tsx';
+import { Chip, Empty, QueryState, SelectField, Sparkline, TimeAgo } from '../components/common.tsx';
 import {
   AiAnalysisCard,
   ContextPanel,
@@ -368,32 +368,22 @@ function OccurrenceFilters({
           onChange={(e) => set('to', e.target.value)}
         />
       </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-pod`}>Pod</label>
-        <select id={`${id}-pod`} value={occ.pod} onChange={(e) => set('pod', e.target.value)}>
-          <option value="">All pods</option>
-          {pods.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-container`}>Container</label>
-        <select
-          id={`${id}-container`}
-          value={occ.container}
-          onChange={(e) => set('container', e.target.value)}
-        >
-          <option value="">All containers</option>
-          {containers.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id={`${id}-pod`}
+        label="Pod"
+        value={occ.pod}
+        onChange={(v) => set('pod', v)}
+        options={pods}
+        all="All pods"
+      />
+      <SelectField
+        id={`${id}-container`}
+        label="Container"
+        value={occ.container}
+        onChange={(v) => set('container', v)}
+        options={containers}
+        all="All containers"
+      />
       <div className="err-field err-search">
         <label htmlFor={`${id}-q`}>Search</label>
         <input

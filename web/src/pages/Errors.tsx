@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { Chip, Empty, QueryState, Sparkline, TimeAgo } from '../components/common.tsx';
+import { Chip, Empty, QueryState, SelectField, Sparkline, TimeAgo } from '../components/common.tsx';
 import {
   ERROR_GROUP_FIELDS,
   ErrorLevelChip,
@@ -311,53 +311,37 @@ function Filters({
         p.update({ q: search });
       }}
     >
-      <div className="err-field">
-        <label htmlFor={`${id}-status`}>Status</label>
-        <select id={`${id}-status`} value={p.status} onChange={(e) => p.update({ status: e.target.value })}>
-          {STATUSES.map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-ns`}>Namespace</label>
-        <select
-          id={`${id}-ns`}
-          value={p.namespace}
-          onChange={(e) => p.update({ namespace: e.target.value, workload: null })}
-        >
-          <option value="">All namespaces</option>
-          {namespaces.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-wl`}>Workload</label>
-        <select id={`${id}-wl`} value={p.workload} onChange={(e) => p.update({ workload: e.target.value })}>
-          <option value="">All workloads</option>
-          {workloads.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-reason`}>Reason</label>
-        <select id={`${id}-reason`} value={p.reason} onChange={(e) => p.update({ reason: e.target.value })}>
-          <option value="">All reasons</option>
-          {reasons.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id={`${id}-status`}
+        label="Status"
+        value={p.status}
+        onChange={(v) => p.update({ status: v })}
+        options={STATUSES}
+      />
+      <SelectField
+        id={`${id}-ns`}
+        label="Namespace"
+        value={p.namespace}
+        onChange={(v) => p.update({ namespace: v, workload: null })}
+        options={namespaces}
+        all="All namespaces"
+      />
+      <SelectField
+        id={`${id}-wl`}
+        label="Workload"
+        value={p.workload}
+        onChange={(v) => p.update({ workload: v })}
+        options={workloads}
+        all="All workloads"
+      />
+      <SelectField
+        id={`${id}-reason`}
+        label="Reason"
+        value={p.reason}
+        onChange={(v) => p.update({ reason: v })}
+        options={reasons}
+        all="All reasons"
+      />
       <div className="err-field err-search">
         <label htmlFor={`${id}-q`}>Search</label>
         <input
@@ -368,26 +352,20 @@ function Filters({
           onChange={(e) => setSearch(e.target.value)}
         />
       </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-sort`}>Sort by</label>
-        <select id={`${id}-sort`} value={p.sort} onChange={(e) => p.update({ sort: e.target.value })}>
-          {SORTS.map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="err-field">
-        <label htmlFor={`${id}-size`}>Per page</label>
-        <select id={`${id}-size`} value={p.size} onChange={(e) => p.update({ size: e.target.value })}>
-          {SIZES.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id={`${id}-sort`}
+        label="Sort by"
+        value={p.sort}
+        onChange={(v) => p.update({ sort: v })}
+        options={SORTS}
+      />
+      <SelectField
+        id={`${id}-size`}
+        label="Per page"
+        value={String(p.size)}
+        onChange={(v) => p.update({ size: v })}
+        options={SIZES.map(String)}
+      />
       {any ? (
         <button
           type="button"

@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { Chip, Empty, QueryState, ScoreValue } from '../components/common.tsx';
+import { Chip, Empty, QueryState, ScoreValue, SelectField } from '../components/common.tsx';
 import { POD_FIELDS, WorkloadPanel, type PodData } from '../components/workloads-detail.tsx';
 import { useGql } from '../lib/graphql.ts';
 
@@ -208,17 +208,15 @@ function Filters({ p }: { p: Params }) {
         p.update({ q: search });
       }}
     >
-      <div className="wl-field">
-        <label htmlFor={`${id}-ns`}>Namespace</label>
-        <select id={`${id}-ns`} value={p.ns} onChange={(e) => p.update({ ns: e.target.value })}>
-          <option value="">All namespaces</option>
-          {names.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        className="wl-field"
+        id={`${id}-ns`}
+        label="Namespace"
+        value={p.ns}
+        onChange={(v) => p.update({ ns: v })}
+        options={names}
+        all="All namespaces"
+      />
       <div className="wl-field wl-search">
         <label htmlFor={`${id}-q`}>Search</label>
         <input
