@@ -10,3 +10,14 @@ export function withParams(params: URLSearchParams, changes: Record<string, stri
   }
   return `?${next.toString()}`;
 }
+
+/**
+ * A multi-choice filter kept in the URL as a comma list (e.g. `severity=critical,high`): the list
+ * with `item` added or removed, in the order of `order`; null when it ends up empty (no filter).
+ */
+export function toggled(list: readonly string[], item: string, order: readonly string[]): string | null {
+  const set = new Set(list);
+  if (set.has(item)) set.delete(item);
+  else set.add(item);
+  return order.filter((x) => set.has(x)).join(',') || null;
+}

@@ -6,7 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { withParams } from '../lib/url.ts';
+import { toggled, withParams } from '../lib/url.ts';
 import { Chip, Empty, QueryState } from '../components/common.tsx';
 import { EventTime, severityTone, statusTone } from '../components/incidents-command.tsx';
 import { AnomalyChart, type AnomalyData } from '../components/anomalies-chart.tsx';
@@ -80,12 +80,7 @@ export default function Anomalies() {
   const link = (changes: Record<string, string | null>) => withParams(params, changes);
   const update = (changes: Record<string, string | null>) =>
     setParams(new URLSearchParams(link(changes).slice(1)));
-  const toggleSeverity = (s: string) => {
-    const set = new Set(severity);
-    if (set.has(s)) set.delete(s);
-    else set.add(s);
-    update({ severity: SEVERITIES.filter((x) => set.has(x)).join(',') || null });
-  };
+  const toggleSeverity = (s: string) => update({ severity: toggled(severity, s, SEVERITIES) });
 
   return (
     <section className="an-page" aria-labelledby="an-title">

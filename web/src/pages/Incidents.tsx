@@ -9,6 +9,7 @@ import { Link, useSearchParams } from 'react-router';
 import { Chip, Empty, QueryState } from '../components/common.tsx';
 import { EventTime, severityTone, statusTone } from '../components/incidents-command.tsx';
 import { useGql, useLive } from '../lib/graphql.ts';
+import { toggled, withParams } from '../lib/url.ts';
 
 const TABS: [string, string, string[] | null][] = [
   ['active', 'Active', ['open', 'investigating']],
@@ -99,18 +100,9 @@ export default function Incidents() {
   const q = useGql<Data>('incidents', LIST, { filter });
   useLive(CHANGED, {}, [['incidents']]);
 
-  const update = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next);
-  };
-  const toggleSeverity = (s: string) => {
-    const set = new Set(severity);
-    if (set.has(s)) set.delete(s);
-    else set.add(s);
-    update('severity', SEVERITIES.filter((x) => set.has(x)).join(',') || null);
-  };
+  const update = (key: string, value: string | null) =>
+    setParams(new URLSearchParams(withParams(params, { [key]: value }).slice(1)));
+  const toggleSeverity = (s: string) => update('severity', toggled(severity, s, SEVERITIES));
   const onSearch = (e: FormEvent) => {
     e.preventDefault();
     update('q', draft.trim() || null);

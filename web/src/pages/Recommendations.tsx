@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { withParams } from '../lib/url.ts';
+import { toggled, withParams } from '../lib/url.ts';
 import { Empty, QueryState } from '../components/common.tsx';
 import { RecommendationCard, type RecommendationData } from '../components/recommendations-card.tsx';
 import { useGql } from '../lib/graphql.ts';
@@ -114,12 +114,7 @@ export default function Recommendations() {
   const link = (changes: Record<string, string | null>) => withParams(params, changes);
   const update = (changes: Record<string, string | null>) =>
     setParams(new URLSearchParams(link(changes).slice(1)));
-  const toggleSeverity = (s: string) => {
-    const set = new Set(severity);
-    if (set.has(s)) set.delete(s);
-    else set.add(s);
-    update({ severity: SEVERITIES.filter((x) => set.has(x)).join(',') || null });
-  };
+  const toggleSeverity = (s: string) => update({ severity: toggled(severity, s, SEVERITIES) });
 
   return (
     <section className="rec-page" aria-labelledby="rec-title-h">
