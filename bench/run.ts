@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 
 const BENCHES = {
   log: () => import('./log.bench.ts'),
+  e2e: () => import('./e2e.bench.ts'),
   fingerprint: () => import('./fingerprint.bench.ts'),
   detect: () => import('./detect.bench.ts'),
   analyze: () => import('./analyze.bench.ts'),
