@@ -575,7 +575,11 @@ export function incidentsProcessor(
    * the report explains the incident, and a dependency that has recovered by the time its
    * callers' errors are analysed was still down when they failed.
    */
-  function workloadHealth(c: ClusterState, wk: string, inc: Incident): WorkloadHealthContext | null {
+  function workloadHealth(
+    wk: string,
+    pods: readonly PodEntry[],
+    inc: Incident,
+  ): WorkloadHealthContext | null {
     const reasons: string[] = [];
     let since: number | undefined;
     let evidence: EvidenceRef | undefined;
@@ -587,8 +591,8 @@ export function incidentsProcessor(
         evidence = ev;
       }
     };
-    for (const p of c.pods.values()) {
-      if (workloadKey(p.h.workload) !== wk) continue;
+    // `pods`: the workload's pods, in the order of `c.pods` (least recently updated first).
+    for (const p of pods) {
       workload = ref(p.h.workload);
       for (const b of p.h.categories) if (SIGNALLING.has(b)) note(b, p.ev.ts, p.ev);
     }
@@ -626,11 +630,22 @@ export function incidentsProcessor(
       }
     }
     const inScope = (w: ResourceRef | undefined) => w !== undefined && scope.has(workloadKey(w));
+    // One pass over the pods: those of each workload in scope, in the map's order.
+    const scopePods = new Map<string, PodEntry[]>();
+    const podsInScope: [string, PodEntry][] = [];
+    for (const e of c.pods) {
+      const wk = workloadKey(e[1].h.workload);
+      if (!scope.has(wk)) continue;
+      podsInScope.push(e);
+      let list = scopePods.get(wk);
+      if (list === undefined) scopePods.set(wk, (list = []));
+      list.push(e[1]);
+    }
     const rollouts: RolloutContext[] = [];
     for (const wk of [...scope.keys()].sort()) rollouts.push(...(c.rolloutCtx.get(wk) ?? []));
     const podReasons: PodReasonContext[] = [];
     // Only the pods in scope are sorted: an incident touches a few workloads of many.
-    const podsInScope = [...c.pods].filter(([, p]) => inScope(p.h.workload)).sort(([a], [b]) => cmp(a, b));
+    podsInScope.sort(([a], [b]) => cmp(a, b));
     for (const [, p] of podsInScope) {
       const w = ref(p.h.workload);
       for (const r of p.h.reasons) {
@@ -658,7 +673,7 @@ export function incidentsProcessor(
       .sort((a, b) => a.ts - b.ts);
     const health: WorkloadHealthContext[] = [];
     for (const wk of [...scope.keys()].sort()) {
-      const h = workloadHealth(c, wk, inc);
+      const h = workloadHealth(wk, scopePods.get(wk) ?? [], inc);
       if (h !== null) health.push(h);
     }
     const nodePods: NodePodsContext[] = failedNodes.map((node) => ({
@@ -673,9 +688,14 @@ export function incidentsProcessor(
     }));
     const cpu: CpuSample[] = [];
     const memory: MemorySample[] = [];
-    for (const [id, p] of [...c.pressure].sort(([a], [b]) => cmp(a, b))) {
+    // Pods in scope first, then sorted (keys are unique: the same order as sorting all of them).
+    const pressureInScope: [string, PressureEntry, ResourceRef][] = [];
+    for (const [id, p] of c.pressure) {
       const workload = c.kpods.get(id)?.workload;
-      if (workload === undefined || !inScope(workload)) continue;
+      if (workload !== undefined && inScope(workload)) pressureInScope.push([id, p, workload]);
+    }
+    pressureInScope.sort(([a], [b]) => cmp(a, b));
+    for (const [id, p, workload] of pressureInScope) {
       const slash = id.indexOf('/');
       const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
       for (const b of p.cpu)

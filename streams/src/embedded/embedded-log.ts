@@ -41,21 +41,15 @@ interface TopicRow {
   delete_retention_ms: number | null;
 }
 
-interface RecordRow {
-  partition: number;
-  offset: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  ts: number;
-  headers: Uint8Array | null;
-}
+/** A row of `readRange`, read as an array: partition, offset, key, value, ts, headers. */
+type RecordArrayRow = [number, number, Uint8Array | null, Uint8Array | null, number, Uint8Array | null];
 
 const SCHEMA = `
+PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
 PRAGMA cache_size = -65536;
-PRAGMA wal_autocheckpoint = 16384;
 PRAGMA mmap_size = 268435456;
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, cleanup TEXT NOT NULL,
@@ -79,16 +73,18 @@ CREATE TABLE IF NOT EXISTS group_offsets (
  */
 function encodeHeaders(headers: Readonly<Record<string, Buffer>> | undefined): Uint8Array | null {
   if (!headers) return null;
-  const names = Object.keys(headers);
-  if (names.length === 0) return null;
   let size = 1;
-  const encoded = names.map((n) => Buffer.from(n, 'utf8'));
-  for (const [i, n] of names.entries()) size += 6 + encoded[i]!.length + headers[n]!.length;
+  let count = 0;
+  for (const n in headers) {
+    size += 6 + headerName(n).length + headers[n]!.length;
+    count++;
+  }
+  if (count === 0) return null;
   const out = Buffer.allocUnsafe(size);
   out[0] = 1;
   let at = 1;
-  for (const [i, n] of names.entries()) {
-    const name = encoded[i]!;
+  for (const n in headers) {
+    const name = headerName(n);
     const value = headers[n]!;
     out.writeUInt16BE(name.length, at);
     name.copy(out, at + 2);
@@ -98,6 +94,46 @@ function encodeHeaders(headers: Readonly<Record<string, Buffer>> | undefined): U
     at += 4 + value.length;
   }
   return out;
+}
+
+/** UTF-8 bytes of header names (a few distinct names, on every record of a re-keyed feed). */
+const headerNames = new Map<string, Buffer>();
+function headerName(name: string): Buffer {
+  let b = headerNames.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name, 'utf8');
+    if (headerNames.size < 1024) headerNames.set(name, b);
+  }
+  return b;
+}
+
+/**
+ * Decoded header names by their bytes: a re-keyed feed carries the same few names on every record,
+ * so each is decoded once (bucketed by length and three bytes, compared byte by byte).
+ */
+const decodedNames = new Map<number, { bytes: Buffer; name: string }[]>();
+let decodedNameCount = 0;
+function headerNameAt(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0 || length > 128) return buf.toString('utf8', start, end);
+  const bucket = (length << 24) ^ (buf[start]! << 16) ^ (buf[start + (length >> 1)]! << 8) ^ buf[end - 1]!;
+  const list = decodedNames.get(bucket);
+  if (list !== undefined)
+    for (const c of list) {
+      const b = c.bytes;
+      if (b.length !== length) continue;
+      let i = 0;
+      while (i < length && b[i] === buf[start + i]) i++;
+      if (i === length) return c.name;
+    }
+  const name = buf.toString('utf8', start, end);
+  if (decodedNameCount < 1024) {
+    decodedNameCount++;
+    const entry = { bytes: Buffer.from(buf.subarray(start, end)), name };
+    if (list === undefined) decodedNames.set(bucket, [entry]);
+    else list.push(entry);
+  }
+  return name;
 }
 
 function decodeHeaders(raw: Uint8Array | null): Record<string, Buffer> {
@@ -112,13 +148,49 @@ function decodeHeaders(raw: Uint8Array | null): Record<string, Buffer> {
   let at = 1;
   while (at < buf.length) {
     const nameLength = buf.readUInt16BE(at);
-    const name = buf.toString('utf8', at + 2, at + 2 + nameLength);
+    const name = headerNameAt(buf, at + 2, at + 2 + nameLength);
     at += 2 + nameLength;
     const valueLength = buf.readUInt32BE(at);
     out[name] = buf.subarray(at + 4, at + 4 + valueLength);
     at += 4 + valueLength;
   }
   return out;
+}
+
+/** A partition's clean, kept current on every append (see `EmbeddedLog.cleanState`). */
+interface CleanState {
+  /** Rows in the partition. */
+  rows: number;
+  /** Compacted topics: key (latin1 of its bytes) → offset of its newest record; null: not tracked. */
+  keys: Map<string, number> | null;
+  /** Offsets of records a newer record of their key replaced since the last clean. */
+  superseded: number[];
+  /** Newest records of their key that are tombstones: offset → key and time. */
+  tombstones: Map<number, { key: string; ts: number }>;
+}
+
+/** Notes an appended record in its partition's clean state. */
+function track(s: CleanState, key: Buffer | null, tombstone: boolean, offset: number, ts: number): void {
+  s.rows++;
+  const keys = s.keys;
+  if (keys === null) return;
+  if (key === null) {
+    // A tombstone without a key is deleted by age only, which the scan does: stop tracking keys.
+    if (tombstone) s.keys = null;
+    return;
+  }
+  if (!Buffer.isBuffer(key)) {
+    s.keys = null;
+    return;
+  }
+  const k = key.toString('latin1');
+  const prev = keys.get(k);
+  if (prev !== undefined) {
+    s.superseded.push(prev);
+    s.tombstones.delete(prev);
+  }
+  keys.set(k, offset);
+  if (tombstone) s.tombstones.set(offset, { key: k, ts });
 }
 
 const toBuf = (b: Uint8Array | null): Buffer | null =>
@@ -154,6 +226,9 @@ export class EmbeddedLog implements Log {
     allTopics: StatementSync;
     committed: StatementSync;
     commit: StatementSync;
+    newest: StatementSync;
+    deleteAt: StatementSync;
+    resetClean: StatementSync;
   };
 
   constructor(options: EmbeddedLogOptions) {
@@ -170,6 +245,11 @@ export class EmbeddedLog implements Log {
     try {
       this.db = new DatabaseSync(file);
       this.db.exec(SCHEMA);
+      // Checkpoint the WAL at about 64 MiB, whatever the page size (16 KiB for logs created now).
+      const { page_size: pageSize } = this.db.prepare('PRAGMA page_size').get() as { page_size: number };
+      this.db.exec(
+        `PRAGMA wal_autocheckpoint = ${Math.max(1000, Math.round((64 * 1024 * 1024) / pageSize))}`,
+      );
     } catch (err) {
       throw new HetuError(
         'HETU_LOG_OPEN_FAILED',
@@ -179,6 +259,10 @@ export class EmbeddedLog implements Log {
     }
     this.events.setMaxListeners(0);
     const p = (sql: string) => this.db.prepare(sql);
+    const readRange = p(
+      'SELECT partition, offset, key, value, ts, headers FROM records WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
+    );
+    readRange.setReturnArrays(true);
     this.st = {
       topic: p('SELECT * FROM topics WHERE name = ?'),
       insertTopic: p(
@@ -194,9 +278,7 @@ export class EmbeddedLog implements Log {
       insertRecord: p(
         'INSERT INTO records (topic, partition, offset, key, value, ts, headers) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      readRange: p(
-        'SELECT partition, offset, key, value, ts, headers FROM records WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
-      ),
+      readRange,
       low: p('SELECT MIN(offset) AS low FROM records WHERE topic = ? AND partition = ?'),
       head: p(
         'SELECT ts FROM records WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT 1',
@@ -206,6 +288,9 @@ export class EmbeddedLog implements Log {
       commit: p(
         'INSERT INTO group_offsets (grp, topic, partition, offset) VALUES (?, ?, ?, ?) ON CONFLICT (grp, topic, partition) DO UPDATE SET offset = excluded.offset',
       ),
+      newest: p('SELECT ts FROM records WHERE topic = ? AND partition = ? ORDER BY offset DESC LIMIT 1'),
+      deleteAt: p('DELETE FROM records WHERE topic = ? AND partition = ? AND offset = ?'),
+      resetClean: p('UPDATE partitions SET appends_since_clean = 0 WHERE topic = ? AND partition = ?'),
     };
   }
 
@@ -273,18 +358,23 @@ export class EmbeddedLog implements Log {
       return out;
     } catch (err) {
       this.db.exec('ROLLBACK');
+      // What the rolled-back writes did to the in-memory clean state is unknown: rebuild it.
+      this.cleanState.clear();
       throw err;
     }
   }
 
-  /** Writes records; must run inside a SQLite transaction. Returns positions and touched partitions. */
+  /**
+   * Writes records; must run inside a SQLite transaction. Adds their positions to `positions` (when
+   * given) and the partitions written to `touched`.
+   */
   private appendInTx(
     topic: string,
     records: readonly AppendRecord[],
     touched: Set<string>,
-  ): RecordPosition[] {
+    positions: RecordPosition[] | null,
+  ): void {
     const row = this.topicRow(topic);
-    const positions: RecordPosition[] = [];
     const next = new Map<number, number>();
     const counts = new Map<number, number>();
     for (const r of records) {
@@ -306,16 +396,11 @@ export class EmbeddedLog implements Log {
       if (offset === undefined) {
         offset = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
       }
-      this.st.insertRecord.run(
-        topic,
-        partition,
-        offset,
-        r.key,
-        r.value,
-        r.timestamp ?? this.opts.now(),
-        encodeHeaders(r.headers),
-      );
-      positions.push({ topic, partition, offset: BigInt(offset) });
+      const ts = r.timestamp ?? this.opts.now();
+      this.st.insertRecord.run(topic, partition, offset, r.key, r.value, ts, encodeHeaders(r.headers));
+      const tracked = this.cleanState.get(`${topic}\u0000${partition}`);
+      if (tracked !== undefined) track(tracked, r.key, r.value === null, offset, ts);
+      positions?.push({ topic, partition, offset: BigInt(offset) });
       next.set(partition, offset + 1);
       counts.set(partition, (counts.get(partition) ?? 0) + 1);
     }
@@ -323,14 +408,14 @@ export class EmbeddedLog implements Log {
       this.st.bumpPartition.run(offset, counts.get(partition)!, topic, partition);
       touched.add(`${topic}\u0000${partition}`);
     }
-    return positions;
   }
 
   async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
     this.assertOpen();
     if (records.length === 0) return [];
     const touched = new Set<string>();
-    const positions = this.transaction(() => this.appendInTx(topic, records, touched));
+    const positions: RecordPosition[] = [];
+    this.transaction(() => this.appendInTx(topic, records, touched, positions));
     this.afterAppend(touched);
     return positions;
   }
@@ -348,54 +433,100 @@ export class EmbeddedLog implements Log {
     this.events.emit('append');
   }
 
+  /** Records each partition kept at its last clean (in memory: after a restart, cleanEvery rules). */
+  private readonly keptAfterClean = new Map<string, number>();
+
+  /**
+   * What the next clean of a partition would delete, kept in memory from its first clean in this
+   * process on (`track` on every append): the next cleans delete those rows by offset instead of
+   * scanning the partition. Dropped on any rolled-back transaction (the next clean rebuilds it).
+   */
+  private readonly cleanState = new Map<string, CleanState>();
+
   /**
    * Compaction (keep the newest record per key; drop tombstones older than delete retention)
    * and retention (drop records older than retention) for one partition. Offsets never change.
    * The newest record of the partition is always kept, so its end offset stays derivable.
    */
-  /** Records each partition kept at its last clean (in memory: after a restart, cleanEvery rules). */
-  private readonly keptAfterClean = new Map<string, number>();
-
   clean(topic: string, partition: number): void {
     this.assertOpen();
     const row = this.topicRow(topic);
+    const tp = `${topic}\u0000${partition}`;
     this.transaction(() => {
       const next = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
       // Retention counts back from the partition's newest record time (capped by the clock), not
       // from the clock alone: a replayed recording of last month stays readable here, where
       // Kafka (retention by record CreateTime) would delete it at once.
-      const newest = (
-        this.db
-          .prepare('SELECT ts FROM records WHERE topic = ? AND partition = ? ORDER BY offset DESC LIMIT 1')
-          .get(topic, partition) as { ts: number } | undefined
-      )?.ts;
+      const newest = (this.st.newest.get(topic, partition) as { ts: number } | undefined)?.ts;
       const now = Math.min(this.opts.now(), newest ?? Number.POSITIVE_INFINITY);
-      if (row.cleanup.includes('compact')) {
+      const compact = row.cleanup.includes('compact');
+      const retention = row.cleanup.includes('delete') ? row.retention_ms : null;
+      const tombstoneAge = row.delete_retention_ms ?? 86_400_000;
+      const state = this.cleanState.get(tp);
+      if (state !== undefined && (!compact || state.keys !== null) && retention === null) {
+        // The same rows as the statements below would delete, found without a scan.
+        let deleted = 0;
+        if (compact) {
+          const keys = state.keys!;
+          for (const offset of state.superseded)
+            deleted += Number(this.st.deleteAt.run(topic, partition, offset).changes);
+          state.superseded = [];
+          for (const [offset, t] of state.tombstones)
+            if (t.ts < now - tombstoneAge && offset < next - 1) {
+              deleted += Number(this.st.deleteAt.run(topic, partition, offset).changes);
+              state.tombstones.delete(offset);
+              keys.delete(t.key);
+            }
+        }
+        state.rows -= deleted;
+        this.st.resetClean.run(topic, partition);
+        this.keptAfterClean.set(tp, state.rows);
+        return;
+      }
+      this.cleanState.delete(tp);
+      if (compact) {
         this.db
           .prepare(
             `DELETE FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL AND offset NOT IN (
                SELECT MAX(offset) FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL GROUP BY key)`,
           )
           .run(topic, partition);
-        const tombstoneAge = row.delete_retention_ms ?? 86_400_000;
         this.db
           .prepare(
             'DELETE FROM records WHERE topic = ? AND partition = ? AND value IS NULL AND ts < ? AND offset < ?',
           )
           .run(topic, partition, now - tombstoneAge, next - 1);
       }
-      if (row.cleanup.includes('delete') && row.retention_ms !== null) {
+      if (retention !== null) {
         this.db
           .prepare('DELETE FROM records WHERE topic = ? AND partition = ? AND ts < ? AND offset < ?')
-          .run(topic, partition, now - row.retention_ms, next - 1);
+          .run(topic, partition, now - retention, next - 1);
       }
-      this.db
-        .prepare('UPDATE partitions SET appends_since_clean = 0 WHERE topic = ? AND partition = ?')
-        .run(topic, partition);
+      this.st.resetClean.run(topic, partition);
       const { n } = this.db
         .prepare('SELECT COUNT(*) AS n FROM records WHERE topic = ? AND partition = ?')
         .get(topic, partition) as { n: number };
-      this.keptAfterClean.set(`${topic}\u0000${partition}`, n);
+      this.keptAfterClean.set(tp, n);
+      // Track what the next cleans will delete (not under retention: that is by time, a scan).
+      if (retention !== null) return;
+      const tracked: CleanState = { rows: n, keys: null, superseded: [], tombstones: new Map() };
+      if (compact) {
+        const rows = this.db
+          .prepare(
+            'SELECT key, offset, value IS NULL AS dead, ts FROM records WHERE topic = ? AND partition = ? AND (key IS NOT NULL OR value IS NULL)',
+          )
+          .all(topic, partition) as { key: Uint8Array | null; offset: number; dead: number; ts: number }[];
+        // A tombstone without a key is only ever deleted by age: left to the scan.
+        if (rows.some((r) => r.key === null)) return;
+        const keys = new Map<string, number>();
+        for (const r of rows) {
+          const key = Buffer.from(r.key!.buffer, r.key!.byteOffset, r.key!.byteLength).toString('latin1');
+          keys.set(key, r.offset);
+          if (r.dead) tracked.tombstones.set(r.offset, { key, ts: r.ts });
+        }
+        tracked.keys = keys;
+      }
+      this.cleanState.set(tp, tracked);
     });
   }
 
@@ -422,16 +553,22 @@ export class EmbeddedLog implements Log {
   }
 
   readRows(topic: string, partition: number, from: number, to: number, max: number): LogRecord[] {
-    const rows = this.st.readRange.all(topic, partition, from, to, max) as unknown as RecordRow[];
-    return rows.map((r) => ({
-      topic,
-      partition: r.partition,
-      offset: BigInt(r.offset),
-      key: toBuf(r.key),
-      value: toBuf(r.value),
-      timestamp: r.ts,
-      headers: decodeHeaders(r.headers),
-    }));
+    // Rows as arrays (partition, offset, key, value, ts, headers): no object per row to build.
+    const rows = this.st.readRange.all(topic, partition, from, to, max) as unknown as RecordArrayRow[];
+    const out: LogRecord[] = new Array<LogRecord>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = {
+        topic,
+        partition: r[0],
+        offset: BigInt(r[1]),
+        key: toBuf(r[2]),
+        value: toBuf(r[3]),
+        timestamp: r[4],
+        headers: decodeHeaders(r[5]),
+      };
+    }
+    return out;
   }
 
   async read(topic: string, partition: number, options: ReadOptions = {}): Promise<LogRecord[]> {
@@ -468,7 +605,7 @@ export class EmbeddedLog implements Log {
   ): void {
     const touched = new Set<string>();
     this.transaction(() => {
-      for (const o of outputs) this.appendInTx(o.topic, o.records, touched);
+      for (const o of outputs) this.appendInTx(o.topic, o.records, touched, null);
       // Like a Kafka transaction's commit marker, a committed batch takes one offset after its
       // records in every partition it wrote: offsets of derived records then match Kafka's.
       for (const tp of touched) {

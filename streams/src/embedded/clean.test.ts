@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { AppendRecord } from '../port.ts';
+import { EmbeddedLog } from './embedded-log.ts';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function rows(log: EmbeddedLog, topic: string, partitions: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let p = 0; p < partitions; p++)
+    for (const r of await log.read(topic, p))
+      out.push(
+        `${p}/${r.offset}/${r.key?.toString('hex') ?? '-'}/${r.value?.toString('hex') ?? '-'}/${r.timestamp}`,
+      );
+  return out;
+}
+
+/**
+ * A clean after the first one in a process deletes the rows it tracked since (superseded records,
+ * tombstones past their retention) instead of scanning the partition: it must delete exactly what
+ * the scan deletes, at the same moments (the next clean is due when the appends reach what the
+ * last one kept).
+ */
+describe('embedded clean', () => {
+  it('deletes by tracked offsets exactly what the scan deletes', async () => {
+    const topics = [
+      { name: 'state', partitions: 2, cleanupPolicy: 'compact' as const, deleteRetentionMs: 1000 },
+      { name: 'feed', partitions: 2, cleanupPolicy: 'delete' as const },
+    ];
+    // `tracked` cleans as in production; `scanned` forgets its tracking before every write, so
+    // each of its cleans takes the scan (the statements every clean ran before tracking).
+    const tracked = new EmbeddedLog({ dataDir: ':memory:', cleanEvery: 20, now: () => 10_000_000 });
+    const scanned = new EmbeddedLog({ dataDir: ':memory:', cleanEvery: 20, now: () => 10_000_000 });
+    const forget = () => (scanned as unknown as { cleanState: Map<string, unknown> }).cleanState.clear();
+    for (const log of [tracked, scanned]) await log.ensureTopics(topics);
+    const random = rng(20261126);
+    let ts = 0;
+    let cleans = 0;
+    for (let round = 0; round < 400; round++) {
+      const records: AppendRecord[] = [];
+      const n = 1 + Math.floor(random() * 12);
+      for (let i = 0; i < n; i++) {
+        ts += Math.floor(random() * 50);
+        const key = Buffer.from(`k${Math.floor(random() * 15)}`);
+        const tombstone = random() < 0.2;
+        records.push({
+          key,
+          value: tombstone ? null : Buffer.from(`v${round}.${i}`),
+          // Some records come late (older than the newest by more than the tombstone retention).
+          timestamp: random() < 0.1 ? Math.max(0, ts - 5000) : ts,
+          partition: Math.floor(random() * 2),
+        });
+      }
+      const feed = records.map((r) => ({ ...r, key: random() < 0.5 ? null : r.key }));
+      for (const log of [tracked, scanned]) {
+        if (log === scanned) forget();
+        if (round % 3 === 0) {
+          log.commitBatch(
+            'g',
+            [{ topic: 'feed', partition: 0, next: round }],
+            [
+              { topic: 'state', records },
+              { topic: 'feed', records: feed },
+            ],
+          );
+        } else {
+          await log.append('state', records);
+          await log.append('feed', feed);
+        }
+      }
+      const [a, b] = [await rows(tracked, 'state', 2), await rows(scanned, 'state', 2)];
+      expect(a).toEqual(b);
+      expect(await rows(tracked, 'feed', 2)).toEqual(await rows(scanned, 'feed', 2));
+      if (round % 50 === 49) {
+        forget();
+        for (const log of [tracked, scanned]) log.cleanAll();
+        cleans++;
+        expect(await rows(tracked, 'state', 2)).toEqual(await rows(scanned, 'state', 2));
+      }
+    }
+    // The cleans did delete: superseded records and old tombstones are gone.
+    const left = await rows(tracked, 'state', 2);
+    expect(cleans).toBe(8);
+    expect(left.length).toBeLessThanOrEqual(2 * 15);
+    expect(left.some((r) => r.split('/')[3] === '-')).toBe(true);
+    await tracked.close();
+    await scanned.close();
+  });
+});
