@@ -2,8 +2,8 @@
  * The Kubernetes collector (producers/src/kube) against a real API server + kwok (infra/src/kube.ts):
  * objects created through the API arrive in `hetu.raw.kube` of an embedded log with the catalogue's
  * keys; a kwok crash-looping pod becomes a `crashloop` pod-health fact through the real kube
- * processor; a forced relist, a cut watch and a collector restart converge to the server's truth
- * with no duplicate facts; a resync appends nothing for unchanged objects; a forbidden kind is a
+ * processor; a forced relist, a cut watch (resumed, not relisted) and a collector restart converge
+ * to the server's truth with no duplicate facts; a resync appends nothing for unchanged objects; a forbidden kind is a
  * status, not a crash.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -343,16 +343,43 @@ describe('the Kubernetes collector against a real API server', () => {
     ).toContain('relist forced by the operator');
     expect(counts(await readFacts())).toEqual(counts(before));
 
-    // A cut watch connection: GAP + relist, and no new fact.
+    // A cut watch connection: resumed from the last resourceVersion — no GAP, no list, no new
+    // fact — and a change made after the cut arrives through the resumed watch.
+    const podStatus = () => collector!.status().kinds.find((k) => k.kind === 'Pod')!;
+    const beforeCut = podStatus();
+    const rawBeforeCut = (await readRaw()).length;
     collector!.cutWatches();
     await waitFor(
-      'third Pod list',
-      async () => podLists(),
-      (n) => n === 3,
+      'Pod watch resumed',
+      async () => podStatus(),
+      (s) => s.resumes > beforeCut.resumes && s.state === 'watching',
     );
+    const web = await core.readNamespacedPod({ namespace: NS, name: 'web' });
+    web.metadata!.annotations = { ...web.metadata!.annotations, 'hetu.test/touched': 'after-cut' };
+    await core.replaceNamespacedPod({ namespace: NS, name: 'web', body: web });
+    await waitFor(
+      'the change after the cut',
+      async () => {
+        await collector!.flushed();
+        return (await readRaw()).slice(rawBeforeCut);
+      },
+      (rs) => rs.some((r) => r.value.type === 'MODIFIED' && r.value.name === 'web'),
+    );
+    const afterCut = (await readRaw()).slice(rawBeforeCut);
+    expect(afterCut.filter((r) => r.value.kind === 'Pod').map((r) => r.value.type)).not.toContain('GAP');
+    expect(afterCut.filter((r) => r.value.kind === 'Pod').map((r) => r.value.type)).not.toContain('SYNCED');
+    expect([podStatus().fullLists, podStatus().relists, podStatus().gaps]).toEqual([
+      beforeCut.fullLists,
+      beforeCut.relists,
+      beforeCut.gaps,
+    ]);
     await runKubeStage();
     expect(counts(await readFacts())).toEqual(counts(before));
-    expect(collector!.status().kinds.every((k) => k.state === 'watching')).toBe(true);
+    await waitFor(
+      'every kind watching again',
+      async () => collector!.status().kinds.map((k) => k.state),
+      (states) => states.every((st) => st === 'watching'),
+    );
 
     // Collector down while a pod is deleted and another created; a new collector converges.
     await collector!.close();

@@ -136,6 +136,8 @@ export interface KubeOptions {
   readonly baseDir?: string;
   /** Deadline of each of the three start steps (etcd, API server, kwok + nodes). Default 120 000 ms. */
   readonly readyTimeoutMs?: number;
+  /** Extra kube-apiserver flags, after the defaults (e.g. `--watch-cache=false`). */
+  readonly apiserverArgs?: readonly string[];
 }
 
 /** What a client needs: the API server's URL, a bearer token of a cluster-admin and the CA to trust. */
@@ -154,6 +156,8 @@ export interface KubeHandle extends KubeConnection {
   readonly logFile: string;
   readonly previousLogFile: string;
   readonly runDir: string;
+  /** etcd's client URL (plain HTTP on loopback; its v3 JSON gateway answers under `/v3/`). */
+  readonly etcd: string;
   readonly pids: { readonly etcd: number; readonly apiserver: number; readonly kwok: number };
   readonly logFiles: { readonly etcd: string; readonly apiserver: string; readonly kwok: string };
   /** Stops kwok, the API server and etcd (SIGTERM, SIGKILL after 10 s), removes the run dir. Idempotent. */
@@ -393,6 +397,7 @@ async function startKubeOnce(opts: KubeOptions): Promise<KubeHandle> {
         '--kubelet-preferred-address-types=InternalIP,Hostname',
         '--profiling=false',
         '--v=0',
+        ...(opts.apiserverArgs ?? []),
       ],
       runDir,
       pidDir: opts.pidDir,
@@ -489,6 +494,7 @@ async function startKubeOnce(opts: KubeOptions): Promise<KubeHandle> {
       logFile,
       previousLogFile,
       runDir,
+      etcd: `http://127.0.0.1:${etcdPort}`,
       pids: { etcd: etcd.pid, apiserver: apiserver.pid, kwok: kwok.pid },
       logFiles: { etcd: etcd.logFile, apiserver: apiserver.logFile, kwok: kwok.logFile },
       stop() {

@@ -13,11 +13,20 @@
  *   `SYNC_END` on every partition; the kube processor deletes what it knew and did not see.
  *   List items carry no `apiVersion`/`kind`, so the collector writes those two members first and
  *   the item's members after them, unchanged; watch objects are kept byte for byte.
- * - **Watches** start from the list's resourceVersion with `allowWatchBookmarks`. A watch the
- *   server ends cleanly is resumed from the last resourceVersion seen (lossless by the watch
- *   contract; too old → 410). A `410 Gone`, a connection error, a watch silent for longer than
- *   `watchdogMs` (bookmarks count as life), a buffer overflow or a forced relist → `GAP` and a
- *   full relist. Errors back off 1 s doubling to 30 s.
+ * - **Watches** start from the list's resourceVersion with `allowWatchBookmarks`. A watch that
+ *   ends without the server saying its version is gone is **resumed** from the last
+ *   resourceVersion seen (an event or a bookmark): no list, no `GAP` — lossless by the watch
+ *   contract, since a watch from version v delivers every change after v or answers 410. That
+ *   covers a watch the server ends cleanly (resumed at once), a connection refused, reset or cut
+ *   mid-stream, and an error answer other than 410/403 (a 5xx, a 429, a watch `ERROR` event of
+ *   another code, a line that is not JSON): these back off 1 s doubling to 30 s (back to 1 s once a
+ *   watch was answered) and resume. A full relist, after a `GAP` with its reason, happens only
+ *   when the server says the version cannot be served — `410 Gone` as the answer or as an `ERROR`
+ *   watch event (etcd compacted past it, or the watch cache's window moved on), or "Too large
+ *   resource version" — on a buffer overflow, when a watch is silent for longer than `watchdogMs`
+ *   (bookmarks count as life), when a resync's list fails, after a 403 (see RBAC) or on
+ *   `relist()`. A list that fails is retried (with a `GAP`) after the back-off. `status()` counts
+ *   resumes, relists and 410s per kind apart (`resumes`, `relists`, `expired`).
  * - **Resync** every `resyncMs`: the watch is stopped, the kind is listed and only objects whose
  *   resourceVersion differs from the last one appended are appended (as `SYNCED`); objects gone
  *   from the list are appended as `DELETED` with their identity only (the collector keeps uid,
@@ -107,6 +116,19 @@ export interface KindStatus {
   readonly fullLists: number;
   /** Diff resyncs completed. */
   readonly resyncs: number;
+  /**
+   * Watches restarted from the last resourceVersion seen, with no list and no GAP: after the
+   * server ended a watch, a lost or cut connection, or an error answer other than 410/403.
+   */
+  readonly resumes: number;
+  /**
+   * Full relists decided after the first list (each after a GAP): on a 410, a buffer overflow,
+   * the watchdog, a failed resync, a 403 or `relist()`. A list retried after it failed is not counted
+   * again. So `fullLists` = 1 + `relists` once each list has completed.
+   */
+  readonly relists: number;
+  /** Watches the server refused because their resourceVersion is gone (410) or too large; each relists. */
+  readonly expired: number;
   /** GAP markers appended for this kind (each on every partition, counted once). */
   readonly gaps: number;
   /** Observations appended to the queue for this kind (markers excluded). */
@@ -139,7 +161,7 @@ export interface KubeCollector {
   status(): KubeCollectorStatus;
   /** Forces a GAP and a full relist of one kind (by kind name) or of every watching kind. */
   relist(kind?: string): void;
-  /** Cuts every open watch connection, as a network fault would (the kinds relist). */
+  /** Cuts every open watch connection, as a network fault would (the kinds resume from their last resourceVersion). */
   cutWatches(): void;
   /** Resolves when every observation queued so far has been appended. */
   flushed(): Promise<void>;
@@ -176,9 +198,14 @@ interface CacheEntry {
 }
 
 type EndReason =
+  /** The server ended the watch cleanly: resume at once. */
   | 'closed'
+  /** The connection failed, was refused, reset or cut: resume after a back-off. */
+  | 'lost'
+  /** The server answered an error other than 410/403, or sent garbage: resume after a back-off. */
+  | 'failed'
+  /** 410 Gone (or a resourceVersion too large): relist. */
   | 'expired'
-  | 'error'
   | 'forbidden'
   | 'watchdog'
   | 'overflow'
@@ -190,6 +217,8 @@ interface WatchEnd {
   readonly why: EndReason;
   readonly rv: string;
   readonly detail: string;
+  /** The server answered the watch with 200 (so the back-off starts again from 1 s). */
+  readonly answered: boolean;
 }
 
 interface ActiveWatch {
@@ -208,6 +237,9 @@ interface KindRun {
   rv: string | null;
   fullLists: number;
   resyncs: number;
+  resumes: number;
+  relists: number;
+  expired: number;
   gaps: number;
   observed: number;
   dropped: number;
@@ -287,6 +319,9 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
     rv: null,
     fullLists: 0,
     resyncs: 0,
+    resumes: 0,
+    relists: 0,
+    expired: 0,
     gaps: 0,
     observed: 0,
     dropped: 0,
@@ -396,6 +431,20 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
       // not a Status object: keep the text
     }
     return new KubeApiError(status, `HTTP ${status}: ${message}`);
+  }
+
+  /**
+   * A Status saying the resourceVersion is ahead of what the server can serve ("Too large resource
+   * version", e.g. after etcd was restored from a backup): resuming cannot work, only a relist.
+   */
+  function tooLargeVersion(status: unknown): boolean {
+    if (!isObject(status)) return false;
+    const details = isObject(status['details']) ? status['details'] : {};
+    const causes = Array.isArray(details['causes']) ? details['causes'] : [];
+    return (
+      causes.some((c) => isObject(c) && c['reason'] === 'ResourceVersionTooLarge') ||
+      /too large resource version/i.test(str(status['message']) ?? '')
+    );
   }
 
   async function getJson(path: string): Promise<Json> {
@@ -517,9 +566,18 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
   // ---- watch ----
 
   async function watch(run: KindRun, fromRv: string): Promise<WatchEnd> {
-    await bucket.take(abort.signal);
-    const o = await requestOptions();
-    if (closed) return { why: 'stopped', rv: fromRv, detail: 'collector closed' };
+    let o: RequestOptions;
+    try {
+      await bucket.take(abort.signal);
+      o = await requestOptions();
+    } catch (err) {
+      if (closed) return { why: 'stopped', rv: fromRv, detail: 'collector closed', answered: false };
+      return { why: 'lost', rv: fromRv, detail: `watch not sent: ${msg(err)}`, answered: false };
+    }
+    if (closed) return { why: 'stopped', rv: fromRv, detail: 'collector closed', answered: false };
+    // relist() called between the list and this watch (no watch was open to stop)
+    if (run.relistAsked)
+      return { why: 'relist', rv: fromRv, detail: 'relist forced by the operator', answered: false };
     const path = `${collectionPath(run.def)}?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(fromRv)}`;
     return new Promise<WatchEnd>((resolve) => {
       let rv = fromRv;
@@ -527,6 +585,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
       let res: IncomingMessage | null = null;
       let dog: ReturnType<typeof setTimeout> | undefined;
       let isPaused = false;
+      let answered = false;
       const req = send(new URL(path, server), { ...o, method: 'GET' });
       const finish = (why: EndReason, detail: string): void => {
         if (ended) return;
@@ -535,7 +594,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         clearTimeout(resyncTimer);
         if (run.active === handle) run.active = null;
         req.destroy();
-        resolve({ why, rv, detail });
+        resolve({ why, rv, detail, answered });
       };
       const armDog = (): void => {
         clearTimeout(dog);
@@ -567,7 +626,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         try {
           ev = JSON.parse(text);
         } catch {
-          finish('error', 'the watch sent a line that is not JSON');
+          finish('failed', 'the watch sent a line that is not JSON');
           return;
         }
         if (!isObject(ev) || !isObject(ev['object'])) return;
@@ -584,7 +643,8 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
           const m = str(obj['message']) ?? 'no message';
           if (code === 410) finish('expired', `410 Gone: ${m}`);
           else if (code === 403) finish('forbidden', `HTTP 403: ${m}`);
-          else finish('error', `watch error ${String(code)}: ${m}`);
+          else if (tooLargeVersion(obj)) finish('expired', `watch error ${String(code)}: ${m}`);
+          else finish('failed', `watch error ${String(code)}: ${m}`);
           return;
         }
         if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
@@ -612,19 +672,34 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
           run.cache.set(uid, { rv: objRv, key, namespace: str(meta['namespace']) ?? null, name });
       };
 
-      req.on('error', (err) => finish('error', `watch connection failed: ${msg(err)}`));
+      req.on('error', (err) => finish('lost', `watch connection failed: ${msg(err)}`));
       req.on('response', (r: IncomingMessage) => {
         res = r;
         if (r.statusCode !== 200) {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('error', (err) => finish('error', `watch answer failed: ${msg(err)}`));
+          r.on('error', (err) => finish('lost', `watch answer failed: ${msg(err)}`));
           r.on('end', () => {
-            const e = apiError(r.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-            finish(e.status === 410 ? 'expired' : e.status === 403 ? 'forbidden' : 'error', e.message);
+            const text = Buffer.concat(chunks).toString('utf8');
+            const e = apiError(r.statusCode ?? 0, text);
+            let status: unknown = null;
+            try {
+              status = JSON.parse(text) as unknown;
+            } catch {
+              // not a Status object
+            }
+            finish(
+              e.status === 410 || tooLargeVersion(status)
+                ? 'expired'
+                : e.status === 403
+                  ? 'forbidden'
+                  : 'failed',
+              e.message,
+            );
           });
           return;
         }
+        answered = true;
         r.setEncoding('utf8');
         let partial = '';
         if (out.paused) handle.pause();
@@ -640,11 +715,9 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
             nl = partial.indexOf('\n');
           }
         });
-        r.on('error', (err) => finish('error', `watch connection failed mid-stream: ${msg(err)}`));
+        r.on('error', (err) => finish('lost', `watch connection failed mid-stream: ${msg(err)}`));
         r.on('end', () => finish('closed', 'the API server ended the watch'));
-        r.on('close', () =>
-          finish(r.complete ? 'closed' : 'error', 'the watch connection closed mid-stream'),
-        );
+        r.on('close', () => finish(r.complete ? 'closed' : 'lost', 'the watch connection closed mid-stream'));
       });
       req.end();
     });
@@ -658,49 +731,64 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
     // First lists run one kind after another, in WATCHED_KINDS order, so owners precede the
     // Pods and Events whose keys name their workload.
     await before;
+    /** The last full list failed: the next one retries it (not a new relist). */
+    let listFailed = false;
     while (!closed) {
+      let phase: 'full' | 'diff' | 'watch' = 'watch';
       try {
         if (rv === null || run.relistAsked) {
+          if (run.fullLists > 0 && !listFailed) run.relists++;
           run.relistAsked = false;
           run.state = 'listing';
+          phase = 'full';
           rv = await list(run, 'full');
+          listFailed = false;
+          // relist() was called while this list ran: list again (it asked for a fresh view)
+          if (run.relistAsked) continue;
         }
         run.state = 'watching';
         run.message = null;
         run.ready();
+        phase = 'watch';
         const end = await watch(run, rv);
         if (closed) break;
         rv = end.rv;
+        if (end.answered) backoff = 1000;
         switch (end.why) {
           case 'closed':
-            backoff = 1000;
+            run.resumes++;
+            break;
+          case 'lost':
+          case 'failed':
+            // resumed from the last resourceVersion seen, after a back-off: no GAP, no list
+            run.resumes++;
+            run.state = 'error';
+            run.message = end.detail;
+            await delay(backoff, abort.signal);
+            backoff = Math.min(backoff * 2, 30_000);
             break;
           case 'resync':
             backoff = 1000;
+            phase = 'diff';
             rv = await list(run, 'diff');
             break;
           case 'forbidden':
             throw new KubeApiError(403, end.detail);
           case 'overflow':
-          case 'error':
           case 'watchdog':
           case 'expired':
           case 'relist':
           case 'stopped':
+            if (end.why === 'expired') run.expired++;
             run.gapOwed = end.detail;
             rv = null;
             if (end.why === 'overflow') await until(() => out.length <= resumeAt);
-            if (end.why === 'error') {
-              run.state = 'error';
-              run.message = end.detail;
-              await delay(backoff, abort.signal);
-              backoff = Math.min(backoff * 2, 30_000);
-            }
             break;
         }
       } catch (err) {
         if (closed) break;
         rv = null;
+        if (phase === 'full') listFailed = true;
         if (run.gapOwed === null) run.gapOwed = `listing failed: ${msg(err)}`;
         if (err instanceof KubeApiError && err.status === 403) {
           run.state = 'forbidden';
@@ -756,6 +844,9 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
           resourceVersion: r.rv,
           fullLists: r.fullLists,
           resyncs: r.resyncs,
+          resumes: r.resumes,
+          relists: r.relists,
+          expired: r.expired,
           gaps: r.gaps,
           observed: r.observed,
           dropped: r.dropped,
@@ -766,6 +857,8 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
       for (const r of runs) {
         if (kind !== undefined && r.def.kind !== kind) continue;
         r.relistAsked = true;
+        // no open watch (listing, or backing off): the next list still owes its GAP
+        if (r.active === null) r.gapOwed ??= 'relist forced by the operator';
         r.active?.stop('relist', 'relist forced by the operator');
       }
     },
