@@ -17,7 +17,6 @@
  * Prints one `[faults] kube churn:` line with the figures.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import {
 import { createCatalogueTopics, openBackend, type Backend } from '../../cli/src/backend.ts';
 import { parseGlobalConfig } from '../../cli/src/config.ts';
 import { pipelineStages } from '../../cli/src/stages.ts';
+import { relay } from './tcp-relay.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PODS = Number(process.env.HETU_FAULT_KUBE_PODS ?? 1_000);
@@ -55,72 +55,6 @@ const CONCURRENCY = 25;
 
 type Json = Record<string, unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A TCP relay in front of the API server (TLS passes through untouched). `reset()` destroys every
- * open connection (an RST to the collector); `refuse()` does that and resets every new connection
- * at once until `accept()`.
- */
-async function relay(target: URL): Promise<{
-  port: number;
-  /** Connections open through the relay. */
-  open(): number;
-  reset(): number;
-  refuse(): number;
-  accept(): void;
-  close(): Promise<void>;
-}> {
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
-  let refusing = false;
-  const server = net.createServer((client) => {
-    if (refusing) {
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port), target.hostname);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    // An orderly close travels through the pipes (the API server closing after a response must
-    // not cut its last bytes); an error on one side resets the other; a closed client ends it all.
-    upstream.on('error', () => {
-      pairs.delete(pair);
-      if (!client.destroyed) client.resetAndDestroy();
-    });
-    client.on('error', () => upstream.destroy());
-    client.on('close', () => {
-      pairs.delete(pair);
-      upstream.destroy();
-    });
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const cutAll = (): number => {
-    const n = pairs.size;
-    for (const p of [...pairs]) {
-      pairs.delete(p);
-      p.client.resetAndDestroy();
-      p.upstream.destroy();
-    }
-    return n;
-  };
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    open: () => pairs.size,
-    reset: cutAll,
-    refuse() {
-      refusing = true;
-      return cutAll();
-    },
-    accept() {
-      refusing = false;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        cutAll();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** POSTs to etcd's v3 JSON gateway. */
 async function etcd(url: string, path: string, body: unknown): Promise<Json> {

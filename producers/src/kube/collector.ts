@@ -142,6 +142,11 @@ export interface KubeCollectorStatus {
   readonly running: boolean;
   /** Observations (and markers) waiting to be written. */
   readonly buffered: number;
+  /**
+   * The most items that waited at once since the start, markers included: observations never take
+   * the queue past `maxBuffered`, markers may add at most 4 per partition per kind on top.
+   */
+  readonly bufferedHigh: number;
   readonly maxBuffered: number;
   /** True while watch responses are paused for back-pressure. */
   readonly paused: boolean;
@@ -303,6 +308,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
   let line = 0;
   let lastTs = 0;
   let partitions = 0;
+  let bufferedHigh = 0;
   let running = false;
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -367,6 +373,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
 
   function enqueue(p: Pending): void {
     out.push(p);
+    if (out.length > bufferedHigh) bufferedHigh = out.length;
   }
 
   function marker(run: KindRun, type: WatchEventType, rv: string | null, detail: string | null): void {
@@ -720,6 +727,8 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         r.on('close', () => finish(r.complete ? 'closed' : 'lost', 'the watch connection closed mid-stream'));
       });
       req.end();
+      // Silence counts from the request on: a watch whose answer never comes is restarted too.
+      armDog();
     });
   }
 
@@ -831,6 +840,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         cluster: clusterName,
         running: running && !closed,
         buffered: out.length,
+        bufferedHigh,
         maxBuffered,
         paused: out.paused,
         appended: out.appended,
