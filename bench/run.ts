@@ -11,6 +11,7 @@ const BENCHES = {
   analyze: () => import('./analyze.bench.ts'),
   api: () => import('./api.bench.ts'),
   push: () => import('./push.bench.ts'),
+  latency: () => import('./latency.bench.ts'),
   collect: () => import('./collect.bench.ts'),
   replay: () => import('./replay.bench.ts'),
   web: () => import('./web.bench.ts'),
