@@ -11,16 +11,13 @@
 // partitions. Run alone: `node bench/e2e.bench.ts` (starts its own broker unless KAFKA_BROKERS is
 // set). Figures only.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { EmbeddedLog, KafkaLog, ProcessorRuntime, type Log, type StatefulProcessor } from '@hetu/streams';
-import { locateInfra, startKafka } from '@hetu/infra';
-import { probeKafka } from '../streams/src/kafka/probe.ts';
 import { rawKafkajsConsumeProduce } from '../streams/src/kafka/raw-bench.ts';
+import { benchBroker, loads } from './util.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.HETU_BENCH_E2E_RECORDS ?? 100_000);
 const BATCH = 500;
 const T0 = Date.parse('2026-11-26T08:00:00Z');
@@ -73,9 +70,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const rate = (ms: number) => Math.round((N / ms) * 1000);
   const result: Record<string, number> = {};
   print(
-    `e2e: ${N} records of 200 B, 3 partitions, consume→produce in batches of ${BATCH}; load average before ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `e2e: ${N} records of 200 B, 3 partitions, consume→produce in batches of ${BATCH}; load average before ${loads()}`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'hetu-bench-e2e-'));
@@ -88,14 +83,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     rmSync(dir, { recursive: true, force: true });
   }
 
-  let brokers = process.env.KAFKA_BROKERS?.split(',');
-  let stop: (() => Promise<void>) | undefined;
-  if (!brokers) {
-    const layout = locateInfra(ROOT);
-    const k = await startKafka({ libsDir: layout.kafkaLibs, pidDir: layout.pidDir, probe: probeKafka });
-    brokers = k.brokers;
-    stop = () => k.stop();
-  }
+  const { brokers, stop } = await benchBroker();
   try {
     const run = randomUUID().slice(0, 8);
     const kl = new KafkaLog({ brokers, clientId: 'bench-e2e' });
@@ -127,7 +115,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     result.ratioVsExactlyOnce = Number((result.kafkaPerS / result.rawExactlyOncePerS).toFixed(2));
     result.ratioVsAtLeastOnce = Number((result.kafkaPerS / result.rawAtLeastOncePerS).toFixed(2));
   } finally {
-    await stop?.();
+    await stop();
   }
   print('| path | records/s |');
   print('|---|---:|');

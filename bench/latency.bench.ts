@@ -11,7 +11,7 @@
 // probes (default 60). Figures only: nothing is asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -23,6 +23,7 @@ import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { startPipeline } from '../cli/src/pipeline.ts';
 import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
+import { loads, quantile, word } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NS = 'latency';
@@ -30,21 +31,6 @@ const NODE = 'kwok-node-0';
 /** The errors stage's consumer group (its processor name). */
 const ERRORS_GROUP = 'errors';
 const WRITER = fileURLToPath(new URL('./latency-writer.ts', import.meta.url));
-
-/** Letters for i (the fingerprint masks digits, so a new error needs new words). */
-function word(i: number): string {
-  let s = '';
-  let n = i + 26;
-  while (n > 0) {
-    s = String.fromCharCode(97 + (n % 26)) + s;
-    n = Math.floor(n / 26);
-  }
-  return s;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
 
 /** A CRI log line stamped now (as the kubelet writes it), in nanoseconds' precision. */
 function cri(text: string): string {
@@ -68,9 +54,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   });
   const backend = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'data'), output: 'json' }, {}));
   print(
-    `latency: ${pods} pods, ${rate} background lines/s, ${probes} probes; load average before ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `latency: ${pods} pods, ${rate} background lines/s, ${probes} probes; load average before ${loads()}`,
   );
   let writer: ChildProcess | undefined;
   try {
@@ -198,11 +182,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       print(
         `  p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.probes} probes${lost ? `, ${lost} not pushed within 30 s` : ''}); at the end the collector was ${collectorBehind} lines behind the files and the errors stage ${behind} behind the collector`,
       );
-      print(
-        `load average after: ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
-      );
+      print(`load average after: ${loads()}`);
       return figures;
     } finally {
       await client.dispose();

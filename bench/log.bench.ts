@@ -4,14 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { EmbeddedLog, KafkaLog, type Log } from '@hetu/streams';
-import { locateInfra, startKafka } from '@hetu/infra';
-import { probeKafka } from '../streams/src/kafka/probe.ts';
 import { rawKafkajsProduceConsume } from '../streams/src/kafka/raw-bench.ts';
+import { benchBroker } from './util.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.HETU_BENCH_LOG_RECORDS ?? 100_000);
 const BATCH = 1000;
 
@@ -63,14 +60,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   result.embeddedAppendPerS = rate(e.appendMs);
   result.embeddedConsumePerS = rate(e.consumeMs);
 
-  let brokers = process.env.KAFKA_BROKERS?.split(',');
-  let stop: (() => Promise<void>) | undefined;
-  if (!brokers) {
-    const layout = locateInfra(ROOT);
-    const k = await startKafka({ libsDir: layout.kafkaLibs, pidDir: layout.pidDir, probe: probeKafka });
-    brokers = k.brokers;
-    stop = () => k.stop();
-  }
+  const { brokers, stop } = await benchBroker();
   try {
     const kl = new KafkaLog({ brokers, clientId: 'bench' });
     const k = await measure(kl, recs);
@@ -88,7 +78,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     result.appendRatio = Number((raw.produceMs / k.appendMs).toFixed(2));
     result.consumeRatio = Number((raw.consumeMs / k.consumeMs).toFixed(2));
   } finally {
-    await stop?.();
+    await stop();
   }
   print(
     `log: ${N} records of 200 B, 3 partitions, appends of ${BATCH}, consume batches of 500 committed one by one`,

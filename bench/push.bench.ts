@@ -4,7 +4,7 @@
 // live in this process on a fresh embedded log (`hetu start`'s shape, without the demo).
 // Count: HETU_BENCH_PUSH_COUNT (default 50), one at a time. Figures only: nothing is asserted.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { Projections, buildApi } from '@hetu/projections';
@@ -13,34 +13,16 @@ import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { startPipeline } from '../cli/src/pipeline.ts';
 import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
+import { loads, quantile, word } from './util.ts';
 
 const CLUSTER = 'bench';
 const NAMESPACE = 'push';
-
-/** Letters for i (the fingerprint masks digits, so a new error needs new words). */
-function word(i: number): string {
-  let s = '';
-  let n = i + 26;
-  while (n > 0) {
-    s = String.fromCharCode(97 + (n % 26)) + s;
-    n = Math.floor(n / 26);
-  }
-  return s;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
 
 export async function bench(print: (line: string) => void): Promise<Record<string, number>> {
   const count = Number(process.env.HETU_BENCH_PUSH_COUNT ?? 50);
   const dir = mkdtempSync(join(tmpdir(), 'hetu-bench-push-'));
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
-  print(
-    `load average before: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  print(`load average before: ${loads()}`);
   try {
     const pipeline = await startPipeline(backend);
     const projections = await Projections.start({ log: backend.log, serde: backend.serde });
@@ -138,11 +120,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         `observation appended → error group pushed to a graphql-ws subscriber (${figures.pushes} new errors, one at a time):`,
       );
       print(`  p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms`);
-      print(
-        `load average after: ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
-      );
+      print(`load average after: ${loads()}`);
       return figures;
     } finally {
       await client.dispose();
