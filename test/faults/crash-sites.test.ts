@@ -197,95 +197,99 @@ async function snapshot(dataDir: string): Promise<Record<string, string[]>> {
 }
 
 describe('fault suite: crashes at random moments and at named sites', () => {
-  it(`ends with the state, facts, dead letters, positions and projections of a clean run after ${CRASHES} crashes`, async () => {
-    // The recording, ingested once with poison among the raw records; every run starts from a copy.
-    const recording = join(dir, 'scale.jsonl.gz');
-    await writeScaleRecording(recording, { pods: PODS, observations: OBSERVATIONS });
-    const prepared = join(dir, 'prepared');
-    const b = await openBackend(parseGlobalConfig({ dataDir: prepared }, {}));
-    await createAnalysisTopics(b);
-    await ingest(b, recording);
-    const random = prng(SEED);
-    const raws = ['hetu.raw.kube', 'hetu.raw.logs', 'hetu.raw.metrics'];
-    for (let i = 0; i < POISON; i++) {
-      const bad = [
-        Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2, 3]), // unknown schema id
-        Buffer.from([9, 1, 2, 3]), // bad magic byte
-        Buffer.from([0, 0, 0, 0, 1]), // truncated
-      ][i % 3]!;
-      await b.log.append(raws[i % raws.length]!, [
-        {
-          key: Buffer.from(`poison-${i}`),
-          value: bad,
-          timestamp: Date.parse('2026-11-26T08:00:00Z') + i * 1000,
-        },
-      ]);
-    }
-    await b.close();
+  it(
+    `ends with the state, facts, dead letters, positions and projections of a clean run after ${CRASHES} crashes`,
+    async () => {
+      // The recording, ingested once with poison among the raw records; every run starts from a copy.
+      const recording = join(dir, 'scale.jsonl.gz');
+      await writeScaleRecording(recording, { pods: PODS, observations: OBSERVATIONS });
+      const prepared = join(dir, 'prepared');
+      const b = await openBackend(parseGlobalConfig({ dataDir: prepared }, {}));
+      await createAnalysisTopics(b);
+      await ingest(b, recording);
+      const random = prng(SEED);
+      const raws = ['hetu.raw.kube', 'hetu.raw.logs', 'hetu.raw.metrics'];
+      for (let i = 0; i < POISON; i++) {
+        const bad = [
+          Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2, 3]), // unknown schema id
+          Buffer.from([9, 1, 2, 3]), // bad magic byte
+          Buffer.from([0, 0, 0, 0, 1]), // truncated
+        ][i % 3]!;
+        await b.log.append(raws[i % raws.length]!, [
+          {
+            key: Buffer.from(`poison-${i}`),
+            value: bad,
+            timestamp: Date.parse('2026-11-26T08:00:00Z') + i * 1000,
+          },
+        ]);
+      }
+      await b.close();
 
-    const clean = join(dir, 'clean');
-    cpSync(prepared, clean, { recursive: true });
-    const cleanEnd = await runChild(clean, {});
-    expect(cleanEnd.finished).toBe(true);
-    const want = await snapshot(clean);
-    const deadLetters = want['topic hetu.dlq']?.length ?? 0;
-    expect(deadLetters).toBeGreaterThanOrEqual(POISON);
+      const clean = join(dir, 'clean');
+      cpSync(prepared, clean, { recursive: true });
+      const cleanEnd = await runChild(clean, {});
+      expect(cleanEnd.finished).toBe(true);
+      const want = await snapshot(clean);
+      const deadLetters = want['topic hetu.dlq']?.length ?? 0;
+      expect(deadLetters).toBeGreaterThanOrEqual(POISON);
 
-    // Crash plans: half at a random moment, half at a named site (in turn), at a random hit.
-    // The n-th hit of a site within one process lifetime: within what a restarted process still
-    // meets (its earlier stages are done by then), so most plans fire; one that does not lets the
-    // run finish, which ends the round early.
-    const hitRange: Record<CrashSite, number> = {
-      'before-produce': 15,
-      'between-produce-and-commit': 15,
-      restore: 150,
-      'dlq-write': 2,
-      'projection-write': 12,
-    };
-    const crashes: { site: CrashSite | 'random'; stage: string }[] = [];
-    let rounds = 0;
-    let siteTurn = 0;
-    const t0 = performance.now();
-    while (crashes.length < CRASHES) {
-      const runDir = join(dir, `run-${rounds++}`);
-      cpSync(prepared, runDir, { recursive: true });
-      for (let attempt = 0; ; attempt++) {
-        if (attempt > 4 * CRASHES) throw new Error('the crashed run does not finish');
-        // At most PER_RUN crashes in one run, so the comparison happens several times.
-        const left = crashes.length < CRASHES && attempt < PER_RUN;
-        let plan: { site?: string; killAfterMs?: number } = {};
-        if (left && random() < 0.5) plan = { killAfterMs: 100 + Math.floor(random() * 2500) };
-        else if (left) {
-          const site = CRASH_SITES[siteTurn++ % CRASH_SITES.length]!;
-          plan = { site: `${site}:${1 + Math.floor(random() * hitRange[site])}` };
+      // Crash plans: half at a random moment, half at a named site (in turn), at a random hit.
+      // The n-th hit of a site within one process lifetime: within what a restarted process still
+      // meets (its earlier stages are done by then), so most plans fire; one that does not lets the
+      // run finish, which ends the round early.
+      const hitRange: Record<CrashSite, number> = {
+        'before-produce': 15,
+        'between-produce-and-commit': 15,
+        restore: 150,
+        'dlq-write': 2,
+        'projection-write': 12,
+      };
+      const crashes: { site: CrashSite | 'random'; stage: string }[] = [];
+      let rounds = 0;
+      let siteTurn = 0;
+      const t0 = performance.now();
+      while (crashes.length < CRASHES) {
+        const runDir = join(dir, `run-${rounds++}`);
+        cpSync(prepared, runDir, { recursive: true });
+        for (let attempt = 0; ; attempt++) {
+          if (attempt > 4 * CRASHES) throw new Error('the crashed run does not finish');
+          // At most PER_RUN crashes in one run, so the comparison happens several times.
+          const left = crashes.length < CRASHES && attempt < PER_RUN;
+          let plan: { site?: string; killAfterMs?: number } = {};
+          if (left && random() < 0.5) plan = { killAfterMs: 100 + Math.floor(random() * 2500) };
+          else if (left) {
+            const site = CRASH_SITES[siteTurn++ % CRASH_SITES.length]!;
+            plan = { site: `${site}:${1 + Math.floor(random() * hitRange[site])}` };
+          }
+          const end = await runChild(runDir, plan);
+          if (end.finished) break;
+          crashes.push({ site: end.site ?? 'random', stage: end.stage });
         }
-        const end = await runChild(runDir, plan);
-        if (end.finished) break;
-        crashes.push({ site: end.site ?? 'random', stage: end.stage });
-      }
-      const got = await snapshot(runDir);
-      const differing = [...new Set([...Object.keys(want), ...Object.keys(got)])].filter(
-        (k) => JSON.stringify(got[k]) !== JSON.stringify(want[k]),
-      );
-      for (const k of differing) {
-        const [g, w] = [new Set(got[k] ?? []), new Set(want[k] ?? [])];
-        console.log(
-          `[faults] crash sites: ${k} differs after ${crashes.length} crashes: ${[...w].filter((x) => !g.has(x)).length} entries missing, ${[...g].filter((x) => !w.has(x)).length} extra; e.g. -${[...w].find((x) => !g.has(x))?.slice(0, 300)} +${[...g].find((x) => !w.has(x))?.slice(0, 300)}`,
+        const got = await snapshot(runDir);
+        const differing = [...new Set([...Object.keys(want), ...Object.keys(got)])].filter(
+          (k) => JSON.stringify(got[k]) !== JSON.stringify(want[k]),
         );
+        for (const k of differing) {
+          const [g, w] = [new Set(got[k] ?? []), new Set(want[k] ?? [])];
+          console.log(
+            `[faults] crash sites: ${k} differs after ${crashes.length} crashes: ${[...w].filter((x) => !g.has(x)).length} entries missing, ${[...g].filter((x) => !w.has(x)).length} extra; e.g. -${[...w].find((x) => !g.has(x))?.slice(0, 300)} +${[...g].find((x) => !w.has(x))?.slice(0, 300)}`,
+          );
+        }
+        expect(differing, `after ${crashes.length} crashes`).toEqual([]);
+        rmSync(runDir, { recursive: true, force: true });
       }
-      expect(differing, `after ${crashes.length} crashes`).toEqual([]);
-      rmSync(runDir, { recursive: true, force: true });
-    }
-    const bySite = new Map<string, number>();
-    for (const c of crashes) bySite.set(c.site, (bySite.get(c.site) ?? 0) + 1);
-    const stages = new Set(crashes.map((c) => c.stage));
-    console.log(
-      `[faults] crash sites: ${crashes.length} crashes in ${rounds} runs over ${OBSERVATIONS} observations + ${POISON} poison ` +
-        `(${[...bySite].map(([s, n]) => `${s} ${n}`).join(', ')}; in ${stages.size} parts: ${[...stages].join(', ')}); ` +
-        `0 differences in ${Object.keys(want).length} topics, position sets and store tables (${deadLetters} dead letters); ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-    );
-    // Every named site was reached at least once, and random kills happened too.
-    for (const site of CRASH_SITES) expect([site, bySite.get(site) ?? 0]).not.toEqual([site, 0]);
-    expect(bySite.get('random') ?? 0).toBeGreaterThan(0);
-  }, 3_600_000);
+      const bySite = new Map<string, number>();
+      for (const c of crashes) bySite.set(c.site, (bySite.get(c.site) ?? 0) + 1);
+      const stages = new Set(crashes.map((c) => c.stage));
+      console.log(
+        `[faults] crash sites: ${crashes.length} crashes in ${rounds} runs over ${OBSERVATIONS} observations + ${POISON} poison ` +
+          `(${[...bySite].map(([s, n]) => `${s} ${n}`).join(', ')}; in ${stages.size} parts: ${[...stages].join(', ')}); ` +
+          `0 differences in ${Object.keys(want).length} topics, position sets and store tables (${deadLetters} dead letters); ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      // Every named site was reached at least once, and random kills happened too.
+      for (const site of CRASH_SITES) expect([site, bySite.get(site) ?? 0]).not.toEqual([site, 0]);
+      expect(bySite.get('random') ?? 0).toBeGreaterThan(0);
+    },
+    Math.max(1_200_000, CRASHES * 20_000),
+  );
 });
