@@ -385,8 +385,9 @@ export class TemplateMiner {
         else {
           const k = i > 0 && NAME_KEYS.has(tpl[i - 1] as string) ? VAR : diffKind(t, x);
           if (k === VAR) vdiff++;
-          else if (k === SOFT) sdiff++;
-          else {
+          else if (k === SOFT) {
+            if (++sdiff > o.maxSoftDiff) break; // cannot join any more
+          } else {
             word = true;
             break;
           }

@@ -14,6 +14,7 @@ export {
   messageText,
   templateTokens,
   MAX_TEMPLATE_TOKENS,
+  MAX_TEMPLATE_TOKEN_CHARS,
 } from './fingerprint.ts';
 export type { FingerprintResult, FingerprinterSnapshot } from './fingerprint.ts';
 export { TemplateMiner, DEFAULT_MINER_OPTIONS } from './cluster.ts';

@@ -64,6 +64,16 @@ describe('maskTokens', () => {
     expect(maskTokens('a \t  b   c  ')).toEqual(['a', 'b', 'c']);
   });
 
+  it('masks a base64 blob with slashes whole, also after `key=`, but keeps the words of a path', () => {
+    const blob = 'cxwYsHqgRsX/or+ENseDNPFC8z0Qa/Zk3PLmNqRsTuVwXyZaBcDeFgHiJkLmNoPqRsTu/VwXyZ0123==';
+    expect(tpl(`upload ${blob}`)).toBe('upload <*>');
+    expect(tpl(`upload token=${blob}`)).toBe('upload token=<*>');
+    expect(tpl(`upload token=${blob.replace('cxwY', 'QQ9z')}`)).toBe('upload token=<*>');
+    expect(tpl('open /home/user1/Documents/Projects2024/quarterly/report/final/version/draft.pdf')).toBe(
+      'open /home/<path>/Documents/<path>/quarterly/report/final/version/draft.pdf',
+    );
+  });
+
   it('leaves a quote that does not close as text', () => {
     expect(tpl('it\'s "unterminated')).toBe('it\'s "unterminated');
   });

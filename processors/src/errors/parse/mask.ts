@@ -408,6 +408,13 @@ export function classify(s: string): string | null {
   }
   if (colons >= 2 && otherLetters === 0 && isIpv6(s)) return PH.ip;
   if (at > 0 && isEmail(s, at)) return PH.email;
+  // A blob (base64, an API key), also as `key=<blob>`: long, mixed case with a digit, of the
+  // base64 alphabet only and few slashes (a path's segments are words). Without this, the path
+  // rule kept its letter-only segments: a template, and a group, per blob.
+  if (n >= 64 && digits > 0) {
+    const from = blobStart(s);
+    if (n - from >= 64 && slashes * 16 <= n - from && isBlob(s, from)) return s.slice(0, from) + PH.any;
+  }
   if (slashes > 0) {
     const scheme = colons > 0 ? s.indexOf('://') : -1;
     if (scheme > 0) return maskUrl(s, scheme);
@@ -420,6 +427,33 @@ export function classify(s: string): string | null {
   }
   if (n >= 6 && otherLetters === 0 && hexLetters > 0 && isHexId(s)) return PH.hex;
   return null;
+}
+
+/** After a leading `key=` (a letter, then letters, digits, `_ . -`), else 0. */
+function blobStart(s: string): number {
+  const c0 = s.charCodeAt(0);
+  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return 0;
+  for (let i = 1; i < s.length && i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 61) return i + 1;
+    if (!(isAlpha(c) || isDigit(c) || c === 95 || c === 46 || c === 45)) return 0;
+  }
+  return 0;
+}
+
+/** s[from…] is only `A-Z a-z 0-9 + / _ -` (and `=` padding at the end), with both letter cases. */
+function isBlob(s: string, from: number): boolean {
+  let upper = false;
+  let lower = false;
+  let end = s.length;
+  while (end > from && end > s.length - 2 && s.charCodeAt(end - 1) === 61) end--;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+    else if (!((c >= C_0 && c <= C_9) || c === 43 || c === 47 || c === 95 || c === 45)) return false;
+  }
+  return upper && lower;
 }
 
 function isPlaceholder(s: string): boolean {
