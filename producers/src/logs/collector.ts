@@ -26,6 +26,14 @@
  *   A pod created while the collector runs is read from its first line, with no gap.
  * - Lines longer than `maxLineBytes` (16 KiB) are cut on a character boundary and flagged
  *   `truncated`; invalid UTF-8 becomes U+FFFD. Lines without a timestamp get the collector's clock.
+ * - **Bounded memory**: the queue to the log pauses every follow connection at ¾ of `maxBuffered`
+ *   records *or* ¾ of `maxBufferedBytes` of line text (8 MiB), and resumes under ½ of both. The
+ *   count alone let a burst of lines at the 16 KiB cap queue 7 500 × 16 KiB = 120 MiB (the fault
+ *   suite's hostile-log test saw the collector at 418 MiB with its queue full of them).
+ * - **Follows over HTTP/2** (`h2.ts`): the containers' log streams share a few TLS connections
+ *   to the API server (up to its stream limit each, 100 on kube-apiserver); a TLS connection per
+ *   container cost ~120 KiB each, over a GiB at 10 000 pods (bench/collect.bench.ts). A server
+ *   that does not offer h2 is followed over HTTP/1.1; the pod list and watch use HTTP/1.1.
  * - Never a crash: every failure is a per-container status (`reconnecting`, `error` with the
  *   message) and a retry with back-off (1 s doubling to 30 s). `close()` ends every stream.
  */
@@ -38,11 +46,13 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
-import { HetuError, type Log } from '@hetu/streams';
+import { HetuError, type AppendRecord, type Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
+import { H2Pool, type LogRequest, type LogResponse } from './h2.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
 import { delay, TokenBucket } from '../kube/rate.ts';
 import { BufferedAppender } from '../kube/appender.ts';
+import { boundedAppendLog } from './append.ts';
 import {
   advanceCursor,
   DEFAULT_MAX_LINE_BYTES,
@@ -65,6 +75,7 @@ export const LOG_COLLECTOR_DEFAULTS = {
   burst: 100,
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   maxBuffered: 10_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
   gapAfterMs: 30_000,
   initialTailLines: 0,
   resumeScanRecords: 100_000,
@@ -88,6 +99,11 @@ export interface LogCollectorOptions {
   readonly burst?: number;
   /** Most records waiting for the log before the streams are paused; default 10 000. */
   readonly maxBuffered?: number;
+  /**
+   * Most line text (UTF-16 code units: bytes for ASCII) waiting for the log before the streams are
+   * paused; default 8 MiB (512 lines at the 16 KiB cap; typical lines meet `maxBuffered` first).
+   */
+  readonly maxBufferedBytes?: number;
   /** A container whose log cannot be read for this long gets a gap record (once per outage); default 30 s. */
   readonly gapAfterMs?: number;
   /**
@@ -136,6 +152,8 @@ export interface LogCollectorStatus {
   readonly pods: 'pending' | 'watching' | 'error' | 'stopped';
   readonly podMessage: string | null;
   readonly buffered: number;
+  /** Line text of the buffered records (UTF-16 code units). */
+  readonly bufferedBytes: number;
   readonly appended: number;
   readonly writeError: string | null;
   readonly containers: readonly ContainerLogStatus[];
@@ -162,6 +180,8 @@ interface Pending {
   readonly key: string;
   readonly value: LogLineObserved;
   readonly tsText: string | null;
+  /** Its line's share of `bufferedBytes`, until the writer takes it (then 0). */
+  bytes: number;
 }
 
 interface Follow {
@@ -188,7 +208,7 @@ interface Follow {
   outageGapped: boolean;
   /** Wakes the follow loop (instance change, stop, close). */
   wake: () => void;
-  conn: { req: ClientRequest; res: IncomingMessage | null } | null;
+  conn: { req: LogRequest; res: LogResponse | null } | null;
   loop: Promise<void> | null;
 }
 
@@ -266,6 +286,9 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
   const clusterName = opts.cluster;
   const pauseAt = Math.max(1, Math.floor((maxBuffered * 3) / 4));
   const resumeAt = Math.floor(maxBuffered / 2);
+  const maxBufferedBytes = opts.maxBufferedBytes ?? LOG_COLLECTOR_DEFAULTS.maxBufferedBytes;
+  const bytesPauseAt = Math.max(1, Math.floor((maxBufferedBytes * 3) / 4));
+  const bytesResumeAt = Math.floor(maxBufferedBytes / 2);
 
   const decoder = new RecordingDecoder({ source: `the live cluster ${clusterName}` });
   let decLine = 0;
@@ -292,13 +315,70 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
 
   // ---- queue and writer ----
 
-  /** One queue to the log; log streams pause above ¾ of maxBuffered, resume under ½. */
+  /** Line text queued and not yet taken by the writer. */
+  let bufferedBytes = 0;
+  /** Aborted when close() stops waiting for the writer. */
+  const giveUp = new AbortController();
+  /** The error of the rest of a split append while it is retried. */
+  let splitError: string | null = null;
+  /** Paused by the queue's record count (the appender's marks) or by its line text. */
+  let countPaused = false;
+  let bytesPaused = false;
+  const paused = (): boolean => countPaused || bytesPaused;
+
+  /** Pauses or resumes every follow connection when `paused()` changed from `before`. */
+  function applyPause(before: boolean): void {
+    const now = paused();
+    if (now === before) return;
+    for (const f of follows.values()) {
+      if (now) f.conn?.res?.pause();
+      else f.conn?.res?.resume();
+    }
+  }
+
+  /**
+   * One queue to the log; log streams pause above ¾ of maxBuffered records or ¾ of
+   * maxBufferedBytes of line text, and resume under ½ of both.
+   */
   const out = new BufferedAppender<Pending>({
-    log,
+    // Kafka refuses a request over 1 MiB: 500 lines at the cap would wedge the writer (append.ts)
+    log: boundedAppendLog(log, { signal: giveUp.signal, onRetry: (e) => (splitError = e) }),
     topic: LOGS_RAW_TOPIC,
     pauseAt,
     resumeAt,
-    toRecord: async (p) => ({
+    toRecord: async (p) => {
+      if (p.bytes > 0) {
+        bufferedBytes -= p.bytes;
+        p.bytes = 0;
+        if (bytesPaused && bufferedBytes <= bytesResumeAt) {
+          const before = paused();
+          bytesPaused = false;
+          applyPause(before);
+        }
+      }
+      return record(p);
+    },
+    onPause: (p) => {
+      const before = paused();
+      countPaused = p;
+      applyPause(before);
+    },
+  });
+
+  /** Queues a record and pauses the streams when the queue's line text is over its mark. */
+  function enqueue(p: Pending): void {
+    bufferedBytes += p.bytes;
+    out.push(p);
+    if (!bytesPaused && bufferedBytes >= bytesPauseAt) {
+      const before = paused();
+      bytesPaused = true;
+      applyPause(before);
+    }
+  }
+
+  /** The log record of a queued line. */
+  async function record(p: Pending): Promise<AppendRecord> {
+    return {
       key: Buffer.from(p.key),
       value: await serde.encode(LOGS_RAW_TOPIC, 'LogLineObserved', p.value),
       timestamp: p.value.ts,
@@ -312,14 +392,8 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
               ),
             },
           }),
-    }),
-    onPause: (p) => {
-      for (const f of follows.values()) {
-        if (p) f.conn?.res?.pause();
-        else f.conn?.res?.resume();
-      }
-    },
-  });
+    };
+  }
 
   /** Queues one line or gap of a container, keyed by the recording decoder. */
   function emit(
@@ -329,16 +403,19 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     extra: { truncated?: boolean; gap?: boolean },
     tsText: string | null,
   ): void {
+    // The decoder keys the record by its pod; the text plays no part there, so it gets an empty
+    // line and the record gets the text: a 16 KiB line is not copied four more times on its way
+    // (JSON text, bytes, text again, parsed).
     const recLine =
       `{"ts":${JSON.stringify(new Date(now()).toISOString())},"cluster":${JSON.stringify(clusterName)},"kind":"log",` +
       `"namespace":${JSON.stringify(f.namespace)},"pod":${JSON.stringify(f.pod)},"container":${JSON.stringify(f.container)},` +
-      `"line":${JSON.stringify(text)},"truncated":${extra.truncated === true},"gap":${extra.gap === true}}`;
+      `"line":"","truncated":${extra.truncated === true},"gap":${extra.gap === true}}`;
     const item = decoder.decode(Buffer.from(recLine), ++decLine);
     if (item === undefined || item.kind !== 'observation' || item.topic !== 'hetu.raw.logs') {
       f.message = `a line was refused: ${item?.kind === 'dead-letter' ? item.message : 'not an observation'}`;
       return;
     }
-    out.push({ key: item.key, value: { ...item.value, ts }, tsText });
+    enqueue({ key: item.key, value: { ...item.value, ts, line: text }, tsText, bytes: text.length });
   }
 
   function gap(f: Follow, ts: number, reason: string): void {
@@ -352,6 +429,16 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     const o: RequestOptions = { headers: { accept: '*/*' } };
     await kc.applyToHTTPSOptions(o as never);
     return o;
+  }
+
+  /** The follow connections: HTTP/2 streams sharing a few connections when the server offers h2. */
+  const h2 = server.protocol === 'https:' ? new H2Pool(server) : null;
+
+  /** A follow request: an HTTP/2 stream (h2.ts: a TLS connection per container costs ~120 KiB). */
+  function sendFollow(path: string, o: RequestOptions): LogRequest {
+    return h2 !== null && !h2.unsupported
+      ? h2.request(path, o)
+      : send(new URL(path, server), { ...o, method: 'GET' });
   }
 
   function send(url: URL, o: RequestOptions): ClientRequest {
@@ -388,7 +475,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     f.connects++;
     return new Promise((resolve) => {
       let ended = false;
-      const req = send(new URL(path, server), { ...o, method: 'GET' });
+      const req = sendFollow(path, o);
       f.conn = { req, res: null };
       const finish = (ok: boolean, detail: string): void => {
         if (ended) return;
@@ -419,7 +506,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         if (p.ns !== null) f.cursor = advanceCursor(f.cursor, p.tsText, p.ns);
       };
       req.on('error', (err) => finish(false, `log connection failed: ${msg(err)}`));
-      req.on('response', (res: IncomingMessage) => {
+      req.on('response', (res: LogResponse) => {
         if (f.conn?.req === req) f.conn.res = res;
         if (res.statusCode !== 200) {
           const chunks: Buffer[] = [];
@@ -436,7 +523,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         f.outageGapped = false;
         if (f.cursor === null && f.initial.kind === 'tail' && f.initial.sinceNs === null)
           f.initial = { ...f.initial, sinceNs: BigInt(openedAt) * 1_000_000n };
-        if (out.paused) res.pause();
+        if (paused()) res.pause();
         const splitter = new LineSplitter(maxLineBytes + 64);
         res.on('data', (chunk: Buffer) => {
           if (!ended) splitter.push(chunk, onLine);
@@ -815,8 +902,9 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         pods: podsState,
         podMessage,
         buffered: out.length,
+        bufferedBytes,
         appended: out.appended,
-        writeError: out.writeError,
+        writeError: out.writeError ?? splitError,
         containers: [...follows.values()].map((f) => ({
           namespace: f.namespace,
           pod: f.pod,
@@ -848,10 +936,15 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
           stopFollow(f);
           if (f.loop !== null) loops.push(f.loop);
         }
+        // every HTTP/2 stream ends with its session, also one still waiting for the connection
+        h2?.close();
         out.notify();
         await podLoop;
         await Promise.all(loops);
+        const deadline = setTimeout(() => giveUp.abort(), closeTimeoutMs);
         await out.drain(closeTimeoutMs);
+        clearTimeout(deadline);
+        giveUp.abort();
         out.stop();
       })();
       return closing;

@@ -103,7 +103,10 @@ export class LineSplitter {
     this.keep = keepBytes;
   }
 
-  /** Feeds a chunk; calls `onLine(bytes, cut)` for every complete line. */
+  /**
+   * Feeds a chunk; calls `onLine(bytes, cut)` for every complete line. `bytes` may be a view of
+   * `chunk`, valid during the call only.
+   */
   push(chunk: Buffer, onLine: (line: Buffer, cut: boolean) => void): void {
     let start = 0;
     for (;;) {
@@ -112,8 +115,12 @@ export class LineSplitter {
         this.add(chunk.subarray(start));
         return;
       }
-      this.add(chunk.subarray(start, nl));
-      this.flush(onLine);
+      if (this.len === 0 && !this.over && nl - start <= this.keep) {
+        onLine(chunk.subarray(start, nl), false); // the whole line is in this chunk: no copy
+      } else {
+        this.add(chunk.subarray(start, nl));
+        this.flush(onLine);
+      }
       start = nl + 1;
     }
   }

@@ -1,0 +1,164 @@
+/**
+ * H2Pool against real local servers (loopback): an HTTP/2 server with a stream limit, and an
+ * HTTP/1.1-only HTTPS server (the pool must say h2 is unsupported, so the collector uses HTTP/1.1).
+ */
+import { once } from 'node:events';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { H2Pool, type LogResponse } from './h2.ts';
+
+// A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2126).
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUGuOmDvrQ6ZcQFEg7q6AUFpCTypgwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJaGV0dS10ZXN0MCAXDTI2MTEyNjE5MjMxMVoYDzIxMjYxMTAy
+MTkyMzExWjAUMRIwEAYDVQQDDAloZXR1LXRlc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAATcMT75Jypd9PVjmFbDe1El49zRRm+txkmZq9C3uLK6vbjmes0MES4N
+Dv1yM//9tDQ0dN+1zSorSfMuW4BRG25lo2QwYjAdBgNVHQ4EFgQUaOZB78fis7vd
+w5+EmgIfTYhiu90wHwYDVR0jBBgwFoAUaOZB78fis7vdw5+EmgIfTYhiu90wDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IE+gzBbD1sZQ1/9HI90D76/8vrjJpXUySHPBOaUcfrZfAiEAtxnqMnc5uNFhTpCj
+WBgeMNC+UV+FOQtpa0BvU0LmBQI=
+-----END CERTIFICATE-----`;
+const KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgTgX/Oi1KBD9gqjnm
+ascPVSF51xhzuaYY4+NGIQkDij6hRANCAATcMT75Jypd9PVjmFbDe1El49zRRm+t
+xkmZq9C3uLK6vbjmes0MES4NDv1yM//9tDQ0dN+1zSorSfMuW4BRG25l
+-----END PRIVATE KEY-----`;
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+interface H2Server {
+  readonly url: URL;
+  /** Streams open now, their :path and authorization header. */
+  readonly open: Map<ServerHttp2Stream, { path: string; authorization: string | undefined }>;
+  sessions(): number;
+}
+
+/** Answers every GET with `line <path>\n` and keeps the stream open; at most `max` streams per session. */
+async function h2Server(max: number): Promise<H2Server> {
+  const open = new Map<ServerHttp2Stream, { path: string; authorization: string | undefined }>();
+  let sessions = 0;
+  const server: Http2SecureServer = createSecureServer({
+    cert: CERT,
+    key: KEY,
+    settings: { maxConcurrentStreams: max },
+  });
+  server.on('session', () => sessions++);
+  server.on('stream', (stream, headers) => {
+    const path = String(headers[':path']);
+    const auth = headers['authorization'];
+    open.set(stream, { path, authorization: typeof auth === 'string' ? auth : undefined });
+    stream.on('close', () => open.delete(stream));
+    stream.respond({ ':status': 200 });
+    stream.write(`line ${path}\n`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of open.keys()) s.close();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { url: new URL(`https://127.0.0.1:${port}`), open, sessions: () => sessions };
+}
+
+/** Resolves with the response and the first chunk of a request. */
+function firstChunk(req: ReturnType<H2Pool['request']>): Promise<{ res: LogResponse; text: string }> {
+  return new Promise((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.on('data', (c: Buffer) => resolve({ res, text: c.toString() }));
+      res.on('error', reject);
+    });
+    req.end();
+  });
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
+
+describe('H2Pool', () => {
+  it('carries many long-lived streams on few sessions, up to the server limit each, with the headers', async () => {
+    const srv = await h2Server(3);
+    const pool = new H2Pool(srv.url, 100);
+    closers.push(async () => pool.close());
+    const opts = {
+      ca: CERT,
+      headers: { Authorization: 'Bearer t0k3n', accept: '*/*', Connection: 'keep-alive' },
+    };
+    // the first stream learns the server's limit (3) from its SETTINGS
+    const first = await firstChunk(pool.request('/log?n=0', opts));
+    expect(first).toMatchObject({ text: 'line /log?n=0\n', res: { statusCode: 200 } });
+    const rest = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => firstChunk(pool.request(`/log?n=${i + 1}`, opts))),
+    );
+    expect(rest.map((r) => r.text)).toEqual(Array.from({ length: 6 }, (_, i) => `line /log?n=${i + 1}\n`));
+    expect(srv.open.size).toBe(7);
+    expect(pool.sessionCount).toBe(3);
+    expect(srv.sessions()).toBe(3);
+    expect(new Set([...srv.open.values()].map((v) => v.authorization))).toEqual(new Set(['Bearer t0k3n']));
+    expect(pool.unsupported).toBe(false);
+  });
+
+  it('destroy() ends one stream (the server sees it closed), and its place is reused', async () => {
+    const srv = await h2Server(2);
+    const pool = new H2Pool(srv.url, 2);
+    closers.push(async () => pool.close());
+    const a = pool.request('/a', { ca: CERT });
+    const b = pool.request('/b', { ca: CERT });
+    const [ra] = await Promise.all([firstChunk(a), firstChunk(b)]);
+    const seen: string[] = [];
+    ra.res.on('error', (e) => seen.push(e.message));
+    const closed = new Promise<void>((resolve) => ra.res.on('close', () => resolve()));
+    a.destroy(new Error('log connection cut'));
+    await closed;
+    expect(seen).toEqual(['log connection cut']);
+    expect(ra.res.complete).toBe(false);
+    await until(() => srv.open.size === 1);
+    expect([...srv.open.values()].map((v) => v.path)).toEqual(['/b']);
+    await firstChunk(pool.request('/c', { ca: CERT }));
+    expect(pool.sessionCount).toBe(1);
+    expect(srv.sessions()).toBe(1);
+  });
+
+  it('a response ends with "end" and then "close" when the server ends the stream; complete is true', async () => {
+    const srv = await h2Server(10);
+    const pool = new H2Pool(srv.url);
+    closers.push(async () => pool.close());
+    const { res } = await firstChunk(pool.request('/ends', { ca: CERT }));
+    const events: string[] = [];
+    res.on('end', () => events.push(`end ${res.complete}`));
+    const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
+    for (const s of srv.open.keys()) s.end('last\n');
+    await closed;
+    expect(events).toEqual(['end true']);
+  });
+
+  it('says h2 is unsupported when the server speaks HTTP/1.1 only, failing that request', async () => {
+    const server: Server = createHttpsServer({ cert: CERT, key: KEY }, (_req, res) => res.end('x'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const pool = new H2Pool(new URL(`https://127.0.0.1:${port}`));
+    closers.push(async () => pool.close());
+    const req = pool.request('/log', { ca: CERT });
+    const err = await new Promise<Error>((resolve) => {
+      req.on('error', resolve);
+      req.on('response', () => resolve(new Error('answered')));
+      req.end();
+    });
+    expect(err.message).not.toBe('answered');
+    await until(() => pool.unsupported);
+  });
+});
