@@ -4,6 +4,7 @@ import type { AppendRecord, Log } from '@hetu/streams';
 import {
   alignedEvaluationTime,
   createMetricsCollector,
+  METRICS_APPEND_RECORDS,
   samplesFromVector,
   type MetricsCollectorOptions,
   type PromVectorSample,
@@ -312,5 +313,77 @@ describe('createMetricsCollector', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(times.length).toBe(2);
     expect(c.status()).toMatchObject({ running: false, cycles: 2, lastCycleAt: AT + 60_000 });
+  });
+
+  it('appends a large cycle in pieces of METRICS_APPEND_RECORDS, in vocabulary order then by key', async () => {
+    const pods = (n: number, container: string) =>
+      Array.from({ length: n }, (_, i) =>
+        v({ namespace: 'big', pod: `p-${String(i).padStart(5, '0')}`, container }, String(i)),
+      );
+    const { c, appended } = make((q) =>
+      q === DEFAULT_METRIC_QUERIES.cpu_usage_cores
+        ? vector(pods(2500, 'app'))
+        : q === DEFAULT_METRIC_QUERIES.memory_working_set_bytes
+          ? vector(pods(600, 'app'))
+          : q === DEFAULT_METRIC_QUERIES.coredns_cache_hit_ratio
+            ? vector([v({}, '0.5')])
+            : vector([]),
+    );
+    const res = await c.collectOnce(AT);
+    expect(res).toMatchObject({ appended: true });
+    expect(res.samples.length).toBe(3101);
+    expect(appended.map((a) => a.records.length)).toEqual([1000, 1000, 1000, 101]);
+    expect(appended.every((a) => a.topic === 'hetu.raw.metrics')).toBe(true);
+    const names = appended.flatMap((a) =>
+      a.records.map((r) => (JSON.parse(String(r.value)) as { name: string }).name),
+    );
+    expect(names).toEqual([
+      ...Array<string>(2500).fill('cpu_usage_cores'),
+      ...Array<string>(600).fill('memory_working_set_bytes'),
+      'coredns_cache_hit_ratio',
+    ]);
+    expect(appended[0]!.records.slice(0, 2).map((r) => r.key?.toString())).toEqual([
+      'prod/big/p-00000',
+      'prod/big/p-00001',
+    ]);
+    expect(c.status()).toMatchObject({ samplesAppended: 3101 });
+    expect(c.status().appendError).toBeUndefined();
+    expect(METRICS_APPEND_RECORDS).toBe(1000);
+  });
+
+  it('stops appending a cycle at the first failed piece and reports how many samples were not appended', async () => {
+    const s = sink();
+    let calls = 0;
+    const log = {
+      append: async (topic: string, records: readonly AppendRecord[]) => {
+        if (++calls === 2) throw new Error('broker down');
+        s.appended.push({ topic, records: [...records] });
+        return [];
+      },
+    } as unknown as Log;
+    const { f } = fakeFetch((q) =>
+      q === DEFAULT_METRIC_QUERIES.cpu_usage_cores
+        ? vector(
+            Array.from({ length: 2500 }, (_, i) => v({ namespace: 'n', pod: `p${i}`, container: 'c' }, '1')),
+          )
+        : vector([]),
+    );
+    const c = createMetricsCollector({
+      prometheusUrl: 'http://prom:9090',
+      cluster: 'prod',
+      log,
+      serde: s.serde,
+      fetch: f,
+    });
+    const res = await c.collectOnce(AT);
+    expect(res.appended).toBe(false);
+    expect(res.samples.length).toBe(2500);
+    expect(calls).toBe(2);
+    expect(s.appended.map((a) => a.records.length)).toEqual([1000]);
+    expect(c.status()).toMatchObject({
+      samplesAppended: 1000,
+      appendError:
+        'Appending 1500 samples to hetu.raw.metrics failed (broker down); the next cycle measures again.',
+    });
   });
 });

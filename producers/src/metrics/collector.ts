@@ -11,8 +11,10 @@
  *   than go/jvm) are dropped and counted (`dropped`), and so is a second series that maps to the same labels.
  * - An unreachable Prometheus, a timeout (per query, `queryTimeoutMs`) or a query error is a
  *   status per query (`error` with the message, the last success kept), never a throw: the next
- *   cycle tries again. A failed append to the log is a status too (`appendError`); that cycle's
- *   samples are not retried (the next cycle measures again).
+ *   cycle tries again. A failed append to the log is a status too (`appendError`); the cycle's
+ *   samples not appended by then are not retried (the next cycle measures again).
+ * - Results are handled query by query in vocabulary order as they arrive (up to `concurrency`
+ *   queries in flight) and appended in pieces of `METRICS_APPEND_RECORDS`.
  * - Cycles never overlap: a cycle that overruns the interval makes the next aligned tick skip.
  */
 import type { MetricSampled, Serde } from '@hetu/schemas';
@@ -30,6 +32,14 @@ export const METRICS_TOPIC = 'hetu.raw.metrics';
 export const DEFAULT_METRICS_INTERVAL_MS = 30_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 export const DEFAULT_QUERY_CONCURRENCY = 4;
+/**
+ * Records per append. A cycle of a 10 000-pod cluster has some 43 000 samples: each query's
+ * result is mapped, encoded and appended in pieces of this size, in vocabulary order, and then
+ * dropped, so the collector never holds a whole cycle's parsed results and records at once
+ * (bench/collect.bench.ts, issue I's 256 Mi target), and no Kafka record batch nears the broker's
+ * 1 MiB limit.
+ */
+export const METRICS_APPEND_RECORDS = 1000;
 
 export interface MetricsCollectorOptions {
   /** Prometheus' base URL, e.g. `http://prometheus.monitoring:9090` (the HTTP API is under `/api/v1`). */
@@ -278,41 +288,67 @@ export function createMetricsCollector(options: MetricsCollectorOptions): Metric
   }
 
   async function cycle(at: number): Promise<CollectResult> {
-    const outcomes = new Array<QueryOutcome>(queries.length);
+    // Up to `concurrency` queries in flight; their results are handled in vocabulary order, each
+    // dropped once mapped and appended.
+    const outcomes: ({ p: Promise<QueryOutcome>; settle(o: QueryOutcome): void } | undefined)[] = queries.map(
+      () => {
+        let settle!: (o: QueryOutcome) => void;
+        const p = new Promise<QueryOutcome>((resolve) => (settle = resolve));
+        return { p, settle };
+      },
+    );
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < queries.length; i = next++) {
         const q = queries[i];
-        if (q !== undefined) outcomes[i] = await query(q.query, at);
+        if (q !== undefined) outcomes[i]?.settle(await query(q.query, at));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queries.length) }, worker));
+    const workers = Promise.all(Array.from({ length: Math.min(concurrency, queries.length) }, worker));
 
     const samples: MetricSampled[] = [];
+    let pending: AppendRecord[] = [];
+    let appendedNow = 0;
+    let failure: string | undefined;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0 || failure !== undefined) return;
+      const batch = pending;
+      pending = [];
+      try {
+        await options.log.append(METRICS_TOPIC, batch);
+        appendedNow += batch.length;
+      } catch (err) {
+        failure = describe(err);
+      }
+    };
     let answered = 0;
     let transport: string | undefined;
-    queries.forEach((q, i) => {
-      const o = outcomes[i] ?? { error: 'not evaluated' };
+    // the cycle's statuses, shown at once when it ends (with what it appended)
+    const cycleStates = new Map<MetricName, MetricQueryStatus>();
+    let skippedNow = 0;
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!;
+      const o = await outcomes[i]!.p;
+      outcomes[i] = undefined;
       const prev = states.get(q.name);
-      if (prev === undefined) return;
+      if (prev === undefined) continue;
       if (o.result === undefined) {
         if (o.unreachable === true) transport ??= o.error;
         else answered++;
-        states.set(q.name, {
+        cycleStates.set(q.name, {
           ...prev,
           state: 'error',
           message: o.error ?? 'unknown error',
           lastEvaluatedAt: at,
           samples: 0,
         });
-        return;
+        continue;
       }
       answered++;
       const mapped = samplesFromVector(q.name, o.result, at, options.cluster);
-      skippedNonFinite += mapped.skippedNonFinite;
-      samples.push(...mapped.samples);
+      skippedNow += mapped.skippedNonFinite;
       const { message: _drop, ...rest } = prev;
-      states.set(q.name, {
+      cycleStates.set(q.name, {
         ...rest,
         state: mapped.samples.length > 0 ? 'ok' : 'empty',
         lastEvaluatedAt: at,
@@ -321,7 +357,31 @@ export function createMetricsCollector(options: MetricsCollectorOptions): Metric
         skippedNonFinite: prev.skippedNonFinite + mapped.skippedNonFinite,
         dropped: prev.dropped + mapped.dropped,
       });
-    });
+      for (const s of mapped.samples) {
+        samples.push(s);
+        if (failure !== undefined) continue;
+        try {
+          pending.push({
+            key: Buffer.from(metricKey(s.cluster, s.labels)),
+            value: await options.serde.encode(METRICS_TOPIC, 'MetricSampled', s),
+            timestamp: s.ts,
+          });
+        } catch (err) {
+          failure = describe(err);
+          continue;
+        }
+        if (pending.length >= METRICS_APPEND_RECORDS) await flush();
+      }
+    }
+    await flush();
+    await workers;
+    for (const [name, st] of cycleStates) states.set(name, st);
+    skippedNonFinite += skippedNow;
+    samplesAppended += appendedNow;
+    if (failure !== undefined)
+      appendError = `Appending ${samples.length - appendedNow} samples to ${METRICS_TOPIC} failed (${failure}); the next cycle measures again.`;
+    else if (samples.length > 0) appendError = undefined;
+    const appended = failure === undefined;
     if (answered > 0 || queries.length === 0) {
       prometheus = 'reachable';
       unreachableMessage = undefined;
@@ -330,25 +390,6 @@ export function createMetricsCollector(options: MetricsCollectorOptions): Metric
       unreachableMessage = transport;
     }
 
-    let appended = samples.length === 0;
-    if (samples.length > 0) {
-      try {
-        const records: AppendRecord[] = [];
-        for (const s of samples) {
-          records.push({
-            key: Buffer.from(metricKey(s.cluster, s.labels)),
-            value: await options.serde.encode(METRICS_TOPIC, 'MetricSampled', s),
-            timestamp: s.ts,
-          });
-        }
-        await options.log.append(METRICS_TOPIC, records);
-        samplesAppended += samples.length;
-        appendError = undefined;
-        appended = true;
-      } catch (err) {
-        appendError = `Appending ${samples.length} samples to ${METRICS_TOPIC} failed (${describe(err)}); the next cycle measures again.`;
-      }
-    }
     cycles++;
     lastCycleAt = at;
     return { at, samples, appended };
