@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import { HetuError } from '@hetu/streams';
-import { LLM_DEFAULTS, llmConfigFromEnv, type LlmConfig } from '@hetu/producers/llm';
-import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections';
+import { LLM_DEFAULTS, llmConfigFromEnv, type LlmConfig } from '@hetu/producers/llm/config';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections/defaults';
 
 /** The file looked for in the working directory when neither `--config` nor HETU_CONFIG names one. */
 export const DEFAULT_CONFIG_FILE = 'hetu.yaml';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { kubeAccess, type KubeAccess, type KubeSource } from '@hetu/producers/kube';
 
 /** Where the cluster's credentials come from. */
 export type KubeTarget =
@@ -25,13 +25,17 @@ export function findKube(env: NodeJS.ProcessEnv): KubeTarget | null {
   return null;
 }
 
-/** A loaded client configuration for a target. */
-export function loadKube(target: KubeTarget): KubeConfig {
-  const kc = new KubeConfig();
-  if ('inCluster' in target) kc.loadFromCluster();
-  else {
-    kc.loadFromFile(target.kubeconfig);
-    if (target.context) kc.setCurrentContext(target.context);
-  }
-  return kc;
+/** The collectors' options for a target (spread into `createKubeCollector` and the others). */
+export function kubeSource(target: KubeTarget): KubeSource {
+  if ('inCluster' in target) return { inCluster: true };
+  return { kubeconfig: target.kubeconfig, ...(target.context ? { context: target.context } : {}) };
+}
+
+/**
+ * The API server and credentials of a target, read without the client library (whose module
+ * alone costs ~85 MiB: producers/src/kube/access.ts). Throws a HetuError with the fix when the
+ * kubeconfig cannot be used.
+ */
+export function loadKube(target: KubeTarget): KubeAccess {
+  return kubeAccess(kubeSource(target));
 }

@@ -18,21 +18,11 @@ import {
 } from './config.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { openBackend } from './backend.ts';
-import { runTopics } from './commands/topics.ts';
-import { runTail } from './commands/tail.ts';
-import { runDump, runLoad } from './commands/dump-load.ts';
-import { runFingerprint } from './commands/fingerprint.ts';
-import { runDetect } from './commands/detect.ts';
-import { runStart } from './commands/start.ts';
-import { runRecord } from './commands/record.ts';
 import { findKube, type KubeTarget } from './kube.ts';
 
-import { formatChecks, runDoctor } from './commands/doctor.ts';
 import { printRows } from './output.ts';
-import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections';
-import { analyze, printAnalysis } from './commands/analyze.ts';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import { registerReplay } from './replay-command.ts';
-import { printRoles, runRoles } from './commands/run.ts';
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
 // "throttled until" starts at -1); Node clamps it to 1 ms and warns. Keep every other warning.
@@ -127,7 +117,9 @@ program
     const cfg = config();
     const backend = await openBackend(cfg);
     try {
-      await runTopics(backend, { create: o.create === true, output: cfg.output, out: process.stdout });
+      await (
+        await import('./commands/topics.ts')
+      ).runTopics(backend, { create: o.create === true, output: cfg.output, out: process.stdout });
     } finally {
       await backend.close();
     }
@@ -144,7 +136,9 @@ program
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
     try {
-      await runTail(backend, topic, {
+      await (
+        await import('./commands/tail.ts')
+      ).runTail(backend, topic, {
         lines: Number(o.lines),
         follow: o.follow === true,
         output: cfg.output,
@@ -174,7 +168,9 @@ program
     const bar = progressBar(`dump ${topic}`);
     let started = false;
     try {
-      const n = await runDump(backend, topic, {
+      const n = await (
+        await import('./commands/dump-load.ts')
+      ).runDump(backend, topic, {
         out,
         progress: (done, total) => {
           if (!bar) return;
@@ -198,7 +194,9 @@ program
   .action(async (topic: string, o: { in?: string }) => {
     const backend = await openBackend(config());
     try {
-      const n = await runLoad(backend, topic, {
+      const n = await (
+        await import('./commands/dump-load.ts')
+      ).runLoad(backend, topic, {
         in: o.in ? createReadStream(o.in) : process.stdin,
         progress: (lines) => {
           if (process.stderr.isTTY) process.stderr.write(`\rloaded ${lines} records`);
@@ -219,7 +217,9 @@ program
       .default('content'),
   )
   .action(async (file: string | undefined, o: { input: 'content' | 'raw' }) => {
-    await runFingerprint({
+    await (
+      await import('./commands/fingerprint.ts')
+    ).runFingerprint({
       input: o.input,
       in: file ? createReadStream(file) : process.stdin,
       out: process.stdout,
@@ -231,7 +231,9 @@ program
   .description('anomaly scores for a timestamp,value CSV (the NAB format)')
   .option('--threshold <score>', 'flag a row when its anomaly_score is above this', '0.5')
   .action(async (file: string | undefined, o: { threshold: string }) => {
-    await runDetect({
+    await (
+      await import('./commands/detect.ts')
+    ).runDetect({
       in: file ? createReadStream(file) : process.stdin,
       out: process.stdout,
       threshold: Number(o.threshold),
@@ -254,6 +256,7 @@ program
       : undefined;
     let started = false;
     const llm = llmSetup();
+    const { analyze, printAnalysis } = await import('./commands/analyze.ts');
     const { result } = await analyze(recording, {
       ...(o.keep ? { dataDir: o.keep } : {}),
       ...(llm ? { llm } : {}),
@@ -315,7 +318,9 @@ program
       process.once('SIGTERM', () => stop.abort());
       const cluster = s.get('kube.cluster');
       const prometheus = s.get('prometheus.url');
-      const summary = await runRecord({
+      const summary = await (
+        await import('./commands/record.ts')
+      ).runRecord({
         out: o.out,
         kube,
         signal: stop.signal,
@@ -347,6 +352,7 @@ program
     const cfg = globalConfigOf(s);
     const llm = llmConfigOf(s);
     const prometheus = s.get('prometheus.url');
+    const { formatChecks, runDoctor } = await import('./commands/doctor.ts');
     const checks = await runDoctor(cfg, {
       host: s.get('api.host') ?? DEFAULT_API_HOST,
       port: s.get('api.port') ?? DEFAULT_API_PORT,
@@ -415,7 +421,9 @@ program
       const context = s.get('kube.context');
       const cluster = s.get('kube.cluster');
       const prometheus = s.get('prometheus.url');
-      await runStart(globalConfigOf(s), {
+      await (
+        await import('./commands/start.ts')
+      ).runStart(globalConfigOf(s), {
         out: process.stdout,
         ...(llm ? { llm } : {}),
         ...(kubeconfig !== undefined || context !== undefined
@@ -489,8 +497,10 @@ program
         'api.introspection': o.introspection === true ? true : undefined,
       });
       const cfg = globalConfigOf(s);
+      // Only the role's modules: a collector's pod has 256 Mi (docs/benchmarks.md)
+      const { printRoles, runRoles } = await import('./commands/run.ts');
       if (roles.length === 0 || o.list === true) {
-        printRoles(process.stdout, cfg.output);
+        await printRoles(process.stdout, cfg.output);
         return;
       }
       const llm = llmSetup(s);

@@ -5,7 +5,7 @@ import { HetuError } from '@hetu/streams';
 import type { GlobalConfig } from './config.ts';
 import { openBackend } from './backend.ts';
 import { printRows } from './output.ts';
-import { listGenerations, printReplay, replayOn, type ReplayProgress } from './commands/replay.ts';
+import type { ReplayProgress } from './commands/replay.ts';
 import { switchGeneration } from './generations.ts';
 
 interface ReplayFlags {
@@ -101,6 +101,7 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
       process.once('SIGINT', onSigint);
       const bar = progress();
       try {
+        const { listGenerations, printReplay, replayOn } = await import('./commands/replay.ts');
         if (o.list) {
           printRows(
             process.stdout,

@@ -289,7 +289,7 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       await createAnalysisTopics(ns);
       await ingest(ns, DEMO);
       // Stage after stage, as `hetu analyze` runs them, each in a process of its own.
-      const stages = listRoles().filter((r) => r.kind === 'stage');
+      const stages = (await listRoles()).filter((r) => r.kind === 'stage');
       for (const stage of stages) {
         const child = runChild(prefix, stage.name, ['--batch-records', '2000', '--until-caught-up']);
         const exit = await child.exit;

@@ -20,9 +20,9 @@ function sink(): { out: Writable; text: () => string } {
 }
 
 describe('hetu run: the roles', () => {
-  it('are every stage of the pipeline (in its order), then the collectors, the API and the LLM worker', () => {
+  it('are every stage of the pipeline (in its order), then the collectors, the API and the LLM worker', async () => {
     const stages = pipelineStages({} as Backend).map(([name]) => name);
-    expect(listRoles().map((r) => r.name)).toEqual([
+    expect((await listRoles()).map((r) => r.name)).toEqual([
       ...stages,
       'llm-requests',
       'collect-kube',
@@ -31,35 +31,35 @@ describe('hetu run: the roles', () => {
       'api',
       'llm-worker',
     ]);
-    const feed = listRoles().find((r) => r.name === 'feed')!;
+    const feed = (await listRoles()).find((r) => r.name === 'feed')!;
     expect(feed.scaling).toBe('one active instance (a single task); more stand by and take over');
-    expect(listRoles().find((r) => r.name === 'errors')!.scaling).toBe(
+    expect((await listRoles()).find((r) => r.name === 'errors')!.scaling).toBe(
       'up to 3 instances share its 3 partitions',
     );
   });
 
-  it('expands `stages` to every stage and keeps the order given, without repeats', () => {
-    const stages = listRoles().filter((r) => r.kind === 'stage');
-    expect(resolveRoles(['api', 'stages', 'errors']).map((r) => r.name)).toEqual([
+  it('expands `stages` to every stage and keeps the order given, without repeats', async () => {
+    const stages = (await listRoles()).filter((r) => r.kind === 'stage');
+    expect((await resolveRoles(['api', 'stages', 'errors'])).map((r) => r.name)).toEqual([
       'api',
       ...stages.map((r) => r.name),
     ]);
   });
 
-  it('lists the roles and the stages group as JSON Lines', () => {
+  it('lists the roles and the stages group as JSON Lines', async () => {
     const s = sink();
-    printRoles(s.out, 'json');
+    await printRoles(s.out, 'json');
     const rows = s
       .text()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { name: string; kind: string });
-    expect(rows.map((r) => r.name)).toEqual([...listRoles().map((r) => r.name), 'stages']);
+    expect(rows.map((r) => r.name)).toEqual([...(await listRoles()).map((r) => r.name), 'stages']);
     expect(rows.at(-1)!.kind).toBe('group');
   });
 
-  it('names an unknown role with the way to list them', () => {
-    expect(() => resolveRoles(['errros'])).toThrow(
+  it('names an unknown role with the way to list them', async () => {
+    await expect(resolveRoles(['errros'])).rejects.toThrow(
       /^There is no role errros: run 'hetu run --list' to see the roles \(kube, errors, /,
     );
   });

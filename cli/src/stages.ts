@@ -14,23 +14,15 @@ import {
   scoringNamespacesProcessor,
 } from '@hetu/processors/scoring/topology';
 import type { Backend } from './backend.ts';
+import { CLUSTER_FEED, SCORING_FEEDS } from './feeds.ts';
 
-/** The topic every cluster-wide stage reads: facts and raw records re-keyed by cluster. */
-export const CLUSTER_FEED = 'hetu.internal.cluster-feed';
+export { CLUSTER_FEED, INTERNAL_FEEDS, internalFeedSpecs } from './feeds.ts';
 
-/**
- * The internal feeds the stages pass on (byte copies of records of several topics under a new
- * key, so they are not in the topic catalogue): the cluster feed and the scoring feeds
- * (docs/design-analysis-topology.md). Whoever creates the pipeline's topics creates these too.
- */
-export const INTERNAL_FEEDS: readonly string[] = [CLUSTER_FEED, SCORING_FEED_TOPIC, SCORING_CLUSTER_TOPIC];
-
-/** The TopicSpecs of the internal feeds: 3 partitions each, delete policy, `retentionMs` (-1 keeps all). */
-export function internalFeedSpecs(
-  retentionMs: number,
-): { name: string; partitions: number; cleanupPolicy: 'delete'; retentionMs: number }[] {
-  return INTERNAL_FEEDS.map((name) => ({ name, partitions: 3, cleanupPolicy: 'delete', retentionMs }));
-}
+// feeds.ts names the scoring feeds without loading the processors: they must be the processors' own
+if (SCORING_FEEDS[0] !== SCORING_FEED_TOPIC || SCORING_FEEDS[1] !== SCORING_CLUSTER_TOPIC)
+  throw new Error(
+    `cli/src/feeds.ts names the scoring feeds ${SCORING_FEEDS.join(', ')}: update it to ${SCORING_FEED_TOPIC}, ${SCORING_CLUSTER_TOPIC}.`,
+  );
 
 /** The topic a record's value came from decides its Avro record. */
 export function recordOf(topic: string): RecordName {

@@ -2,16 +2,15 @@
  * `hetu config init` (write a hetu.yaml from answers) and `hetu config check` (validate one and
  * print the effective configuration with the source of each value). docs/configuration.md.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { Document } from 'yaml';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Document, parse as parseYaml } from 'yaml';
 import { confirm, input, number, select } from '@inquirer/prompts';
 import { HetuError, errorCode } from '@hetu/streams';
-import { LLM_DEFAULTS } from '@hetu/producers/llm';
+import { LLM_DEFAULTS } from '@hetu/producers/llm/config';
 import {
   DEFAULT_CONFIG_FILE,
   checkValue,
@@ -181,9 +180,14 @@ async function probeHttp(url: string, timeoutMs: number): Promise<string | null>
 /** The contexts of a kubeconfig file, and its current one; null when it cannot be read. */
 function contextsOf(kubeconfig: string): { names: string[]; current: string } | null {
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    return { names: kc.getContexts().map((c) => c.name), current: kc.getCurrentContext() };
+    // the file as kubectl writes it (YAML); read without the client library (~85 MiB loaded)
+    const doc = parseYaml(readFileSync(kubeconfig, 'utf8')) as {
+      contexts?: { name?: unknown }[] | null;
+      'current-context'?: unknown;
+    } | null;
+    const names = (doc?.contexts ?? []).flatMap((c) => (typeof c?.name === 'string' ? [c.name] : []));
+    const current = doc?.['current-context'];
+    return { names, current: typeof current === 'string' ? current : '' };
   } catch {
     return null;
   }

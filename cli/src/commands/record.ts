@@ -9,7 +9,7 @@ import type { LogLineObserved, MetricSampled, RecordName, WatchObserved } from '
 import type { LogRecord } from '@hetu/streams';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { parseGlobalConfig } from '../config.ts';
-import { loadKube, type KubeTarget } from '../kube.ts';
+import { kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 
 export interface RecordOptions {
   /** The recording to write (JSON Lines; gzip when it ends in `.gz`). */
@@ -136,11 +136,11 @@ export async function runRecord(opts: RecordOptions): Promise<RecordSummary> {
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir }, {}));
   try {
     await createCatalogueTopics(backend.log);
-    const kc = loadKube(opts.kube);
-    const cluster = opts.cluster ?? kc.getCurrentContext() ?? 'cluster';
+    const source = kubeSource(opts.kube);
+    const cluster = opts.cluster ?? (loadKube(opts.kube).context || 'cluster');
     const collectors: { start(): Promise<void> | void; close(): Promise<void> }[] = [
-      createKubeCollector({ kubeConfig: kc, cluster, log: backend.log, serde: backend.serde }),
-      createLogCollector({ kubeConfig: kc, cluster, log: backend.log, serde: backend.serde }),
+      createKubeCollector({ ...source, cluster, log: backend.log, serde: backend.serde }),
+      createLogCollector({ ...source, cluster, log: backend.log, serde: backend.serde }),
     ];
     if (opts.prometheus)
       collectors.push(

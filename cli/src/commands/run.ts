@@ -17,24 +17,19 @@ import {
   type Log,
 } from '@hetu/streams';
 import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
-import {
-  DEFAULT_API_HOST,
-  DEFAULT_API_PORT,
-  Projections,
-  startApiServer,
-  type AuthConfig,
-} from '@hetu/projections';
-import { createKubeCollector } from '@hetu/producers/kube';
-import { createLogCollector } from '@hetu/producers/logs';
-import { createMetricsCollector } from '@hetu/producers/metrics';
+import type { AuthConfig } from '@hetu/projections';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import type { GlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
-import { internalFeedSpecs, pipelineStages } from '../stages.ts';
-import { createWorker, llmRequestsStage, type LlmSetup } from '../llm.ts';
-import { findKube, loadKube, type KubeTarget } from '../kube.ts';
+import { internalFeedSpecs } from '../feeds.ts';
+import type { LlmSetup } from '../llm.ts';
+import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
 import { activeLog } from '../generations.ts';
-import { WEB_DIST, aboutOf, processorInfos, ruleHints } from './start.ts';
+
+// A process loads only its roles' modules (imported where a role starts): the processors, the
+// projections with the GraphQL server, the LLM client and each collector cost 20-85 MiB of RSS
+// apiece, and a collector's pod has 256 Mi (docs/benchmarks.md, collectors at 10 000 pods).
 
 export type RoleKind = 'stage' | 'collector' | 'api' | 'worker';
 
@@ -82,10 +77,14 @@ export interface RunOptions {
 }
 
 /** The stage processors by role name: every stage of the pipeline, then the LLM requests stage. */
-function stageProcessors(
+async function stageProcessors(
   backend: Backend,
   pseudonymize: boolean,
-): [string, AnyProcessor<unknown, unknown>][] {
+): Promise<[string, AnyProcessor<unknown, unknown>][]> {
+  const [{ pipelineStages }, { llmRequestsStage }] = await Promise.all([
+    import('../stages.ts'),
+    import('../llm.ts'),
+  ]);
   return [...pipelineStages(backend), llmRequestsStage(backend, { pseudonymize })];
 }
 
@@ -105,9 +104,9 @@ function inputsLine(inputs: readonly string[]): string {
 }
 
 /** The roles, stages first (derived from the pipeline, in its order). */
-export function listRoles(): Role[] {
+export async function listRoles(): Promise<Role[]> {
   const feeds = new Map(internalFeedSpecs(-1).map((f) => [f.name, f.partitions]));
-  const stages: Role[] = stageProcessors(offlineBackend(), false).map(([name, p]) => {
+  const stages: Role[] = (await stageProcessors(offlineBackend(), false)).map(([name, p]) => {
     const partitions = Math.max(...p.inputs.map((t) => feeds.get(t) ?? topicEntry(t)?.partitions ?? 1));
     return {
       name,
@@ -118,44 +117,46 @@ export function listRoles(): Role[] {
         : `up to ${partitions} instances share its ${partitions} partitions`,
     };
   });
-  return [
-    ...stages,
-    {
-      name: 'collect-kube',
-      kind: 'collector',
-      description: 'watches the Kubernetes API and writes hetu.raw.kube',
-      scaling: 'one per cluster',
-    },
-    {
-      name: 'collect-logs',
-      kind: 'collector',
-      description: "follows the pods' logs through the Kubernetes API and writes hetu.raw.logs",
-      scaling: 'one per cluster',
-    },
-    {
-      name: 'collect-metrics',
-      kind: 'collector',
-      description: 'queries Prometheus (--prometheus) and writes hetu.raw.metrics',
-      scaling: 'one per cluster',
-    },
-    {
-      name: 'api',
-      kind: 'api',
-      description: 'the projections (read models) and the GraphQL API on --host:--port',
-      scaling: 'any number; each keeps its own read models (behind a load balancer)',
-    },
-    {
-      name: 'llm-worker',
-      kind: 'worker',
-      description: 'calls the configured LLM for hetu.llm.requests and writes hetu.facts.llm-analyses',
-      scaling: 'one active instance (a single task); more stand by and take over',
-    },
-  ];
+  return [...stages, ...OTHER_ROLES];
 }
 
+/** The roles that are not stages: known without loading the pipeline. */
+const OTHER_ROLES: readonly Role[] = [
+  {
+    name: 'collect-kube',
+    kind: 'collector',
+    description: 'watches the Kubernetes API and writes hetu.raw.kube',
+    scaling: 'one per cluster',
+  },
+  {
+    name: 'collect-logs',
+    kind: 'collector',
+    description: "follows the pods' logs through the Kubernetes API and writes hetu.raw.logs",
+    scaling: 'one per cluster',
+  },
+  {
+    name: 'collect-metrics',
+    kind: 'collector',
+    description: 'queries Prometheus (--prometheus) and writes hetu.raw.metrics',
+    scaling: 'one per cluster',
+  },
+  {
+    name: 'api',
+    kind: 'api',
+    description: 'the projections (read models) and the GraphQL API on --host:--port',
+    scaling: 'any number; each keeps its own read models (behind a load balancer)',
+  },
+  {
+    name: 'llm-worker',
+    kind: 'worker',
+    description: 'calls the configured LLM for hetu.llm.requests and writes hetu.facts.llm-analyses',
+    scaling: 'one active instance (a single task); more stand by and take over',
+  },
+];
+
 /** `hetu run --list`: the roles, and the `stages` group, as a table or JSON Lines. */
-export function printRoles(out: NodeJS.WritableStream, format: 'json' | 'table'): void {
-  const roles = listRoles();
+export async function printRoles(out: NodeJS.WritableStream, format: 'json' | 'table'): Promise<void> {
+  const roles = await listRoles();
   const rows: Record<string, unknown>[] = [
     ...roles.map((r) => ({ ...r })),
     {
@@ -171,11 +172,11 @@ export function printRoles(out: NodeJS.WritableStream, format: 'json' | 'table')
   printRows(out, format, ['name', 'kind', 'description', 'scaling'], rows);
 }
 
-function unknownRole(role: string): HetuError {
+function unknownRole(role: string, roles: readonly Role[]): HetuError {
   return new HetuError(
     'HETU_CLI_BAD_OPTION',
     `There is no role ${role}: run 'hetu run --list' to see the roles (${[
-      ...listRoles().map((r) => r.name),
+      ...roles.map((r) => r.name),
       STAGES_GROUP,
     ].join(', ')}).`,
   );
@@ -222,13 +223,14 @@ interface Running {
 export const STAGES_GROUP = 'stages';
 
 /** The role names a command line asks for, in order, with `stages` expanded; checked. */
-export function resolveRoles(names: readonly string[]): Role[] {
-  const roles = listRoles();
+export async function resolveRoles(names: readonly string[]): Promise<Role[]> {
+  // the stages are listed (their modules loaded) only when a name is not another role
+  const roles = names.every((n) => OTHER_ROLES.some((r) => r.name === n)) ? OTHER_ROLES : await listRoles();
   const out: Role[] = [];
   for (const name of names) {
     const picked =
       name === STAGES_GROUP ? roles.filter((r) => r.kind === 'stage') : roles.filter((r) => r.name === name);
-    if (picked.length === 0) throw unknownRole(name);
+    if (picked.length === 0) throw unknownRole(name, roles);
     for (const r of picked) if (!out.includes(r)) out.push(r);
   }
   return out;
@@ -240,7 +242,7 @@ export function resolveRoles(names: readonly string[]): Role[] {
  * once) and the call returns. A stage that fails stops the process with its error.
  */
 export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: RunOptions): Promise<void> {
-  const roles = resolveRoles(names);
+  const roles = await resolveRoles(names);
   const label = names.join(' ');
   if (!cfg.kafka)
     throw new HetuError(
@@ -288,7 +290,9 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
   const running: Running[] = [];
   try {
     await ensurePipelineTopics(backend);
-    const stages = stageProcessors(backend, io.llm?.pseudonymize === true);
+    const stages = roles.some((r) => r.kind === 'stage')
+      ? await stageProcessors(backend, io.llm?.pseudonymize === true)
+      : [];
     for (const role of roles) {
       if (role.kind === 'stage') {
         const [, processor] = stages.find(([n]) => n === role.name)!;
@@ -354,6 +358,7 @@ async function startStage(
 }
 
 async function startWorker(backend: Backend, io: RunOptions, where: string): Promise<Running> {
+  const { createWorker } = await import('../llm.ts');
   const worker = createWorker(backend, io.llm!);
   const subscription = await worker.start().catch(async (err: unknown) => {
     await worker.close();
@@ -373,6 +378,8 @@ async function startApi(
 ): Promise<Running> {
   // Each generation has read models of its own (as `hetu start` keeps them).
   const dataDir = join(cfg.dataDir, generation === 1 ? 'projections' : `projections.g${generation}`);
+  const [{ Projections, startApiServer }, { WEB_DIST, aboutOf, processorInfos, ruleHints }] =
+    await Promise.all([import('@hetu/projections'), import('./start.ts')]);
   const projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
   // The dashboard on the same port, as `hetu start` serves it.
   const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
@@ -429,8 +436,9 @@ async function startCollector(
     clusterName = io.cluster ?? 'cluster';
     if (io.cluster === undefined) {
       const target = io.kube === undefined ? findKube(process.env) : io.kube;
-      if (target !== null) clusterName = loadKube(target).getCurrentContext() || clusterName;
+      if (target !== null) clusterName = loadKube(target).context || clusterName;
     }
+    const { createMetricsCollector } = await import('@hetu/producers/metrics');
     collector = createMetricsCollector({
       prometheusUrl: io.prometheus!,
       cluster: clusterName,
@@ -444,10 +452,12 @@ async function startCollector(
         'HETU_CLI_BAD_OPTION',
         `hetu run ${role} found no Kubernetes context (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig <file>.`,
       );
-    const kc = loadKube(target);
-    clusterName = io.cluster ?? (kc.getCurrentContext() || 'cluster');
-    const opts = { kubeConfig: kc, cluster: clusterName, log: backend.log, serde: backend.serde };
-    collector = role === 'collect-kube' ? createKubeCollector(opts) : createLogCollector(opts);
+    clusterName = io.cluster ?? (loadKube(target).context || 'cluster');
+    const opts = { ...kubeSource(target), cluster: clusterName, log: backend.log, serde: backend.serde };
+    collector =
+      role === 'collect-kube'
+        ? (await import('@hetu/producers/kube')).createKubeCollector(opts)
+        : (await import('@hetu/producers/logs')).createLogCollector(opts);
   }
   try {
     await collector.start();

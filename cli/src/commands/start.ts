@@ -22,7 +22,7 @@ import { startMetrics } from '../pipeline-metrics.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
 import { createLogCollector } from '@hetu/producers/logs';
-import { findKube, loadKube, type KubeTarget } from '../kube.ts';
+import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import type { LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
@@ -363,14 +363,14 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       const target =
         io.recording === undefined ? (io.kube === undefined ? findKube(process.env) : io.kube) : null;
       if (target !== null) {
-        const kc = loadKube(target);
-        const clusterName = io.cluster ?? kc.getCurrentContext() ?? 'cluster';
+        const access = loadKube(target);
+        const clusterName = io.cluster ?? (access.context || 'cluster');
         io.out.write(
-          `watching Kubernetes context ${kc.getCurrentContext()} (${kc.getCurrentCluster()?.server ?? '?'}) as cluster ${clusterName}\n`,
+          `watching Kubernetes context ${access.context} (${access.server.origin}) as cluster ${clusterName}\n`,
         );
         collectors.push(
           createKubeCollector({
-            kubeConfig: kc,
+            ...kubeSource(target),
             cluster: clusterName,
             log: backend.log,
             serde: backend.serde,
@@ -378,7 +378,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         );
         collectors.push(
           createLogCollector({
-            kubeConfig: kc,
+            ...kubeSource(target),
             cluster: clusterName,
             log: backend.log,
             serde: backend.serde,

@@ -46,8 +46,8 @@
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { topicSpec, type Serde, type WatchEventType, type WatchObserved } from '@hetu/schemas';
+import { kubeAccess, kubeSourceOf, type KubeConfigLike } from './access.ts';
 import { HetuError, type Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
@@ -69,7 +69,7 @@ export const KUBE_COLLECTOR_DEFAULTS = {
 
 export interface KubeCollectorOptions {
   /** A loaded client configuration (e.g. `loadFromCluster()` for in-cluster config). */
-  readonly kubeConfig?: KubeConfig;
+  readonly kubeConfig?: KubeConfigLike;
   /** A kubeconfig file to load when `kubeConfig` is not given. */
   readonly kubeconfig?: string;
   /** Context of the kubeconfig to use; default its current context. */
@@ -256,22 +256,6 @@ interface KindRun {
   ready: () => void;
 }
 
-function loadConfig(opts: KubeCollectorOptions): KubeConfig {
-  let kc = opts.kubeConfig;
-  if (kc === undefined) {
-    kc = new KubeConfig();
-    if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
-    else if (opts.inCluster === true) kc.loadFromCluster();
-    else
-      throw new HetuError(
-        'HETU_KUBE_CONFIG_MISSING',
-        'The Kubernetes collector needs a kubeconfig file, a loaded KubeConfig or inCluster: true; pass one of them.',
-      );
-  }
-  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
-  return kc;
-}
-
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1)
     throw new RangeError(`kube collector: ${name} must be a positive integer, got ${v}.`);
@@ -280,14 +264,8 @@ function positiveInt(name: string, v: number): number {
 
 /** Creates a collector; nothing happens until `start()`. */
 export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
-  const kc = loadConfig(opts);
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null)
-    throw new HetuError(
-      'HETU_KUBE_CONFIG_MISSING',
-      'The kubeconfig has no current cluster; pick a context that names one.',
-    );
-  const server = new URL(cluster.server);
+  const access = kubeAccess(kubeSourceOf(opts, 'Kubernetes collector'));
+  const server = access.server;
   const qps = opts.qps ?? KUBE_COLLECTOR_DEFAULTS.qps;
   const bucket = new TokenBucket({
     qps,
@@ -421,7 +399,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
 
   async function requestOptions(): Promise<RequestOptions> {
     const o: RequestOptions = { headers: { accept: 'application/json' } };
-    await kc.applyToHTTPSOptions(o as never);
+    await access.applyTo(o);
     return o;
   }
 

@@ -44,9 +44,9 @@ import {
   type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
-import { HetuError, type AppendRecord, type Log } from '@hetu/streams';
+import { kubeAccess, kubeSourceOf, type KubeConfigLike } from '../kube/access.ts';
+import type { AppendRecord, Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
 import { H2Pool, type LogRequest, type LogResponse } from './h2.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
@@ -84,7 +84,7 @@ export const LOG_COLLECTOR_DEFAULTS = {
 } as const;
 
 export interface LogCollectorOptions {
-  readonly kubeConfig?: KubeConfig;
+  readonly kubeConfig?: KubeConfigLike;
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly inCluster?: boolean;
@@ -212,22 +212,6 @@ interface Follow {
   loop: Promise<void> | null;
 }
 
-function loadConfig(opts: LogCollectorOptions): KubeConfig {
-  let kc = opts.kubeConfig;
-  if (kc === undefined) {
-    kc = new KubeConfig();
-    if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
-    else if (opts.inCluster === true) kc.loadFromCluster();
-    else
-      throw new HetuError(
-        'HETU_KUBE_CONFIG_MISSING',
-        'The log collector needs a kubeconfig file, a loaded KubeConfig or inCluster: true; pass one of them.',
-      );
-  }
-  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
-  return kc;
-}
-
 /** The containers of a pod that have started, with their instance identity. */
 function startedContainers(
   pod: Json,
@@ -261,14 +245,8 @@ function startedContainers(
 
 /** Creates a log collector; nothing happens until `start()`. */
 export function createLogCollector(opts: LogCollectorOptions): LogCollector {
-  const kc = loadConfig(opts);
-  const cl = kc.getCurrentCluster();
-  if (cl === null)
-    throw new HetuError(
-      'HETU_KUBE_CONFIG_MISSING',
-      'The kubeconfig has no current cluster; pick a context that names one.',
-    );
-  const server = new URL(cl.server);
+  const access = kubeAccess(kubeSourceOf(opts, 'log collector'));
+  const server = access.server;
   const bucket = new TokenBucket({
     qps: opts.qps ?? LOG_COLLECTOR_DEFAULTS.qps,
     burst: opts.burst ?? LOG_COLLECTOR_DEFAULTS.burst,
@@ -427,7 +405,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
 
   async function requestOptions(): Promise<RequestOptions> {
     const o: RequestOptions = { headers: { accept: '*/*' } };
-    await kc.applyToHTTPSOptions(o as never);
+    await access.applyTo(o);
     return o;
   }
 

@@ -33,10 +33,10 @@ import {
   type Principal,
 } from './security.ts';
 
-/** hetu's API port by default: 4317 and 4318 belong to OpenTelemetry's OTLP, so hetu takes 4380. */
-export const DEFAULT_API_PORT = 4380;
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from './defaults.ts';
+
+export { DEFAULT_API_HOST, DEFAULT_API_PORT } from './defaults.ts';
 const { GraphQLError, Kind, specifiedRules, validate } = graphql;
-export const DEFAULT_API_HOST = '127.0.0.1';
 
 /** The schema's SDL (projections/schema.graphql). */
 export const SCHEMA_SDL = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');

@@ -1,0 +1,69 @@
+// A collector's process loads only what it needs: the chart gives the collector pod 256 Mi, and the
+// client library's generated API, the processors, the projections with the GraphQL server and the
+// LLM client cost 20-85 MiB of RSS apiece (docs/benchmarks.md, collectors at 10 000 pods).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE = process.execPath;
+
+/** The modules a child loads for `script` (an ES module body run from cli/src). */
+function loaded(script: string): { urls: string[]; stderr: string } {
+  const hooks = `
+    import { registerHooks } from 'node:module';
+    globalThis.__loaded = [];
+    registerHooks({ load(url, context, next) { globalThis.__loaded.push(url); return next(url, context); } });
+  `;
+  const body = `import { writeSync } from 'node:fs';
+    process.on('exit', () => writeSync(1, JSON.stringify(globalThis.__loaded)));
+    ${script}`;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HETU_')));
+  const r = spawnSync(
+    NODE,
+    ['--import', `data:text/javascript,${encodeURIComponent(hooks)}`, '--input-type=module', '-e', body],
+    { cwd: ROOT, encoding: 'utf8', env },
+  );
+  if (!r.stdout.startsWith('[')) throw new Error(`child failed (${r.status}): ${r.stderr}`);
+  return { urls: JSON.parse(r.stdout) as string[], stderr: r.stderr };
+}
+
+const HEAVY = [
+  /node_modules\/@kubernetes\/client-node\//,
+  /node_modules\/openai\//,
+  /node_modules\/mercurius\//,
+  /node_modules\/fastify\//,
+  /node_modules\/graphql\//,
+  // (the log collector names a pod's workload as the health processor does: a small pure module)
+  /\/processors\/src\/(?!health\/)/,
+  /\/projections\/src\/(?!api\/defaults\.ts)/,
+];
+
+describe('hetu run: a collector loads only its modules', () => {
+  it('the CLI, the role list and the three collectors load no client library, processor, projection or LLM client', () => {
+    // the command line as the chart's collector pod runs it, but without Kafka: it stops with
+    // its one sentence after resolving the roles; then the collectors' own modules
+    const cli = loaded(`
+      process.argv = [process.argv[0], 'hetu', 'run', 'collect-kube', 'collect-logs', 'collect-metrics'];
+      await import('./cli/src/main.ts');
+    `);
+    expect(cli.stderr).toContain('hetu run collect-kube collect-logs collect-metrics needs Kafka');
+    expect(cli.urls.some((u) => u.endsWith('/cli/src/commands/run.ts'))).toBe(true);
+    expect(cli.urls.filter((u) => HEAVY.some((h) => h.test(u)))).toEqual([]);
+    const collectors = loaded(`
+      await import('@hetu/producers/kube');
+      await import('@hetu/producers/logs');
+      await import('@hetu/producers/metrics');
+    `);
+    expect(collectors.urls.some((u) => u.endsWith('/producers/src/logs/collector.ts'))).toBe(true);
+    expect(collectors.urls.filter((u) => HEAVY.some((h) => h.test(u)))).toEqual([]);
+  });
+
+  it('loads the processors once a stage is asked for (the check above can see them)', () => {
+    const { urls } = loaded(`
+      const run = await import('./cli/src/commands/run.ts');
+      await run.resolveRoles(['errors']);
+    `);
+    expect(urls.some((u) => /\/processors\/src\/errors\//.test(u))).toBe(true);
+  });
+});
