@@ -281,6 +281,53 @@ describe('the Helm chart on the test API server', () => {
     );
   }, 300_000);
 
+  it('mode roles with roles.collector.split: a Deployment per collector, each sized as the collector', () => {
+    const text = helm([
+      'template',
+      'hr',
+      CHART,
+      '--set',
+      'mode=roles',
+      '--set',
+      'roles.collector.split=true',
+      '--set',
+      'api.tokens.read=r',
+      '--set',
+      'api.tokens.admin=a',
+      '--set',
+      'kafka.brokers=kafka.data:9092',
+      '--set',
+      'registry.url=http://registry.data:8080/apis/ccompat/v7',
+      '--set',
+      'prometheus.url=http://prometheus.monitoring:9090',
+    ]);
+    const deployments = (k8s.loadAllYaml(text) as k8s.KubernetesObject[]).filter(
+      (d) => d.kind === 'Deployment',
+    ) as k8s.V1Deployment[];
+    const collectors = deployments
+      .filter((d) => d.metadata!.labels!['app.kubernetes.io/component']!.startsWith('collect'))
+      .map((d) => {
+        const c = d.spec!.template.spec!.containers[0]!;
+        return {
+          name: d.metadata!.name,
+          args: c.args,
+          strategy: d.spec!.strategy!.type,
+          replicas: d.spec!.replicas,
+          limits: c.resources?.limits,
+        };
+      });
+    const each = (role: string) => ({
+      name: `hr-hetu-${role}`,
+      args: ['run', role],
+      strategy: 'Recreate',
+      replicas: 1,
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    expect(collectors).toEqual([each('collect-kube'), each('collect-logs'), each('collect-metrics')]);
+    expect(deployments.map((d) => d.metadata!.name)).not.toContain('hr-hetu-collector');
+    expect(deployments.map((d) => d.metadata!.name)).toContain('hr-hetu-analyzer');
+  });
+
   it('refuses to render without API tokens, with one sentence saying what to set', () => {
     const r = spawnSync(HELM, ['template', 'hetu', CHART], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
