@@ -462,35 +462,53 @@ export class KafkaLog implements Log {
     });
   }
 
+  /**
+   * Appends in requests of at most SEND_SLICE_BYTES: one request becomes one record batch per
+   * partition, which the broker refuses above its message.max.bytes (1 MiB by default) — 2 000 Pod
+   * objects of a recording in one append were refused. When a later request fails, the records of
+   * the earlier ones stay written and the error says how many (a caller that must not write twice
+   * appends at most SEND_SLICE_BYTES at a time, as the log collector does).
+   */
   async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
     this.assertOpen();
     if (records.length === 0) return [];
     const partitions = await this.assignPartitions(topic, records);
     const producer = await this.producer();
-    let meta;
-    try {
-      meta = await producer.send({
-        topic,
-        acks: -1,
-        messages: records.map((r, i) => ({
-          key: r.key,
-          value: r.value,
-          partition: partitions[i]!,
-          timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-          headers: toHeaders(r.headers),
-        })),
-      });
-    } catch (err) {
-      throw kafkaError(err, this.opts.brokers, `append to ${topic}`);
+    const out: RecordPosition[] = [];
+    for (const slice of sizedSlices(records, SEND_SLICE_BYTES)) {
+      let meta;
+      try {
+        meta = await producer.send({
+          topic,
+          acks: -1,
+          messages: records.slice(slice.from, slice.to).map((r, j) => ({
+            key: r.key,
+            value: r.value,
+            partition: partitions[slice.from + j]!,
+            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+            headers: toHeaders(r.headers),
+          })),
+        });
+      } catch (err) {
+        const e = kafkaError(err, this.opts.brokers, `append to ${topic}`);
+        if (slice.from === 0) throw e;
+        throw new HetuError(
+          e.code,
+          `${e.message} The first ${slice.from} of the ${records.length} records were written; append the rest again.`,
+          { cause: err, transient: e.transient },
+        );
+      }
+      // Records of one partition are written in order, one after another, from the base offset.
+      const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? m.offset ?? '0')]));
+      const seen = new Map<number, bigint>();
+      for (let i = slice.from; i < slice.to; i++) {
+        const p = partitions[i]!;
+        const k = seen.get(p) ?? 0n;
+        seen.set(p, k + 1n);
+        out.push({ topic, partition: p, offset: base.get(p)! + k });
+      }
     }
-    // Records of one partition are written in order, one after another, from the base offset.
-    const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? m.offset ?? '0')]));
-    const seen = new Map<number, bigint>();
-    return partitions.map((p) => {
-      const i = seen.get(p) ?? 0n;
-      seen.set(p, i + 1n);
-      return { topic, partition: p, offset: base.get(p)! + i };
-    });
+    return out;
   }
 
   async read(topic: string, partition: number, options: ReadOptions = {}): Promise<LogRecord[]> {
