@@ -13,6 +13,7 @@ const BENCHES = {
   push: () => import('./push.bench.ts'),
   latency: () => import('./latency.bench.ts'),
   collect: () => import('./collect.bench.ts'),
+  roles: () => import('./roles.bench.ts'),
   replay: () => import('./replay.bench.ts'),
   web: () => import('./web.bench.ts'),
 } as const;

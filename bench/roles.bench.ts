@@ -1,0 +1,529 @@
+// Peak memory of every stage role and of the API role, each as its own `hetu run <role>` process
+// on Kafka, over the data of one large cluster (issue I, "peak memory per role for a 10 000-pod
+// cluster (targets: collector ≤ 256 Mi, processors and API ≤ 512 Mi)"; the collectors are
+// measured by bench/collect.bench.ts).
+//
+//   1. A scale recording (producers/src/recording/scale.ts, the generator of the analyze bench) of
+//      HETU_BENCH_ROLES_PODS pods (default 10 000) and HETU_BENCH_ROLES_OBS observations (default
+//      50 per pod: 500 000 at 10 000 pods, about 11 metric scrapes of every series, the start's
+//      snapshot of every object, log lines of every pod) is generated in a child process, with
+//      event times starting an hour ago (so no topic retention drops it).
+//   2. It is ingested into the raw topics of a fresh topic prefix the way `hetu analyze` does it
+//      (`ingest()` of cli/src/commands/analyze.ts: the recording reader, the serde, the log's
+//      append), here in the bench process.
+//   3. Every stage of `hetu run --list`, in pipeline order, runs as `hetu run <stage>
+//      --until-caught-up` in a child process of its own, one after the other (so each sees its
+//      whole input and has the machine's 2 cores to itself: per-role peaks not inflated by the
+//      others' backlog). Each child's VmRSS and VmHWM are sampled from /proc every 100 ms (the
+//      kernel's VmHWM is the figure: the last sample before the process exits).
+//   4. `hetu run api` on the resulting facts until it prints "projections caught up", then
+//      HETU_BENCH_ROLES_QUERIES overview queries (default 50, the dashboard's first screen, one
+//      after another over HTTP), then its VmHWM, then SIGTERM.
+//
+// The children's V8 is sized as Node sizes it in a container limited to 512 MiB (the processors'
+// and the API's target), CONTAINER_V8 below, unless HETU_BENCH_ROLE_NODE_OPTIONS says otherwise
+// (empty: V8's own sizing for this machine). `hetu run` refuses the embedded log: KAFKA_BROKERS /
+// SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. HETU_BENCH_ROLES_BATCH
+// sets --batch-records (default: hetu run's own, 500, as the chart runs the roles).
+// HETU_BENCH_HEAP_SNAPSHOTS=<dir> has the roles named in HETU_BENCH_ROLES_SNAPSHOT (a comma list,
+// default all) write a heap snapshot there: a stage once its group committed
+// HETU_BENCH_ROLES_SNAPSHOT_AT (default 0.8) of its input, the API after the queries; the VmHWM
+// reported is then the one read just before the snapshot (writing one costs memory).
+// The raw topics and internal feeds of the prefix keep their records RETENTION_MS (counted from
+// the records' event times, which start an hour before the run), so a shared broker is not filled
+// up; the facts and changelogs (compacted) stay.
+// Figures only: nothing is asserted.
+// Run alone: `npm run bench -- roles`; `HETU_BENCH_ROLES_PODS=2000 npm run bench -- roles` is quicker.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ScaleRecordingStats } from '@hetu/producers/recording';
+import { topicSpecs } from '@hetu/schemas';
+import { prefixedLog, type AnyProcessor, type Log, type TopicSpec } from '@hetu/streams';
+import { killStaleProcesses, locateInfra, startKafka, startRegistry } from '../infra/src/index.ts';
+import { probeKafka } from '../streams/src/kafka/probe.ts';
+import { sizedSlices } from '../streams/src/kafka/kafka-log.ts';
+import { parseGlobalConfig } from '../cli/src/config.ts';
+import { openBackend, type Backend } from '../cli/src/backend.ts';
+import { createAnalysisTopics, ingest } from '../cli/src/commands/analyze.ts';
+import { internalFeedSpecs, pipelineStages } from '../cli/src/stages.ts';
+import { llmRequestsStage } from '../cli/src/llm.ts';
+import { OVERVIEW_QUERY } from './api.bench.ts';
+import { procMemory, startRole, type RoleProcess } from './role-process.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SCALE_MODULE = fileURLToPath(new URL('../producers/src/recording/scale.ts', import.meta.url));
+const MIB_KIB = 1024;
+const TARGET_MIB = 512;
+/**
+ * The children's V8 flags by default: the heap Node sizes for itself in a container limited to
+ * 512 MiB. Node gives V8 the cgroup's limit as the machine's memory; V8 takes half of it for the
+ * old generation but at least 256 MiB, and 1 MiB semi-spaces at that size. Measured with Node
+ * 24.21 on this machine (cgroup v1), the limit file bind-mounted in a mount namespace of its own:
+ * `v8.getHeapStatistics().heap_size_limit` is 259 MiB under 256 MiB and under 512 MiB alike
+ * (560 MiB under 1 GiB, 1 120 MiB under 2 GiB), which is what these flags give (256 + 3 × 1).
+ */
+const CONTAINER_V8 = '--max-old-space-size=256 --max-semi-space-size=1';
+/** Retention of the bench's raw topics and internal feeds (the records' timestamps are event times). */
+const RETENTION_MS = 6 * 3_600_000;
+/** SIGKILL when a role has not exited this long after SIGTERM. */
+const STOP_GRACE_MS = 60_000;
+/** A stage that has not caught up within this long is stopped (and the bench fails). */
+const STAGE_TIMEOUT_MS = 3 * 3_600_000;
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const secs = (ms: number): number => Math.round(ms / 100) / 10;
+const mib = (kib: number): number => Math.round(kib / MIB_KIB);
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function envInt(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${raw} is not an integer ≥ ${min}.`);
+  return n;
+}
+
+interface Services {
+  brokers: string[];
+  registryUrl: string;
+  stop(): Promise<void>;
+}
+
+/** KAFKA_BROKERS and SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. */
+async function kafkaServices(print: (line: string) => void): Promise<Services> {
+  const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+  const registry = process.env.SCHEMA_REGISTRY_URL?.replace(/\/+$/, '');
+  if (brokers?.length && registry) {
+    print(`Kafka ${brokers.join(',')} and schema registry ${registry} from the environment`);
+    return { brokers, registryUrl: registry, stop: async () => undefined };
+  }
+  const layout = locateInfra(ROOT);
+  killStaleProcesses(layout.pidDir);
+  const [k, r] = await Promise.all([
+    startKafka({ libsDir: layout.kafkaLibs, pidDir: layout.pidDir, heapMb: 512, probe: probeKafka }),
+    startRegistry({
+      home: layout.apicurioHome,
+      java: layout.apicurioJava,
+      pidDir: layout.pidDir,
+      heapMb: 384,
+    }),
+  ]);
+  print(`Kafka ${k.brokers.join(',')} and Apicurio ${r.url} started from .cache/infra`);
+  return {
+    brokers: k.brokers,
+    registryUrl: r.url,
+    stop: async () => {
+      await r.stop();
+      await k.stop();
+    },
+  };
+}
+
+/** Writes the scale recording in a child process (its memory is not the bench's), returning its statistics. */
+async function generate(
+  file: string,
+  options: { pods: number; observations: number; startMs: number },
+): Promise<ScaleRecordingStats> {
+  const code = [
+    `import { writeScaleRecording } from ${JSON.stringify(pathToFileURL(SCALE_MODULE).href)};`,
+    `const stats = await writeScaleRecording(${JSON.stringify(file)}, ${JSON.stringify(options)});`,
+    'process.stdout.write(JSON.stringify(stats));',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (status !== 0) throw new Error(`The recording generator exited with status ${status}.`);
+  return JSON.parse(out) as ScaleRecordingStats;
+}
+
+/** The catalogue and the internal feeds; the raw topics and feeds keep RETENTION_MS. */
+function benchTopicSpecs(): TopicSpec[] {
+  const raw = topicSpecs().filter((s) => s.name.startsWith('hetu.raw.'));
+  return [
+    ...raw.map((s) => ({ ...s, retentionMs: RETENTION_MS, segmentMs: 600_000 })),
+    ...internalFeedSpecs(RETENTION_MS).map((s) => ({ ...s, segmentMs: 600_000 })),
+  ];
+}
+
+/**
+ * The backend with appends cut into pieces of at most 512 KiB: `ingest()` appends 2 000 records at
+ * a time, and KafkaLog.append sends them as one request, which the broker refuses when they pass
+ * its 1 MiB message size (2 000 Pod objects do).
+ */
+function sliced(backend: Backend): Backend {
+  const log = backend.log;
+  const append: Log['append'] = async (topic, records) => {
+    const out = [];
+    for (const { from, to } of sizedSlices(records, 512 * 1024))
+      out.push(...(await log.append(topic, records.slice(from, to))));
+    return out;
+  };
+  return { ...backend, log: { ...log, append } };
+}
+
+/** Records (offsets: transaction markers included) the topics hold now, summed. */
+async function offsetsOf(log: Log, topics: readonly string[]): Promise<number> {
+  const infos = await log.describeTopics(topics);
+  let n = 0n;
+  for (const t of infos) for (const p of t.partitions) n += p.high - p.low;
+  return Number(n);
+}
+
+/** Offsets of `topics` that the consumer group `group` committed, summed. */
+async function committedOf(log: Log, group: string, topics: readonly string[]): Promise<number> {
+  let n = 0n;
+  for (const t of topics) for (const o of (await log.committed(group, t)).values()) n += o;
+  return Number(n);
+}
+
+/**
+ * The VmHWM of a running role, read every 100 ms: the kernel's peak RSS of the process, which is
+ * gone with /proc/<pid> once it exits (a stage with --until-caught-up exits by itself).
+ */
+function hwmSampler(role: RoleProcess): { hwm(): number; stop(): void } {
+  let hwm = 0;
+  const read = (): void => {
+    const m = procMemory(role.pid);
+    if (m && m.hwm > hwm) hwm = m.hwm;
+  };
+  read();
+  const timer = setInterval(read, 100);
+  return {
+    hwm: () => {
+      read();
+      return hwm;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function waitFor(
+  what: string,
+  done: () => boolean,
+  role: RoleProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const t0 = performance.now();
+  while (!done()) {
+    const exit = role.exited();
+    if (exit)
+      throw new Error(
+        `${role.role} exited (code ${exit.code}, signal ${exit.signal}) before ${what}; its output:\n${role.output()}`,
+      );
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(
+        `no ${what} within ${Math.round(timeoutMs / 1000)} s; output of ${role.role}:\n${role.output()}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Row {
+  role: string;
+  /** What it read: records (offsets) of its inputs. */
+  recordsIn: number;
+  inputs: string;
+  /** Seconds: a stage from spawn to exit; the API from spawn to its projections caught up. */
+  seconds: number;
+  /** VmRSS once `hetu run` said it runs (modules loaded, connected), MiB. */
+  readyMiB: number;
+  peakMiB: number;
+  /** The peak was read just before a heap snapshot (the snapshot run's later figures are not the role's). */
+  snapshot: boolean;
+  note: string;
+}
+
+export async function bench(print: (line: string) => void): Promise<Record<string, number>> {
+  const pods = envInt('HETU_BENCH_ROLES_PODS', 10_000, 10);
+  const observations = envInt('HETU_BENCH_ROLES_OBS', pods * 50, 1);
+  const queries = envInt('HETU_BENCH_ROLES_QUERIES', 50, 0);
+  const batch = process.env.HETU_BENCH_ROLES_BATCH;
+  const v8 = process.env.HETU_BENCH_ROLE_NODE_OPTIONS ?? CONTAINER_V8;
+  const snapshots = process.env.HETU_BENCH_HEAP_SNAPSHOTS;
+  const snapshotRoles = process.env.HETU_BENCH_ROLES_SNAPSHOT?.split(',').filter(Boolean);
+  const snapshotAt = Number(process.env.HETU_BENCH_ROLES_SNAPSHOT_AT ?? 0.8);
+  const wantsSnapshot = (role: string): boolean =>
+    snapshots !== undefined &&
+    snapshots !== '' &&
+    (snapshotRoles === undefined || snapshotRoles.includes(role));
+  const git = (args: string[]): string => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return '(git unavailable)';
+    }
+  };
+  print(`commit ${git(['log', '-1', '--oneline']).slice(0, 100)}`);
+  const runDiff = git(['diff', '--stat', 'cli/src/commands/run.ts', 'cli/src/main.ts']);
+  print(
+    `cli/src/commands/run.ts, cli/src/main.ts: ${runDiff === '' ? 'as committed' : `changed in the working tree (${runDiff.split('\n').pop()})`}`,
+  );
+  print(`load average before: ${load()}`);
+  print(`NODE_OPTIONS of the roles: ${v8 || '(none: V8 sizes itself for this machine)'}`);
+  print(`--batch-records of the stages: ${batch ?? "hetu run's default (500)"}`);
+
+  const services = await kafkaServices(print);
+  const dir = mkdtempSync(join(tmpdir(), 'hetu-bench-roles-'));
+  const prefix = `bench-roles-${randomUUID().slice(0, 8)}.`;
+  const kafka = await openBackend(
+    parseGlobalConfig({ kafka: services.brokers.join(','), registry: services.registryUrl }, {}),
+  );
+  const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+  const figures: Record<string, number> = { pods };
+  const rows: Row[] = [];
+  try {
+    // 1. the recording
+    const file = join(dir, 'scale.jsonl.gz');
+    const startMs = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+    let t = performance.now();
+    const rec = await generate(file, { pods, observations, startMs });
+    print(
+      `recording: ${fmt(rec.observations)} observations of a ${fmt(pods)}-pod cluster (${fmt(rec.watch)} watch, ${fmt(rec.metric)} metric, ${fmt(rec.log)} log) over ${((rec.lastTs - rec.firstTs) / 60_000).toFixed(1)} min of event time, ${(rec.bytes / 2 ** 20).toFixed(1)} MiB gzip; generated in ${secs(performance.now() - t)} s`,
+    );
+    Object.assign(figures, {
+      observations: rec.observations,
+      watch: rec.watch,
+      metric: rec.metric,
+      log: rec.log,
+      eventMinutes: Math.round((rec.lastTs - rec.firstTs) / 6000) / 10,
+    });
+
+    // 2. into the raw topics of a fresh prefix, as `hetu analyze` ingests a recording (the raw
+    // topics and feeds created first, with the bench's retention)
+    await ns.log.ensureTopics(benchTopicSpecs());
+    await createAnalysisTopics(ns);
+    t = performance.now();
+    const summary = await ingest(sliced(ns), file);
+    const ingestS = secs(performance.now() - t);
+    print(
+      `ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${load()}`,
+    );
+    figures.ingestS = ingestS;
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HETU_KAFKA_BROKERS: services.brokers.join(','),
+      HETU_SCHEMA_REGISTRY_URL: services.registryUrl,
+      HETU_TOPIC_PREFIX: prefix,
+      HETU_DATA_DIR: join(dir, 'data'),
+      NODE_OPTIONS: [v8, snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '']
+        .join(' ')
+        .trim(),
+    };
+
+    // 3. the stages, in pipeline order, each in a process of its own until caught up
+    const listing = execFileSync(
+      process.execPath,
+      [join(ROOT, 'cli/src/main.ts'), 'run', '--list', '-o', 'json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    const stages = listing
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { name: string; kind: string })
+      .filter((r) => r.kind === 'stage')
+      .map((r) => r.name);
+    const processors = new Map<string, AnyProcessor<unknown, unknown>>([
+      ...pipelineStages(ns),
+      llmRequestsStage(ns, { pseudonymize: false }),
+    ]);
+    print(`stages (hetu run --list): ${stages.join(', ')}`);
+    for (const name of stages) {
+      const p = processors.get(name);
+      if (p === undefined)
+        throw new Error(`hetu run --list has a stage ${name} this bench cannot name the inputs of`);
+      const recordsIn = await offsetsOf(ns.log, p.inputs);
+      const role = startRole(
+        ROOT,
+        name,
+        ['--until-caught-up', ...(batch ? ['--batch-records', batch] : [])],
+        env,
+      );
+      const sampler = hwmSampler(role);
+      let snapshotHwm: number | undefined;
+      if (wantsSnapshot(name)) {
+        // once the group committed `snapshotAt` of the input (offsets); none if it ends first
+        let done = 0;
+        const poll = setInterval(() => {
+          void committedOf(ns.log, p.name, p.inputs).then(
+            (n) => (done = n),
+            () => undefined,
+          );
+        }, 2000);
+        try {
+          await waitFor(
+            `${Math.round(snapshotAt * 100)} % of its input committed`,
+            () => done >= snapshotAt * recordsIn,
+            role,
+            STAGE_TIMEOUT_MS,
+          );
+        } catch (err) {
+          if (role.exited() === null) throw err;
+        } finally {
+          clearInterval(poll);
+        }
+        if (role.exited() === null) {
+          snapshotHwm = sampler.hwm();
+          const path = await role.heapSnapshot(snapshots!);
+          print(
+            `${name}: heap snapshot ${path ?? 'not written within 5 minutes'} at ${Math.round((100 * done) / recordsIn)} % of its input (VmHWM before it ${mib(snapshotHwm)} MiB)`,
+          );
+        }
+      }
+      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+        (resolve, reject) => {
+          const timer = setInterval(() => {
+            const e = role.exited();
+            if (e) {
+              clearInterval(timer);
+              resolve(e);
+            } else if (performance.now() - role.startedAt > STAGE_TIMEOUT_MS) {
+              clearInterval(timer);
+              void role.stop(STOP_GRACE_MS);
+              reject(
+                new Error(`${name} did not catch up within ${STAGE_TIMEOUT_MS / 1000} s:\n${role.output()}`),
+              );
+            }
+          }, 50);
+        },
+      );
+      const seconds = secs(performance.now() - role.startedAt);
+      const hwm = snapshotHwm ?? sampler.hwm();
+      sampler.stop();
+      if (exit.code !== 0 || !/^caught up$/m.test(role.output()))
+        throw new Error(
+          `hetu run ${name} --until-caught-up exited with code ${exit.code}, signal ${exit.signal}:\n${role.output()}`,
+        );
+      const restored = /restored .*/.exec(role.output());
+      rows.push({
+        role: name,
+        recordsIn,
+        inputs: p.inputs.join(', '),
+        seconds,
+        readyMiB: mib(role.rssAtReady()),
+        peakMiB: mib(hwm),
+        snapshot: snapshotHwm !== undefined,
+        note: restored ? restored[0] : '',
+      });
+      print(
+        `${name}: ${fmt(recordsIn)} input records in ${seconds} s; VmHWM ${mib(hwm)} MiB (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB); load average ${load()}`,
+      );
+    }
+
+    // 4. the API over the facts, then overview queries
+    const facts = (await ns.log.describeTopics())
+      .map((i) => i.name)
+      .filter((n) => n.startsWith('hetu.facts.'));
+    const factRecords = await offsetsOf(ns.log, facts);
+    const api = startRole(ROOT, 'api', ['--port', '0'], env);
+    const sampler = hwmSampler(api);
+    try {
+      await waitFor(
+        'its GraphQL API',
+        () => /GraphQL API at (\S+)\/graphql/.test(api.output()),
+        api,
+        600_000,
+      );
+      const url = /GraphQL API at (\S+)\/graphql/.exec(api.output())![1]!;
+      await waitFor(
+        'projections caught up',
+        () => api.output().includes('projections caught up'),
+        api,
+        STAGE_TIMEOUT_MS,
+      );
+      const caughtUpS = secs(performance.now() - api.startedAt);
+      const caughtUpHwm = sampler.hwm();
+      const times: number[] = [];
+      let failed = 0;
+      let clusters = '';
+      for (let i = 0; i < queries; i++) {
+        const q0 = performance.now();
+        const res = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: OVERVIEW_QUERY }),
+        });
+        const body = (await res.json()) as {
+          data?: { overview?: { cluster: string } | { cluster: string }[] | null };
+          errors?: unknown;
+        };
+        times.push(performance.now() - q0);
+        const overview = body.data?.overview;
+        const list = Array.isArray(overview) ? overview : overview ? [overview] : [];
+        if (!res.ok || body.errors !== undefined || list.length === 0) {
+          if (failed++ === 0)
+            print(`api: overview query failed: HTTP ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+        } else clusters = list.map((o) => o.cluster).join(',');
+      }
+      times.sort((a, b) => a - b);
+      const hwm = sampler.hwm();
+      const m = api.memory();
+      const snap = wantsSnapshot('api');
+      if (snap) {
+        const path = await api.heapSnapshot(snapshots!);
+        print(
+          `api: heap snapshot ${path ?? 'not written within 5 minutes'} (VmHWM before it ${mib(hwm)} MiB)`,
+        );
+      }
+      print(
+        `api: projections caught up ${caughtUpS} s after the spawn (${fmt(factRecords)} records in ${facts.length} fact topics), VmHWM then ${mib(caughtUpHwm)} MiB; ${queries} overview queries one after another (clusters: ${clusters || 'none'}; ${failed} failed): first ${times.length ? Math.round(times[0]!) : '-'} ms… median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms, max ${times.length ? Math.round(times[times.length - 1]!) : '-'} ms; VmHWM ${mib(hwm)} MiB, RSS now ${mib(m?.rss ?? 0)} MiB; load average ${load()}`,
+      );
+      rows.push({
+        role: 'api',
+        recordsIn: factRecords,
+        inputs: `${facts.length} fact topics`,
+        seconds: caughtUpS,
+        readyMiB: mib(api.rssAtReady()),
+        peakMiB: mib(hwm),
+        snapshot: snap,
+        note: `${queries} overview queries, median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms`,
+      });
+    } finally {
+      sampler.stop();
+      const exit = await api.stop(STOP_GRACE_MS);
+      if (exit.code !== 0)
+        print(`api did not stop cleanly: code ${exit.code}, signal ${exit.signal}:\n${api.output()}`);
+    }
+
+    print('');
+    print('| role | records in | time | RSS once running | peak RSS (VmHWM) | ≤ 512 MiB |');
+    print('|---|---:|---:|---:|---:|---|');
+    for (const r of rows)
+      print(
+        `| ${r.role} | ${fmt(r.recordsIn)} | ${r.seconds} s | ${r.readyMiB} MiB | ${r.peakMiB} MiB${r.snapshot ? ' (before a heap snapshot)' : ''} | ${r.peakMiB <= TARGET_MIB ? 'yes' : `**no**, by ${r.peakMiB - TARGET_MIB} MiB`} |`,
+      );
+    print('');
+    print(
+      'records in: the offsets of its inputs (a stage) or of the fact topics (the api), transaction markers included; time: spawn to exit (a stage), spawn to projections caught up (the api)',
+    );
+    print(`load average after: ${load()}`);
+    for (const r of rows) {
+      const k = r.role.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      figures[`${k}RecordsIn`] = r.recordsIn;
+      figures[`${k}S`] = r.seconds;
+      figures[`${k}ReadyMiB`] = r.readyMiB;
+      figures[`${k}VmHwmMiB`] = r.peakMiB;
+    }
+    return figures;
+  } finally {
+    await kafka.close();
+    await services.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
