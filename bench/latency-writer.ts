@@ -1,6 +1,7 @@
 // The background writer of bench/latency.bench.ts, in its own process so hetu's work does not slow
 // it: appends ordinary CRI log lines at <rate> lines/s (catching up by elapsed time) round-robin
-// over the files given, until SIGTERM; then prints how many lines it wrote.
+// over the files given, until SIGTERM (then prints how many lines it wrote) or until its stdin
+// closes (the bench died).
 import { appendFileSync } from 'node:fs';
 
 const [rateArg, ...files] = process.argv.slice(2);
@@ -28,3 +29,7 @@ process.on('SIGTERM', () => {
   process.stdout.write(`${written} ${((performance.now() - t0) / 1000).toFixed(3)}\n`);
   process.exit(0);
 });
+// The bench holds our stdin open: when it dies (killed, crashed) without sending SIGTERM, stop
+// too instead of appending to its files forever.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

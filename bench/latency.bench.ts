@@ -10,7 +10,7 @@
 // graphql-ws subscriber to `errorGroupChanged` receives the new group. HETU_BENCH_LATENCY_PROBES
 // probes (default 60). Figures only: nothing is asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,17 @@ const NODE = 'kwok-node-0';
 /** The errors stage's consumer group (its processor name). */
 const ERRORS_GROUP = 'errors';
 const WRITER = fileURLToPath(new URL('./latency-writer.ts', import.meta.url));
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (USER_HZ 100); NaN if unknown. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 /** A CRI log line stamped now (as the kubelet writes it), in nanoseconds' precision. */
 function cri(text: string): string {
@@ -118,13 +129,25 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       );
       // The background: `rate` lines/s from a process of its own, round-robin over the pods.
       writer = spawn(process.execPath, [WRITER, String(rate), ...files], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'], // stdin: closes when this process dies
       });
       let writerOut = '';
       writer.stdout!.setEncoding('utf8').on('data', (d: string) => (writerOut += d));
       const writerDone = new Promise<void>((r) => writer!.once('exit', () => r()));
       // Let the collector reach every pod and the stages settle before measuring.
       await new Promise((r) => setTimeout(r, 5000));
+      // This process's CPU while the probes run: collector, stages, projections, API, subscriber.
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      // ... and the other processes' on the way: the writer, kwok (serves the files as the
+      // kubelet), the API server (proxies them), etcd.
+      const others = {
+        writer: writer.pid,
+        kwok: kube.pids.kwok,
+        apiserver: kube.pids.apiserver,
+        etcd: kube.pids.etcd,
+      };
+      const others0 = Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, cpuSeconds(pid)]));
       const latencies: number[] = [];
       let lost = 0;
       for (let i = 0; i < probes; i++) {
@@ -146,6 +169,15 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         const wait = 500 - (performance.now() - sent);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
+      const cpu = process.cpuUsage(cpu0);
+      const wallS = (performance.now() - wall0) / 1000;
+      const cpuPercent = (100 * (cpu.user + cpu.system)) / 1e6 / wallS;
+      const othersCpu = Object.fromEntries(
+        Object.entries(others).map(([k, pid]) => [
+          `${k}CpuPercent`,
+          Math.round((100 * (cpuSeconds(pid) - others0[k]!)) / wallS),
+        ]),
+      );
       writer.kill('SIGTERM');
       await writerDone;
       writer = undefined;
@@ -158,7 +190,9 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         (a, p) => a + Number(p.high - p.low),
         0,
       );
-      const collectorBehind = lines + probes - (rawLines ?? 0);
+      // Gap records (one per container already running when the collector started) are not lines.
+      const gaps = collector.status().containers.reduce((a, c) => a + c.gaps, 0);
+      const collectorBehind = lines + probes - ((rawLines ?? 0) - gaps);
       const [raw] = await backend.log.describeTopics(['hetu.raw.logs']);
       const committed = await backend.log.committed(ERRORS_GROUP, 'hetu.raw.logs');
       const behind = (raw?.partitions ?? []).reduce(
@@ -175,12 +209,22 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         p50Ms: Math.round(quantile(latencies, 0.5)),
         p99Ms: Math.round(quantile(latencies, 0.99)),
         maxMs: Math.round(latencies.at(-1) ?? NaN),
+        cpuPercentOfACore: Math.round(cpuPercent),
+        rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+        ...othersCpu,
       };
       print(
         `log line written to a pod's log file → collector → errors stage → projection → graphql-ws push, with ${figures.backgroundLinesPerS} other lines/s:`,
       );
       print(
         `  p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.probes} probes${lost ? `, ${lost} not pushed within 30 s` : ''}); at the end the collector was ${collectorBehind} lines behind the files and the errors stage ${behind} behind the collector`,
+      );
+      print(
+        `  CPU while the probes ran, in % of a core: this process (collector, stages, projections, API, subscriber) ${figures.cpuPercentOfACore} % (RSS ${figures.rssMiB} MiB); ${Object.entries(
+          othersCpu,
+        )
+          .map(([k, v]) => `${k.replace('CpuPercent', '')} ${v} %`)
+          .join(', ')}`,
       );
       print(`load average after: ${loads()}`);
       return figures;

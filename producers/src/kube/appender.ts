@@ -13,7 +13,15 @@ export interface BufferedAppenderOptions<P> {
   readonly resumeAt: number;
   /** Told when the sources should pause (true) or may resume (false). */
   onPause(paused: boolean): void;
+  /**
+   * How long the first item of a batch may wait for others before the writer starts (Kafka's
+   * `linger.ms`); default 0. A full batch (500 items) and `flushed()` do not wait.
+   */
+  readonly lingerMs?: number;
 }
+
+/** Items per append. */
+const BATCH = 500;
 
 /**
  * A collector's one queue to the log: items wait in memory, one writer appends them in batches
@@ -26,6 +34,7 @@ export class BufferedAppender<P> {
   private pumping: Promise<void> | null = null;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   /** Records appended to the log so far. */
   appended = 0;
   /** The last append's error while it is being retried; null after a success. */
@@ -63,7 +72,7 @@ export class BufferedAppender<P> {
   /** Resolves when every item queued so far has been appended (or the writer stopped). */
   async flushed(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
-      this.kick();
+      this.kick(true);
       await this.changed();
     }
     await this.pumping;
@@ -82,6 +91,8 @@ export class BufferedAppender<P> {
   /** Stops the writer: nothing more is appended. */
   stop(): void {
     this.stopped = true;
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     this.notify();
   }
 
@@ -91,8 +102,19 @@ export class BufferedAppender<P> {
     this.opts.onPause(p);
   }
 
-  private kick(): void {
+  /** Starts the writer, after `lingerMs` unless `now` or a batch is full. */
+  private kick(now = false): void {
     if (this.pumping !== null || this.stopped) return;
+    const linger = this.opts.lingerMs ?? 0;
+    if (!now && linger > 0 && this.queue.length < BATCH) {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = null;
+        this.kick(true);
+      }, linger);
+      return;
+    }
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
       if (this.queue.length > 0 && !this.stopped) this.kick();
@@ -102,7 +124,7 @@ export class BufferedAppender<P> {
   private async pump(): Promise<void> {
     let backoff = 1000;
     while (this.queue.length > 0 && !this.stopped) {
-      const batch = this.queue.slice(0, 500);
+      const batch = this.queue.slice(0, BATCH);
       try {
         const records: AppendRecord[] = [];
         for (const p of batch) records.push(await this.opts.toRecord(p));

@@ -1,6 +1,5 @@
 import { planBatch, type MergeQueue } from '../merge.ts';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionForKey } from '../murmur2.ts';
@@ -205,7 +204,6 @@ const toBuf = (b: Uint8Array | null): Buffer | null =>
 export class EmbeddedLog implements Log {
   readonly kind = 'embedded' as const;
   private readonly db: DatabaseSync;
-  private readonly events = new EventEmitter();
   private readonly opts: Required<Omit<EmbeddedLogOptions, 'dataDir'>>;
   private readonly topicCache = new Map<string, TopicRow>();
   private readonly rrCounters = new Map<string, number>();
@@ -213,6 +211,17 @@ export class EmbeddedLog implements Log {
   private readonly groups = new Map<string, Set<EmbeddedSubscription>>();
   private readonly partitionLocks = new Map<string, Promise<void>>();
   private closed = false;
+  /**
+   * Partitions' end offsets and groups' committed positions as last read or written by this
+   * connection, by `<topic>\u0000<partition>` and `<group>\u0000<topic>`: the subscriptions' loops
+   * ask for them per partition on every pass, and a SQLite read per question cost most of the
+   * process's CPU at 1 000 log lines/s (bench/latency.bench.ts). Kept current by this connection's
+   * writes, cleared on a rollback and whenever `PRAGMA data_version` says another connection (another
+   * process) committed: `refresh()`, at every subscription pass and every public read.
+   */
+  private readonly ends = new Map<string, number>();
+  private readonly commits = new Map<string, Map<number, number>>();
+  private dataVersion = -1;
   private readonly st: {
     topic: StatementSync;
     insertTopic: StatementSync;
@@ -229,6 +238,7 @@ export class EmbeddedLog implements Log {
     newest: StatementSync;
     deleteAt: StatementSync;
     resetClean: StatementSync;
+    dataVersion: StatementSync;
   };
 
   constructor(options: EmbeddedLogOptions) {
@@ -257,7 +267,6 @@ export class EmbeddedLog implements Log {
         { cause: err },
       );
     }
-    this.events.setMaxListeners(0);
     const p = (sql: string) => this.db.prepare(sql);
     const readRange = p(
       'SELECT partition, offset, key, value, ts, headers FROM records WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
@@ -291,7 +300,18 @@ export class EmbeddedLog implements Log {
       newest: p('SELECT ts FROM records WHERE topic = ? AND partition = ? ORDER BY offset DESC LIMIT 1'),
       deleteAt: p('DELETE FROM records WHERE topic = ? AND partition = ? AND offset = ?'),
       resetClean: p('UPDATE partitions SET appends_since_clean = 0 WHERE topic = ? AND partition = ?'),
+      dataVersion: p('PRAGMA data_version'),
     };
+  }
+
+  /** Drops the cached ends and positions when another connection committed since the last look. */
+  refresh(): void {
+    const v = (this.st.dataVersion.get() as { data_version: number }).data_version;
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.ends.clear();
+      this.commits.clear();
+    }
   }
 
   private assertOpen(): void {
@@ -353,6 +373,8 @@ export class EmbeddedLog implements Log {
   private transaction<T>(fn: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      // Under the write lock: the cached ends must be the file's (another process may have written).
+      this.refresh();
       const out = fn();
       this.db.exec('COMMIT');
       return out;
@@ -360,6 +382,8 @@ export class EmbeddedLog implements Log {
       this.db.exec('ROLLBACK');
       // What the rolled-back writes did to the in-memory clean state is unknown: rebuild it.
       this.cleanState.clear();
+      this.ends.clear();
+      this.commits.clear();
       throw err;
     }
   }
@@ -393,9 +417,7 @@ export class EmbeddedLog implements Log {
           `Partition ${partition} does not exist in topic ${topic} (it has ${row.partitions}).`,
         );
       let offset = next.get(partition);
-      if (offset === undefined) {
-        offset = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
-      }
+      offset ??= this.endOffset(topic, partition);
       const ts = r.timestamp ?? this.opts.now();
       this.st.insertRecord.run(topic, partition, offset, r.key, r.value, ts, encodeHeaders(r.headers));
       const tracked = this.cleanState.get(`${topic}\u0000${partition}`);
@@ -406,6 +428,7 @@ export class EmbeddedLog implements Log {
     }
     for (const [partition, offset] of next) {
       this.st.bumpPartition.run(offset, counts.get(partition)!, topic, partition);
+      this.ends.set(`${topic}\u0000${partition}`, offset);
       touched.add(`${topic}\u0000${partition}`);
     }
   }
@@ -420,7 +443,8 @@ export class EmbeddedLog implements Log {
     return positions;
   }
 
-  private afterAppend(touched: Set<string>): void {
+  private afterAppend(touched: Set<string>, group?: string): void {
+    const topics = new Set<string>();
     for (const tp of touched) {
       const [topic, p] = tp.split('\u0000') as [string, string];
       const partition = Number(p);
@@ -429,8 +453,21 @@ export class EmbeddedLog implements Log {
       // each clean scans the partition, so the work stays linear in what is appended.
       const kept = this.keptAfterClean.get(tp) ?? 0;
       if (row.appends_since_clean >= Math.max(this.opts.cleanEvery, kept)) this.clean(topic, partition);
+      topics.add(topic);
     }
-    this.events.emit('append');
+    this.wake(topics, group);
+  }
+
+  /**
+   * Wakes the subscriptions that read one of `topics` and, when given, the other members of
+   * `group` (their positions moved). Waking every subscription on every append and commit made
+   * each of them re-read all its partitions hundreds of times a second (bench/latency.bench.ts).
+   */
+  private wake(topics: ReadonlySet<string>, group?: string): void {
+    const members = group === undefined ? undefined : this.groups.get(group);
+    const wakeGroup = members !== undefined && members.size > 1;
+    for (const sub of this.subscriptions)
+      if ((wakeGroup && sub.group === group) || sub.topics.some((t) => topics.has(t))) sub.wake();
   }
 
   /** Records each partition kept at its last clean (in memory: after a restart, cleanEvery rules). */
@@ -544,8 +581,15 @@ export class EmbeddedLog implements Log {
     return row?.ts ?? null;
   }
 
+  /** A partition's end, as of the last `refresh()` and this connection's writes since. */
   endOffset(topic: string, partition: number): number {
-    return (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+    const tp = `${topic}\u0000${partition}`;
+    let end = this.ends.get(tp);
+    if (end === undefined) {
+      end = (this.st.nextOffset.get(topic, partition) as { next_offset: number }).next_offset;
+      this.ends.set(tp, end);
+    }
+    return end;
   }
 
   partitionCount(topic: string): number {
@@ -574,6 +618,7 @@ export class EmbeddedLog implements Log {
   async read(topic: string, partition: number, options: ReadOptions = {}): Promise<LogRecord[]> {
     this.assertOpen();
     this.topicRow(topic);
+    this.refresh();
     const end = this.endOffset(topic, partition);
     const to = options.toOffset !== undefined ? Math.min(Number(options.toOffset), end) : end;
     return this.readRows(
@@ -585,13 +630,21 @@ export class EmbeddedLog implements Log {
     );
   }
 
-  committedSync(group: string, topic: string): Map<number, number> {
-    const rows = this.st.committed.all(group, topic) as { partition: number; offset: number }[];
-    return new Map(rows.map((r) => [r.partition, r.offset]));
+  /** A group's positions in a topic (as of the last `refresh()`): read-only, do not change it. */
+  committedSync(group: string, topic: string): ReadonlyMap<number, number> {
+    const k = `${group}\u0000${topic}`;
+    let m = this.commits.get(k);
+    if (m === undefined) {
+      const rows = this.st.committed.all(group, topic) as { partition: number; offset: number }[];
+      m = new Map(rows.map((r) => [r.partition, r.offset]));
+      this.commits.set(k, m);
+    }
+    return m;
   }
 
   async committed(group: string, topic: string): Promise<Map<number, bigint>> {
     this.assertOpen();
+    this.refresh();
     const out = new Map<number, bigint>();
     for (const [p, o] of this.committedSync(group, topic)) out.set(p, BigInt(o));
     return out;
@@ -610,13 +663,17 @@ export class EmbeddedLog implements Log {
       // records in every partition it wrote: offsets of derived records then match Kafka's.
       for (const tp of touched) {
         const [t, p] = tp.split('\u0000') as [string, string];
-        this.st.bumpPartition.run(this.endOffset(t, Number(p)) + 1, 0, t, Number(p));
+        const end = this.endOffset(t, Number(p)) + 1;
+        this.st.bumpPartition.run(end, 0, t, Number(p));
+        this.ends.set(tp, end);
       }
       if (outputs.length > 0) crashPoint('between-produce-and-commit');
-      for (const p of positions) this.st.commit.run(group, p.topic, p.partition, p.next);
+      for (const p of positions) {
+        this.st.commit.run(group, p.topic, p.partition, p.next);
+        this.commits.get(`${group}\u0000${p.topic}`)?.set(p.partition, p.next);
+      }
     });
-    if (touched.size > 0) this.afterAppend(touched);
-    else this.events.emit('commit');
+    this.afterAppend(touched, group);
   }
 
   /** Serialises batches of one (group, topic, partition) across members during a rebalance. */
@@ -653,22 +710,6 @@ export class EmbeddedLog implements Log {
     return out;
   }
 
-  waitForChange(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.events.off('append', done);
-        this.events.off('commit', done);
-        this.events.off('close', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.events.once('append', done);
-      this.events.once('commit', done);
-      this.events.once('close', done);
-    });
-  }
-
   get pollIntervalMs(): number {
     return this.opts.pollIntervalMs;
   }
@@ -685,15 +726,16 @@ export class EmbeddedLog implements Log {
     if (!members) this.groups.set(options.group, (members = new Set()));
     members.add(sub);
     this.subscriptions.add(sub);
-    this.events.emit('commit'); // wake other members so they pick up the new assignment
+    for (const m of members) m.wake(); // the other members pick up the new assignment
     sub.start();
     return sub;
   }
 
   leave(sub: EmbeddedSubscription): void {
-    this.groups.get(sub.group)?.delete(sub);
+    const members = this.groups.get(sub.group);
+    members?.delete(sub);
     this.subscriptions.delete(sub);
-    this.events.emit('commit');
+    for (const m of members ?? []) m.wake();
   }
 
   private closing: Promise<void> | undefined;
@@ -702,10 +744,64 @@ export class EmbeddedLog implements Log {
     this.closing ??= (async () => {
       await Promise.all([...this.subscriptions].map((s) => s.close()));
       this.closed = true;
-      this.events.emit('close');
       this.db.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * Deletes topics (records, partitions, settings) and the positions groups committed in them, in
+   * one transaction. A topic a subscription of this process reads is refused; another process that
+   * has the data directory open must not use the topics (run it while `hetu start` is stopped).
+   */
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const gone = new Set(names);
+    for (const sub of this.subscriptions) {
+      const busy = sub.topics.find((t) => gone.has(t));
+      if (busy !== undefined)
+        throw new HetuError(
+          'HETU_LOG_TOPIC_IN_USE',
+          `Topic ${busy} is read by group ${sub.group} in this process: close that subscription before deleting the topic.`,
+        );
+    }
+    if (gone.size === 0) return;
+    this.transaction(() => {
+      for (const name of gone) {
+        for (const sql of [
+          'DELETE FROM records WHERE topic = ?',
+          'DELETE FROM partitions WHERE topic = ?',
+          'DELETE FROM group_offsets WHERE topic = ?',
+          'DELETE FROM topics WHERE name = ?',
+        ])
+          this.db.prepare(sql).run(name);
+      }
+    });
+    for (const name of gone) {
+      this.topicCache.delete(name);
+      this.rrCounters.delete(name);
+    }
+    for (const tp of [...this.keptAfterClean.keys()])
+      if (gone.has(tp.slice(0, tp.indexOf('\u0000')))) this.keptAfterClean.delete(tp);
+    this.cleanState.clear();
+    this.ends.clear();
+    this.commits.clear();
+  }
+
+  /** Deletes groups' committed positions; a group with a member in this process is refused. */
+  async deleteGroups(groups: readonly string[]): Promise<void> {
+    this.assertOpen();
+    for (const group of groups)
+      if ((this.groups.get(group)?.size ?? 0) > 0)
+        throw new HetuError(
+          'HETU_LOG_GROUP_IN_USE',
+          `Consumer group ${group} has a live member in this process: close its subscription before deleting the group.`,
+        );
+    if (groups.length === 0) return;
+    this.transaction(() => {
+      for (const group of groups) this.db.prepare('DELETE FROM group_offsets WHERE grp = ?').run(group);
+    });
+    this.commits.clear();
   }
 }
 
@@ -728,6 +824,10 @@ class EmbeddedSubscription implements Subscription {
   private stopError: unknown;
   private readonly positions = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
+  /** Set by `wake()`: something this subscription reads changed since its pass began. */
+  private woken = false;
+  /** Ends the loop's wait, while it waits. */
+  private wakeUp: (() => void) | null = null;
 
   private readonly log: EmbeddedLog;
   private readonly options: SubscribeOptions;
@@ -775,6 +875,8 @@ class EmbeddedSubscription implements Subscription {
     const max = this.options.maxBatchRecords ?? 500;
     while (!this.stopped && !this.log.isClosed) {
       let progressed = false;
+      this.woken = false;
+      this.log.refresh();
       const tasks = new Map<number, { topic: string; partition: number }[]>();
       for (const tp of this.log.assignment(this)) {
         const id = this.singleTask ? 0 : tp.partition;
@@ -788,8 +890,30 @@ class EmbeddedSubscription implements Subscription {
         progressed ||= did;
       }
       this.notifyWaiters();
-      if (!progressed && !this.stopped) await this.log.waitForChange(this.log.pollIntervalMs);
+      if (!progressed && !this.stopped && !this.woken) await this.sleep(this.log.pollIntervalMs);
     }
+  }
+
+  /** An append to one of its topics, a change of its group or `close()` ends the loop's wait. */
+  wake(): void {
+    this.woken = true;
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Waits until woken, or `ms` (records another process appended are seen by polling). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   get singleTask(): boolean {
@@ -933,6 +1057,7 @@ class EmbeddedSubscription implements Subscription {
   }
 
   whenCaughtUp(timeoutMs = 60_000): Promise<void> {
+    if (!this.log.isClosed) this.log.refresh();
     const target = new Map<string, number>();
     for (const t of this.topics) {
       for (let p = 0; p < this.log.partitionCount(t); p++)
@@ -976,6 +1101,7 @@ class EmbeddedSubscription implements Subscription {
     if (!this.stopped) {
       this.stopped = true;
       this.log.leave(this);
+      this.wake();
     }
     await this.done.catch(() => undefined);
     this.notifyWaiters();
