@@ -123,6 +123,12 @@ class SlowLog implements Log {
   subscribe(options: SubscribeOptions): Promise<Subscription> {
     return this.inner.subscribe(options);
   }
+  deleteTopics(names: readonly string[]): Promise<void> {
+    return this.inner.deleteTopics(names);
+  }
+  deleteGroups(groups: readonly string[]): Promise<void> {
+    return this.inner.deleteGroups(groups);
+  }
   async close(): Promise<void> {
     // the backend closes the real log
   }

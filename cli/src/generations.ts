@@ -64,9 +64,24 @@ export interface ActiveRecord {
   readonly previous: number;
 }
 
+/**
+ * What `hetu replay --prune <N>` deleted, under key `pruned/<N>` (generation 1 has no
+ * `generation/1` record, so the mark is a key of its own). Written before the deletion starts.
+ */
+export interface PrunedRecord {
+  readonly generation: number;
+  /** Wall-clock ISO time of the prune. */
+  readonly prunedAt: string;
+  /** Physical topics and consumer groups deleted. */
+  readonly topics: readonly string[];
+  readonly groups: readonly string[];
+}
+
 export interface GenerationsState {
   readonly active: ActiveRecord;
   readonly generations: ReadonlyMap<number, GenerationRecord>;
+  /** Pruned generations: their topics and groups are gone, they cannot be switched to. */
+  readonly pruned: ReadonlyMap<number, PrunedRecord>;
 }
 
 /** The physical name of a logical topic or group in generation `n` (1: the name itself). */
@@ -98,15 +113,17 @@ export async function readGenerations(log: Log): Promise<GenerationsState> {
     }
   }
   const generations = new Map<number, GenerationRecord>();
+  const pruned = new Map<number, PrunedRecord>();
   for (const [k, v] of latest)
     if (k.startsWith('generation/')) generations.set(Number(k.slice(11)), v as GenerationRecord);
+    else if (k.startsWith('pruned/')) pruned.set(Number(k.slice(7)), v as PrunedRecord);
   const active = (latest.get('active') as ActiveRecord | undefined) ?? {
     generation: 1,
     mapping: EMPTY_MAPPING,
     switchedAt: '',
     previous: 1,
   };
-  return { active, generations };
+  return { active, generations, pruned };
 }
 
 /** The mapping readers use now. */
@@ -128,6 +145,14 @@ export async function writeGenerationRecord(log: Log, record: GenerationRecord):
   ]);
 }
 
+/** Marks a generation pruned (before its topics and groups are deleted). */
+export async function writePrunedRecord(log: Log, record: PrunedRecord): Promise<void> {
+  await ensureGenerationsTopic(log);
+  await log.append(GENERATIONS_TOPIC, [
+    { key: Buffer.from(`pruned/${record.generation}`), value: Buffer.from(JSON.stringify(record)) },
+  ]);
+}
+
 /**
  * Switches readers to generation `n` (1: the original topics). Readers that resolve the mapping
  * afterwards see it; the topics of every other generation stay as they are (rolling back is
@@ -135,6 +160,11 @@ export async function writeGenerationRecord(log: Log, record: GenerationRecord):
  */
 export async function switchGeneration(log: Log, n: number, switchedAt: string): Promise<ActiveRecord> {
   const state = await readGenerations(log);
+  if (state.pruned.has(n))
+    throw new HetuError(
+      'HETU_REPLAY_PRUNED',
+      `Generation ${n} was pruned (its topics and groups are deleted), so readers cannot use it: switch to a generation 'hetu replay --list' shows as verified, or replay again.`,
+    );
   let mapping: GenerationMapping = EMPTY_MAPPING;
   if (n !== 1) {
     const g = state.generations.get(n);
@@ -238,6 +268,8 @@ export function mappedLog(log: Log, mapping: GenerationMapping | (() => Generati
           ? { onError: (err, b, attempt) => options.onError!(err, batch(b), attempt) }
           : {}),
       }),
+    deleteTopics: (names: readonly string[]) => log.deleteTopics(names.map(m.topic)),
+    deleteGroups: (groups: readonly string[]) => log.deleteGroups(groups.map(m.group)),
     close: () => log.close(),
   };
 }

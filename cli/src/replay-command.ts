@@ -16,6 +16,7 @@ interface ReplayFlags {
   list?: boolean;
   switch?: string;
   resume?: string;
+  prune?: string;
 }
 
 function generationNumber(flag: string, text: string): number {
@@ -93,6 +94,10 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
       'switch readers to a verified generation (1: the original topics); rolling back is switching back',
     )
     .option('--resume <generation>', 'finish an interrupted replay')
+    .option(
+      '--prune <generation>',
+      'delete the topics and consumer groups of a generation readers do not use (asks first unless --yes); generation 1 keeps its raw input',
+    )
     .action(async (o: ReplayFlags) => {
       const cfg = config();
       const backend = await openBackend(cfg);
@@ -101,7 +106,9 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
       process.once('SIGINT', onSigint);
       const bar = progress();
       try {
-        const { listGenerations, printReplay, replayOn } = await import('./commands/replay.ts');
+        const { listGenerations, printPrune, printReplay, pruneOn, replayOn } = await import(
+          './commands/replay.ts'
+        );
         if (o.list) {
           printRows(
             process.stdout,
@@ -122,6 +129,32 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
             process.stdout.write(
               `readers now use generation ${active.generation} (was ${active.previous}); restart 'hetu start' to serve it.\n`,
             );
+          return;
+        }
+        if (o.prune !== undefined) {
+          const n = generationNumber('--prune', o.prune);
+          const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
+          const report = await pruneOn(backend, n, {
+            confirm: async (plan) => {
+              if (o.yes === true) return true;
+              if (!terminal)
+                throw new HetuError(
+                  'HETU_CLI_BAD_OPTION',
+                  `--prune ${n} deletes ${plan.topics.length} topics and ${plan.groups.length} consumer groups for good: add --yes to confirm it when not on a terminal.`,
+                );
+              for (const t of plan.topics) process.stderr.write(`  topic ${t}\n`);
+              for (const g of plan.groups) process.stderr.write(`  group ${g}\n`);
+              const { confirm } = await import('@inquirer/prompts');
+              return confirm(
+                {
+                  message: `Delete these ${plan.topics.length} topics and ${plan.groups.length} consumer groups of generation ${n} for good?`,
+                  default: false,
+                },
+                { output: process.stderr },
+              );
+            },
+          });
+          printPrune(process.stdout, report, cfg.output);
           return;
         }
         const interactive = process.stdin.isTTY && process.stderr.isTTY && cfg.output !== 'json';

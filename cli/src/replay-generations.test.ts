@@ -9,6 +9,7 @@ import {
   readGenerations,
   switchGeneration,
   writeGenerationRecord,
+  writePrunedRecord,
   type GenerationRecord,
 } from './generations.ts';
 
@@ -101,5 +102,32 @@ describe('generations', () => {
     expect(info!.cleanupPolicy).toBe('compact');
     expect(await codes(1)).toBe('ok');
     expect((await activeLog(log)).generation).toBe(1);
+  });
+
+  it('reads pruned marks, and refuses to switch to a pruned generation, generation 1 included', async () => {
+    log = new EmbeddedLog({ dataDir: ':memory:' });
+    await writeGenerationRecord(log, {
+      generation: 2,
+      status: 'verified',
+      createdAt: '',
+      window: { from: 'earliest', to: null, fromMs: null, toMs: null, fromOffset: null, toOffset: null },
+      stages: ['scoring'],
+      mapping,
+      basedOn: 1,
+      bounded: false,
+    });
+    await switchGeneration(log, 2, '');
+    await writePrunedRecord(log, {
+      generation: 1,
+      prunedAt: 'x',
+      topics: ['hetu.facts.scores'],
+      groups: ['scoring'],
+    });
+    const state = await readGenerations(log);
+    expect([...state.pruned.keys()]).toEqual([1]);
+    expect(state.pruned.get(1)).toMatchObject({ topics: ['hetu.facts.scores'], groups: ['scoring'] });
+    expect(state.generations.size).toBe(1);
+    await expect(switchGeneration(log, 1, '')).rejects.toMatchObject({ code: 'HETU_REPLAY_PRUNED' });
+    expect((await activeLog(log)).generation).toBe(2);
   });
 });

@@ -150,6 +150,17 @@ export interface Log {
   /** Committed positions (next offset to read) of a group, per topic and partition. */
   committed(group: string, topic: string): Promise<Map<number, bigint>>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Deletes topics: their records, partitions, settings and the positions groups committed in
+   * them. Resolves once the log no longer lists them; the names can then be created again, empty.
+   * Names that do not exist are skipped. Records are gone for good: never give it raw input.
+   */
+  deleteTopics(names: readonly string[]): Promise<void>;
+  /**
+   * Deletes consumer groups (their committed positions). Unknown groups are skipped; a group with
+   * a live member is refused (`HETU_LOG_GROUP_IN_USE`).
+   */
+  deleteGroups(groups: readonly string[]): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -49,6 +49,8 @@ export function prefixedLog(log: Log, prefix: string): Log {
           ? { onError: (err, b, attempt) => options.onError!(err, batch(b), attempt) }
           : {}),
       }),
+    deleteTopics: (names: readonly string[]) => log.deleteTopics(names.map(to)),
+    deleteGroups: (groups: readonly string[]) => log.deleteGroups(groups.map(to)),
     close: () => log.close(),
   };
 }

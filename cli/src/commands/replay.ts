@@ -5,6 +5,7 @@
 import {
   DLQ_TOPIC,
   HetuError,
+  errorCode,
   ProcessorRuntime,
   avroDeadLetterEncoder,
   avroFactEncoder,
@@ -29,6 +30,7 @@ import {
   readGenerations,
   switchGeneration,
   writeGenerationRecord,
+  writePrunedRecord,
   type GenerationMapping,
   type GenerationRecord,
 } from '../generations.ts';
@@ -403,6 +405,11 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
         'HETU_REPLAY_UNKNOWN_GENERATION',
         `There is no generation ${opts.resume} to resume: 'hetu replay --list' shows the generations there are.`,
       );
+    if (state.pruned.has(opts.resume))
+      throw new HetuError(
+        'HETU_REPLAY_PRUNED',
+        `Generation ${opts.resume} was pruned, so it cannot be resumed: start a new replay with --from.`,
+      );
     n = g.generation;
     window = windowOf(g.window);
     chosen = [...g.stages];
@@ -626,6 +633,137 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
   return report;
 }
 
+/** What `hetu replay --prune <N>` deletes (or deleted): physical topic and group names. */
+export interface PrunePlan {
+  readonly generation: number;
+  /** Physical topics of the generation that exist on the log, sorted. */
+  readonly topics: readonly string[];
+  /** Physical consumer groups of the generation's stages, sorted. */
+  readonly groups: readonly string[];
+  /** The generation was already marked pruned (an earlier prune was interrupted). */
+  readonly again: boolean;
+}
+
+export interface PruneReport extends PrunePlan {
+  readonly pruned: boolean;
+  readonly prunedAt: string | null;
+}
+
+/**
+ * What pruning generation `n` deletes, or why it must not (docs/replay.md, "Keeping and
+ * pruning"). A generation's own names are its derived topics, its stages' changelogs and groups
+ * and, for n > 1, its dead letters `hetu.dlq.g<n>`. Generation 1's own names are the unsuffixed
+ * derived topics, changelogs and groups: never the raw input, `hetu.commands`, `hetu.dlq` (every
+ * generation's running stages write it), the LLM topics or the control topic. Refused for the
+ * active generation, an unknown one, and one whose topics or groups another generation that is
+ * not pruned still resolves to (a `--processor` replay reads the stages it did not re-run from
+ * the generation it was based on).
+ */
+export async function planPrune(backend: Backend, n: number): Promise<PrunePlan> {
+  const { log } = backend;
+  const state = await readGenerations(log);
+  if (n !== 1 && !state.generations.has(n))
+    throw new HetuError(
+      'HETU_REPLAY_UNKNOWN_GENERATION',
+      `There is no generation ${n} to prune: 'hetu replay --list' shows the generations there are.`,
+    );
+  if (state.active.generation === n)
+    throw new HetuError(
+      'HETU_REPLAY_PRUNE_ACTIVE',
+      `Generation ${n} is the one readers use, so it cannot be pruned: switch readers to another generation first ('hetu replay --switch <M>').`,
+    );
+  const all = pipelineStages(backend);
+  const stageNames = n === 1 ? all.map(([x]) => x) : state.generations.get(n)!.stages;
+  const logicalTopics = [...derivedTopics(all), ...all.map(([, p]) => p.changelogTopic)];
+  const logicalGroups = all.filter(([x]) => stageNames.includes(x)).map(([, p]) => p.name);
+  const candidates = [...logicalTopics, ...(n === 1 ? [] : [DLQ_TOPIC])].map((t) => physicalName(t, n));
+  const existing = new Set((await log.describeTopics(candidates)).map((t) => t.name));
+  const topics = candidates.filter((t) => existing.has(t)).sort();
+  const groups = logicalGroups.map((g) => physicalName(g, n)).sort();
+
+  // Another generation still resolving to one of these names would lose its input or its state.
+  const mine = new Set<string>(candidates);
+  const mineGroups = new Set(groups);
+  const others: [number, GenerationMapping][] = [];
+  if (n !== 1 && !state.pruned.has(1)) others.push([1, EMPTY_MAPPING]);
+  for (const g of state.generations.values())
+    if (g.generation !== n && !state.pruned.has(g.generation)) others.push([g.generation, g.mapping]);
+  for (const [other, mapping] of others) {
+    const topic = logicalTopics.map((t) => mapping.topics[t] ?? t).find((t) => mine.has(t));
+    const group = all.map(([, p]) => mapping.groups[p.name] ?? p.name).find((g) => mineGroups.has(g));
+    const used = topic ?? group;
+    if (used !== undefined)
+      throw new HetuError(
+        'HETU_REPLAY_PRUNE_IN_USE',
+        `Generation ${other} still reads ${used} of generation ${n}, so generation ${n} cannot be pruned: prune generation ${other} first, or keep generation ${n}.`,
+      );
+  }
+  return { generation: n, topics, groups, again: state.pruned.has(n) };
+}
+
+/**
+ * `hetu replay --prune <N>`: marks generation N pruned in the control topic (so nobody switches
+ * to it any more), then deletes its consumer groups and its topics. `confirm` sees the plan first
+ * and may cancel. Running it again finishes a prune that was interrupted.
+ */
+export async function pruneOn(
+  backend: Backend,
+  n: number,
+  opts: { confirm?: (plan: PrunePlan) => Promise<boolean>; now?: () => number } = {},
+): Promise<PruneReport> {
+  const { log } = backend;
+  const plan = await planPrune(backend, n);
+  if (opts.confirm !== undefined && !(await opts.confirm(plan)))
+    return { ...plan, pruned: false, prunedAt: null };
+  const prunedAt = new Date((opts.now ?? Date.now)()).toISOString();
+  // Pruning again (to finish an interrupted prune) keeps what the first attempt recorded.
+  const before = plan.again ? (await readGenerations(log)).pruned.get(n) : undefined;
+  const union = (a: readonly string[], b: readonly string[] = []) => [...new Set([...b, ...a])].sort();
+  await writePrunedRecord(log, {
+    generation: n,
+    prunedAt: before?.prunedAt ?? prunedAt,
+    topics: union(plan.topics, before?.topics),
+    groups: union(plan.groups, before?.groups),
+  });
+  try {
+    await log.deleteGroups(plan.groups);
+  } catch (err) {
+    if (errorCode(err) !== 'HETU_LOG_GROUP_IN_USE') throw err;
+    throw new HetuError(
+      'HETU_LOG_GROUP_IN_USE',
+      `${(err as Error).message.replace(/:.*$/, '')} (a 'hetu start' or 'hetu run' still on generation ${n}?): stop it, then run 'hetu replay --prune ${n}' again to finish.`,
+      { cause: err },
+    );
+  }
+  await log.deleteTopics(plan.topics);
+  return { ...plan, pruned: true, prunedAt };
+}
+
+/** Prints what a prune deleted: JSON, or a sentence and a table of the names. */
+export function printPrune(out: NodeJS.WritableStream, r: PruneReport, format: 'json' | 'table'): void {
+  if (format === 'json') {
+    out.write(`${toJson(r)}\n`);
+    return;
+  }
+  if (!r.pruned) {
+    out.write(`generation ${r.generation} was not pruned: nothing was deleted.\n`);
+    return;
+  }
+  out.write(
+    `pruned generation ${r.generation}: deleted ${r.topics.length} topics and ${r.groups.length} consumer groups` +
+      `${r.generation === 1 ? ' (raw input, hetu.commands, hetu.dlq and the LLM topics are kept)' : ''}.\n`,
+  );
+  printRows(
+    out,
+    'table',
+    ['kind', 'name'],
+    [
+      ...r.topics.map((name) => ({ kind: 'topic', name })),
+      ...r.groups.map((name) => ({ kind: 'group', name })),
+    ],
+  );
+}
+
 /** `hetu replay --list`: the generations and which one readers use. */
 export async function listGenerations(log: Log): Promise<Record<string, unknown>[]> {
   const state = await readGenerations(log);
@@ -639,10 +777,11 @@ export async function listGenerations(log: Log): Promise<Record<string, unknown>
       createdAt: '',
     },
   ];
+  if (state.pruned.has(1)) rows[0]!.status = 'pruned';
   for (const g of [...state.generations.values()].sort((a, b) => a.generation - b.generation))
     rows.push({
       generation: g.generation,
-      status: g.bounded ? `${g.status} (bounded)` : g.status,
+      status: state.pruned.has(g.generation) ? 'pruned' : g.bounded ? `${g.status} (bounded)` : g.status,
       active: state.active.generation === g.generation,
       window: `${g.window.from} … ${g.window.to ?? 'end'}`,
       stages: g.stages.join(','),

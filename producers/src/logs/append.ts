@@ -64,6 +64,8 @@ export function boundedAppendLog(log: Log, opts: BoundedAppendOptions): Log {
     read: (topic, partition, options) => log.read(topic, partition, options),
     committed: (group, topic) => log.committed(group, topic),
     subscribe: (options) => log.subscribe(options),
+    deleteTopics: (names) => log.deleteTopics(names),
+    deleteGroups: (groups) => log.deleteGroups(groups),
     close: () => log.close(),
     async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
       const runs = splitBySize(records, max);

@@ -392,6 +392,57 @@ export function logContract(name: string, factory: LogFactory): void {
       });
     });
 
+    it('deletes topics and groups: the topics and their positions are gone, the names can be created again empty, the rest is untouched', async () => {
+      const log = await openLog();
+      const [gone, kept, group] = [`t-del-${uid()}`, `t-keep-${uid()}`, `g-${uid()}`];
+      await log.ensureTopics([
+        { name: gone, partitions: 2, cleanupPolicy: 'compact' },
+        { name: kept, partitions: 2, cleanupPolicy: 'delete' },
+      ]);
+      const recs = Array.from({ length: 20 }, (_, i) => ({
+        key: k(`k${i}`),
+        value: k(String(i)),
+        timestamp: 1_000 + i,
+      }));
+      await log.append(gone, recs);
+      await log.append(kept, recs);
+      const sub = await collect(log, group, [gone, kept], []);
+      await sub.whenCaughtUp();
+      // A group with a live member is not deleted.
+      await expect(log.deleteGroups([group])).rejects.toMatchObject({ code: 'HETU_LOG_GROUP_IN_USE' });
+      await sub.close();
+      const sum = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
+      expect(sum(await log.committed(group, gone))).toBe(20n);
+
+      await log.deleteTopics([gone, `t-never-${uid()}`]);
+      expect((await log.describeTopics([gone, kept])).map((t) => t.name)).toEqual([kept]);
+      await expect(log.append(gone, [{ key: k('a'), value: k('x') }])).rejects.toMatchObject({
+        code: 'HETU_LOG_UNKNOWN_TOPIC',
+      });
+      // The other topic keeps its records and the group its positions in it.
+      expect((await readAll(log, kept, 2)).map((r) => r.value!.toString()).sort()).toEqual(
+        recs.map((r) => r.value.toString()).sort(),
+      );
+      expect(sum(await log.committed(group, kept))).toBe(20n);
+
+      // Created again with other settings: empty, and no position survives from before.
+      await log.ensureTopics([{ name: gone, partitions: 1, cleanupPolicy: 'delete' }]);
+      const [again] = await log.describeTopics([gone]);
+      expect(again).toMatchObject({
+        name: gone,
+        cleanupPolicy: 'delete',
+        partitions: [{ partition: 0, low: 0n, high: 0n }],
+      });
+      expect((await log.committed(group, gone)).size).toBe(0);
+      const [pos] = await log.append(gone, [{ key: k('a'), value: k('fresh') }]);
+      expect(pos).toEqual({ topic: gone, partition: 0, offset: 0n });
+      expect((await log.read(gone, 0)).map((r) => r.value!.toString())).toEqual(['fresh']);
+
+      await log.deleteGroups([group, `g-never-${uid()}`]);
+      expect((await log.committed(group, kept)).size).toBe(0);
+      await log.deleteTopics([gone]);
+    });
+
     describe('processor runtime', () => {
       async function setup(extra: Partial<Parameters<typeof sumProcessor>[0]> = {}) {
         const log = await openLog();

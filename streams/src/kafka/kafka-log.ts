@@ -94,6 +94,9 @@ const REBALANCING = [
   'NOT_COORDINATOR_FOR_GROUP',
 ];
 
+/** How long deleteTopics() waits for the cluster's metadata to stop listing a deleted topic. */
+const DELETE_WAIT_MS = 60_000;
+
 /** How long close() waits for the batch in hand to commit before it disconnects anyway. */
 const CLOSE_DRAIN_MS = 20_000;
 
@@ -613,6 +616,75 @@ export class KafkaLog implements Log {
     }
     void sub.done.catch(() => undefined).finally(() => this.subscriptions.delete(sub));
     return sub;
+  }
+
+  /**
+   * Deletes the topics that exist (the broker also drops the positions groups committed in them),
+   * then waits until the cluster's metadata no longer lists them, at most `DELETE_WAIT_MS`.
+   */
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    this.assertOpen();
+    if (names.length === 0) return;
+    const admin = await this.admin();
+    const listed = async (): Promise<string[]> => {
+      try {
+        const all = new Set(await admin.listTopics());
+        return names.filter((n) => all.has(n));
+      } catch (err) {
+        throw kafkaError(err, this.opts.brokers, 'list topics');
+      }
+    };
+    const existing = await listed();
+    if (existing.length > 0) {
+      try {
+        await admin.deleteTopics({ topics: existing, timeout: 30_000 });
+      } catch (err) {
+        if (!hasType(err, ['UNKNOWN_TOPIC_OR_PARTITION']))
+          throw kafkaError(
+            err,
+            this.opts.brokers,
+            `delete topics ${existing.join(', ')} (the broker needs delete.topic.enable=true)`,
+          );
+      }
+    }
+    for (const n of names) {
+      this.partitionCounts.delete(n);
+      this.rr.delete(n);
+    }
+    const deadline = Date.now() + DELETE_WAIT_MS;
+    const backoff = new Backoff(100, 2000);
+    for (let left = await listed(); left.length > 0; left = await listed()) {
+      if (Date.now() > deadline)
+        throw new HetuError(
+          'HETU_KAFKA_FAILED',
+          `Kafka still lists ${left.join(', ')} ${DELETE_WAIT_MS / 1000} s after deleting it: check the broker's log, then run the command again.`,
+          { transient: true },
+        );
+      await new Promise((r) => setTimeout(r, backoff.next()));
+    }
+  }
+
+  /** Deletes consumer groups; unknown ones are skipped, one with members is refused. */
+  async deleteGroups(groups: readonly string[]): Promise<void> {
+    this.assertOpen();
+    if (groups.length === 0) return;
+    const admin = await this.admin();
+    try {
+      await admin.deleteGroups([...groups]);
+    } catch (err) {
+      const results = (err as { groups?: { groupId: string; error?: { type?: string } }[] }).groups;
+      if (results === undefined)
+        throw kafkaError(err, this.opts.brokers, `delete groups ${groups.join(', ')}`);
+      const failed = results.filter((g) => g.error?.type !== 'GROUP_ID_NOT_FOUND');
+      const busy = failed.find((g) => g.error?.type === 'NON_EMPTY_GROUP');
+      if (busy)
+        throw new HetuError(
+          'HETU_LOG_GROUP_IN_USE',
+          `Consumer group ${busy.groupId} still has members: stop the processes that consume with it, then delete it again.`,
+        );
+      if (failed.length > 0)
+        throw kafkaError(failed[0]!.error ?? err, this.opts.brokers, `delete group ${failed[0]!.groupId}`);
+    }
   }
 
   async close(): Promise<void> {
