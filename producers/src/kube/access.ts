@@ -31,7 +31,7 @@ export interface KubeConfigLike {
 /** Where the credentials come from. */
 export type KubeSource =
   | { readonly kubeconfig: string; readonly context?: string }
-  | { readonly inCluster: true }
+  | { readonly inCluster: true; readonly serviceAccountDir?: string }
   | { readonly kubeConfig: KubeConfigLike; readonly context?: string };
 
 export interface KubeAccess {
@@ -105,7 +105,7 @@ function fromKubeConfig(kc: KubeConfigLike, context: string | undefined): KubeAc
   };
 }
 
-function inCluster(env: NodeJS.ProcessEnv): KubeAccess {
+function inCluster(env: NodeJS.ProcessEnv, dir: string): KubeAccess {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (host === undefined || port === undefined)
@@ -116,8 +116,8 @@ function inCluster(env: NodeJS.ProcessEnv): KubeAccess {
   // as the client library: these ports are plain HTTP (a kubectl proxy sidecar)
   const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
   const server = new URL(`${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`);
-  const token = tokenFile(join(SERVICE_ACCOUNT_DIR, 'token'));
-  const caPath = join(SERVICE_ACCOUNT_DIR, 'ca.crt');
+  const token = tokenFile(join(dir, 'token'));
+  const caPath = join(dir, 'ca.crt');
   let ca: Buffer | undefined;
   return {
     context: 'inClusterContext',
@@ -244,7 +244,7 @@ function fromFile(path: string, wanted: string | undefined): KubeAccess {
  */
 export function kubeAccess(source: KubeSource, env: NodeJS.ProcessEnv = process.env): KubeAccess {
   if ('kubeConfig' in source) return fromKubeConfig(source.kubeConfig, source.context);
-  if ('inCluster' in source) return inCluster(env);
+  if ('inCluster' in source) return inCluster(env, source.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
   return fromFile(source.kubeconfig, source.context);
 }
 
@@ -255,6 +255,7 @@ export function kubeSourceOf(
     readonly kubeconfig?: string;
     readonly context?: string;
     readonly inCluster?: boolean;
+    readonly serviceAccountDir?: string;
   },
   who: string,
 ): KubeSource {
@@ -262,7 +263,11 @@ export function kubeSourceOf(
     return { kubeConfig: opts.kubeConfig, ...(opts.context !== undefined ? { context: opts.context } : {}) };
   if (opts.kubeconfig !== undefined)
     return { kubeconfig: opts.kubeconfig, ...(opts.context !== undefined ? { context: opts.context } : {}) };
-  if (opts.inCluster === true) return { inCluster: true };
+  if (opts.inCluster === true)
+    return {
+      inCluster: true,
+      ...(opts.serviceAccountDir !== undefined ? { serviceAccountDir: opts.serviceAccountDir } : {}),
+    };
   throw new HetuError(
     'HETU_KUBE_CONFIG_MISSING',
     `The ${who} needs a kubeconfig file, a loaded KubeConfig or inCluster: true; pass one of them.`,

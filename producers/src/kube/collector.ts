@@ -76,6 +76,8 @@ export interface KubeCollectorOptions {
   readonly context?: string;
   /** Load the in-cluster config (service account token) when neither of the above is given. */
   readonly inCluster?: boolean;
+  /** Where the service account's token and ca.crt are in-cluster; default the standard mount. */
+  readonly serviceAccountDir?: string;
   /** Name of the cluster, as configured; stamped on every record and key. */
   readonly cluster: string;
   readonly log: Log;

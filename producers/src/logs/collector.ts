@@ -89,6 +89,8 @@ export interface LogCollectorOptions {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly inCluster?: boolean;
+  /** Where the service account's token and ca.crt are in-cluster; default the standard mount. */
+  readonly serviceAccountDir?: string;
   readonly cluster: string;
   readonly log: Log;
   readonly serde: Serde;
