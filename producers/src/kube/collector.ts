@@ -54,6 +54,7 @@ import { topLevelValueText } from '../recording/json-span.ts';
 import { apiVersionOf, collectionPath, WATCHED_KINDS, type WatchedKind } from './kinds.ts';
 import { delay, TokenBucket } from './rate.ts';
 import { BufferedAppender } from './appender.ts';
+import { boundedAppendLog } from '../logs/append.ts';
 
 export const KUBE_RAW_TOPIC = 'hetu.raw.kube';
 
@@ -327,8 +328,14 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
   }
 
   /** One queue to the log; watch responses pause above ¾ of maxBuffered, resume under ½. */
+  /** Aborted when close() stops waiting for the writer. */
+  const giveUp = new AbortController();
+  /** The error of the rest of a split append while it is retried. */
+  let splitError: string | null = null;
   const out = new BufferedAppender<Pending>({
-    log,
+    // 500 large objects can be over Kafka's 1 MiB request: appended in pieces, the rest of a batch
+    // retried there, so a retry of the batch never writes an observation twice (logs/append.ts)
+    log: boundedAppendLog(log, { signal: giveUp.signal, onRetry: (e) => (splitError = e) }),
     topic: KUBE_RAW_TOPIC,
     pauseAt,
     resumeAt,
@@ -824,7 +831,7 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         maxBuffered,
         paused: out.paused,
         appended: out.appended,
-        writeError: out.writeError,
+        writeError: out.writeError ?? splitError,
         kinds: runs.map((r) => ({
           kind: r.def.kind,
           apiVersion: r.apiVersion,
@@ -863,7 +870,10 @@ export function createKubeCollector(opts: KubeCollectorOptions): KubeCollector {
         for (const r of runs) r.active?.stop('stopped', 'collector closed');
         out.notify();
         await Promise.all(loops);
+        const deadline = setTimeout(() => giveUp.abort(), closeTimeoutMs);
         await out.drain(closeTimeoutMs);
+        clearTimeout(deadline);
+        giveUp.abort();
         out.stop();
       })();
       return closing;
