@@ -4,7 +4,8 @@
  * projected). Abusive requests — too deep, too many aliases, oversized batches, missing or wrong
  * tokens, read tokens on mutations, CSRF-less posts, bodies over the limit, garbage JSON — must
  * make 0 resolver calls; the normal overview's p50/p99 with and without the abuse are printed
- * (a figure, not asserted: the machine is shared).
+ * (a figure, not asserted: the machine is shared). The normal traffic and the abuse come from two
+ * processes (graphql-load.ts), as they would from two clients.
  *
  * Sizes: HETU_FAULT_ABUSE_S seconds per phase (3 in `npm test`, 30 with `npm run test:faults`),
  * normal traffic at 50 requests/s, abuse at 200 requests/s.
@@ -62,17 +63,31 @@ interface LoadResult {
   abuse: Record<string, Record<string, number>>;
 }
 
-/** Runs the load in a child process: normal traffic, and abuse when `abuseRps` > 0. */
-function runLoad(abuseRps: number): Promise<LoadResult> {
+/** One load process (graphql-load.ts): `normalRps` overviews and `abuseRps` abusive requests a second. */
+function loadProcess(normalRps: number, abuseRps: number, startAt: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [LOAD, server.url, READ, String(SECONDS), String(NORMAL_RPS), String(abuseRps)],
+      [LOAD, server.url, READ, String(SECONDS), String(normalRps), String(abuseRps), String(startAt)],
       { maxBuffer: 64 << 20 },
       (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as LoadResult),
     );
   });
+}
+
+/**
+ * A phase: the normal traffic from one process and, when `abuseRps` > 0, the abuse from another,
+ * both starting at the same moment (after their imports), so that sending the abuse does not
+ * delay the normal answers' timing in the same event loop.
+ */
+async function runLoad(abuseRps: number): Promise<LoadResult> {
+  const startAt = Date.now() + 3000;
+  const [normal, abuse] = await Promise.all([
+    loadProcess(NORMAL_RPS, 0, startAt),
+    abuseRps > 0 ? loadProcess(0, abuseRps, startAt) : Promise.resolve(null),
+  ]);
+  return { normal: normal.normal, abuse: abuse?.abuse ?? {} };
 }
 
 function quantile(sorted: number[], q: number): number {

@@ -8,13 +8,14 @@
 import { readFileSync } from 'node:fs';
 import type { Serde } from '@hetu/schemas';
 import { HetuError, type Log } from '@hetu/streams';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import mercurius from 'mercurius';
 import type { ProcessorInfo, Projections } from '../projections.ts';
 import type { ProjectionStore } from '../store/store.ts';
 import { safeErrors, statusOf } from './errors.ts';
 import { graphql } from './graphql.ts';
+import { VerdictCache } from './prescan.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
 import { createResolvers, type ApiContext, type ApiStats, type ServerAbout } from './resolvers.ts';
 import { registerWeb } from './web.ts';
@@ -23,20 +24,32 @@ import {
   DEFAULT_LIMITS,
   TokenChecker,
   bearerToken,
-  checkCsrf,
   checkWebSocketOrigin,
   connectionInitToken,
+  csrfRefusal,
   isLoopbackHost,
+  isRefusal,
   limitRules,
+  refusal,
   type ApiLimits,
   type AuthConfig,
   type Principal,
+  type Refusal,
 } from './security.ts';
 
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from './defaults.ts';
 
 export { DEFAULT_API_HOST, DEFAULT_API_PORT } from './defaults.ts';
 const { GraphQLError, Kind, specifiedRules, validate } = graphql;
+
+/** An error carrying GraphQL extensions (mercurius' ErrorWithProps): mercurius' own conversion. */
+function hasExtensions(e: unknown): e is Error & { extensions: Record<string, unknown> } {
+  return e instanceof Error && typeof (e as { extensions?: unknown }).extensions === 'object';
+}
+const toGraphQLError = (e: Error & { extensions: Record<string, unknown> }) =>
+  Object.prototype.toString.call(e) === '[object GraphQLError]'
+    ? e
+    : new GraphQLError(e.message, { originalError: e, extensions: e.extensions });
 
 /** The schema's SDL (projections/schema.graphql). */
 export const SCHEMA_SDL = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
@@ -104,6 +117,33 @@ function isUpgrade(req: FastifyRequest): boolean {
   return String(req.headers['upgrade'] ?? '').toLowerCase() === 'websocket';
 }
 
+/** The largest request body, 1 MiB. */
+const BODY_LIMIT = 1024 * 1024;
+const TOO_LARGE = refusal(
+  400,
+  'HETU_API_BAD_REQUEST',
+  `The request body is over the ${BODY_LIMIT / 1024 / 1024} MiB limit.`,
+);
+const FORBIDDEN = refusal(
+  403,
+  'HETU_API_FORBIDDEN',
+  'Mutations need an admin token; this request has a read-only one.',
+);
+/** A JSON body that did not parse: its refusal, answered in preValidation (the body was read whole). */
+const BAD_BODY = Symbol('hetu.badBody');
+type BadBody = { readonly [BAD_BODY]: Refusal };
+const badBody = (message: string): BadBody => ({ [BAD_BODY]: refusal(400, 'HETU_API_BAD_REQUEST', message) });
+const EMPTY_JSON = badBody("Body cannot be empty when content-type is set to 'application/json'");
+const INVALID_JSON = badBody("Body is not valid JSON but content-type is set to 'application/json'");
+const isBadBody = (body: unknown): body is BadBody =>
+  typeof body === 'object' && body !== null && BAD_BODY in body;
+
+/** Answers a refusal at once: no Error, no GraphQL; `close` ends the connection (an unread body). */
+function refuse(res: FastifyReply, r: Refusal, close = false): FastifyReply {
+  if (close) void res.header('connection', 'close');
+  return res.code(r.status).type('application/json; charset=utf-8').send(r.body);
+}
+
 export async function buildApi(opts: ApiOptions): Promise<Api> {
   const { projections, log, serde } = opts;
   const tokens = new TokenChecker(opts.auth);
@@ -120,7 +160,7 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
       ),
   };
   const metrics = createMetrics(projections, { defaultMetrics: opts.defaultMetrics !== false });
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
   const { resolvers, loaders, publisher } = createResolvers({
     projections,
     log,
@@ -150,7 +190,11 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
   });
 
   app.decorateRequest('hetuAuth', null);
-  app.addHook('onRequest', async (req) => {
+  // Refusals in the order of their cost: CSRF, the token and the body's declared size before the
+  // body is read; a body that is not JSON before mercurius; the batch cap and what the limit rules
+  // would refuse (a lexer pass, cached by document) before the document is parsed. Each answers
+  // at once (refuse), without building an Error.
+  app.addHook('onRequest', async (req, res) => {
     const route = req.routeOptions.url;
     if (route === '/graphql') {
       if (isUpgrade(req)) {
@@ -158,20 +202,68 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
         checkWebSocketOrigin(req.headers, tokens.configured);
         return;
       }
-      checkCsrf(req.method, req.headers);
-      req.hetuAuth = tokens.authenticate(bearerToken(req.headers.authorization), req.ip);
+      // A refused request's body is not read: over the limit, or of unknown length, the connection
+      // is closed rather than the body read to its end and dropped.
+      const overLimit = Number(req.headers['content-length'] ?? 0) > BODY_LIMIT;
+      const close = overLimit || req.headers['transfer-encoding'] !== undefined;
+      const csrf = csrfRefusal(req.method, req.headers);
+      if (csrf !== null) return refuse(res, csrf, close);
+      const who = tokens.identify(bearerToken(req.headers.authorization), req.ip);
+      if (isRefusal(who)) return refuse(res, who, close);
+      req.hetuAuth = who;
+      // fastify would refuse it too, but only once the body's reading began.
+      if (overLimit) return refuse(res, TOO_LARGE, true);
     } else if (route === '/metrics') {
       req.hetuAuth = tokens.authenticate(bearerToken(req.headers.authorization), req.ip);
     }
   });
-  app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.url === '/graphql' && Array.isArray(req.body) && req.body.length > limits.maxBatch) {
-      metrics.operations.inc({ operation: 'batch', outcome: 'rejected' });
-      throw new ApiRequestError(
-        'HETU_API_BATCH_TOO_LARGE',
-        400,
-        `A batch may hold at most ${limits.maxBatch} operations; this one has ${req.body.length}.`,
-      );
+  // JSON bodies: fastify's parser, but a body that does not parse is refused in preValidation
+  // rather than as a parser error (which makes fastify close the connection although the body was
+  // read whole).
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) return done(null, EMPTY_JSON);
+    jsonParser(req, text, (err: Error | null, value?: unknown) => done(null, err ? INVALID_JSON : value));
+  });
+  app.addHook('preValidation', async (req, res) => {
+    if (isBadBody(req.body)) return refuse(res, req.body[BAD_BODY]);
+  });
+  const verdicts = new VerdictCache({
+    maxDepth: limits.maxDepth,
+    maxAliases: limits.maxAliases,
+    maxTokens: limits.maxTokens,
+    introspection: opts.introspection === true,
+  });
+  app.addHook('preHandler', async (req, res) => {
+    if (req.routeOptions.url !== '/graphql') return;
+    const body = req.body;
+    if (Array.isArray(body)) {
+      if (body.length > limits.maxBatch) {
+        metrics.operations.inc({ operation: 'batch', outcome: 'rejected' });
+        return refuse(
+          res,
+          refusal(
+            400,
+            'HETU_API_BATCH_TOO_LARGE',
+            `A batch may hold at most ${limits.maxBatch} operations; this one has ${body.length}.`,
+          ),
+        );
+      }
+      return;
+    }
+    const query =
+      req.method === 'GET'
+        ? (req.query as { query?: unknown } | undefined)?.query
+        : (body as { query?: unknown } | undefined)?.query;
+    if (typeof query !== 'string') return;
+    const v = verdicts.verdict(query);
+    if (v.refusal !== null) return refuse(res, v.refusal);
+    // A mutation over GET is mercurius' to refuse (405); over POST a read-only token may not send one.
+    if (v.mutation && req.method !== 'GET' && req.hetuAuth?.role !== 'admin') {
+      metrics.operations.inc({ operation: 'mutation', outcome: 'rejected' });
+      return refuse(res, FORBIDDEN);
     }
   });
   app.addHook('onResponse', async (req, res) => {
@@ -192,6 +284,21 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
     validationRules: rules,
     graphql: { parseOptions: { maxTokens: limits.maxTokens } },
     context: (req: FastifyRequest): ApiContext => (req.hetuAuth ? { auth: req.hetuAuth } : {}),
+    // Errors thrown before execution (a document that does not parse or validate, a body fastify
+    // refused): answered as errorFormatter would, without mercurius' default handler wrapping each
+    // in a GraphQLError (whose constructor formats the original error's stack).
+    errorHandler: (error: unknown, _req: FastifyRequest, res: FastifyReply) => {
+      const errors = safeErrors(hasExtensions(error) ? toGraphQLError(error) : error, onInternal);
+      let statusCode = 200;
+      for (const e of errors) {
+        const s = statusOf(e.extensions.code);
+        if (s !== 200) {
+          statusCode = s;
+          break;
+        }
+      }
+      return res.code(statusCode).send({ data: null, errors });
+    },
     errorFormatter: (execution: ExecutionResult & { statusCode?: number }, _ctx: unknown) => {
       const errors = (execution.errors ?? []).flatMap((e) => safeErrors(e, onInternal));
       let statusCode = 200;

@@ -3,7 +3,7 @@
  * the query limits (depth, aliases, cost, introspection) as GraphQL validation rules, which run
  * before any resolver on HTTP and, through a hook, on the WebSocket subscription path too.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -54,6 +54,27 @@ export const DEFAULT_LIMITS: ApiLimits = Object.freeze({
   maxTokens: 20_000,
 });
 
+/**
+ * A refusal the API answers with before any GraphQL runs (401, 403, 400, 413): sent as it is, with
+ * no Error built (a stack trace costs more than the rest of a refusal).
+ */
+export interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  /** The answer's body, serialized once: `{"data":null,"errors":[{"message","extensions":{"code"}}]}`. */
+  readonly body: string;
+}
+
+export function refusal(status: number, code: string, message: string): Refusal {
+  return Object.freeze({
+    status,
+    code,
+    message,
+    body: JSON.stringify({ data: null, errors: [{ message, extensions: { code } }] }),
+  });
+}
+
 /** An error the API answers with before any GraphQL runs (401, 403, 400). */
 export class ApiRequestError extends Error {
   readonly code: string;
@@ -79,7 +100,7 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || isLoopbackAddress(host);
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /** Compares tokens in constant time (over their SHA-256). */
 export class TokenChecker {
@@ -106,33 +127,45 @@ export class TokenChecker {
 
   /**
    * Who a request is: a valid bearer token's role; without a token, the local admin when no tokens
-   * are configured and the peer is on loopback. Throws ApiRequestError (401) otherwise.
+   * are configured and the peer is on loopback. Otherwise the refusal (401) to answer with.
    */
-  authenticate(token: string | null, peer: string | undefined): Principal {
+  identify(token: string | null, peer: string | undefined): Principal | Refusal {
     if (token !== null && token !== '') {
       const role = this.match(token);
-      if (role === null)
-        throw new ApiRequestError(
-          'HETU_API_BAD_TOKEN',
-          401,
-          'The bearer token is not one this server accepts.',
-        );
-      return { role, name: role };
+      if (role === null) return BAD_TOKEN;
+      return role === 'admin' ? ADMIN : READ;
     }
-    if (this.configured)
-      throw new ApiRequestError(
-        'HETU_API_UNAUTHENTICATED',
-        401,
-        'This server needs a bearer token: send "Authorization: Bearer <token>" (or authorization in the WebSocket connection_init payload).',
-      );
-    if (!isLoopbackAddress(peer))
-      throw new ApiRequestError(
-        'HETU_API_UNAUTHENTICATED',
-        401,
-        'Requests from beyond loopback need a bearer token, and this server has none configured: start it with HETU_API_READ_TOKEN / HETU_API_ADMIN_TOKEN.',
-      );
-    return { role: 'admin', name: 'local' };
+    if (this.configured) return UNAUTHENTICATED;
+    if (!isLoopbackAddress(peer)) return UNAUTHENTICATED_REMOTE;
+    return LOCAL;
   }
+
+  /** As identify, but throws ApiRequestError (401) where identify returns a refusal. */
+  authenticate(token: string | null, peer: string | undefined): Principal {
+    const who = this.identify(token, peer);
+    if (isRefusal(who)) throw new ApiRequestError(who.code, who.status, who.message);
+    return who;
+  }
+}
+
+const ADMIN: Principal = Object.freeze({ role: 'admin', name: 'admin' });
+const READ: Principal = Object.freeze({ role: 'read', name: 'read' });
+const LOCAL: Principal = Object.freeze({ role: 'admin', name: 'local' });
+const BAD_TOKEN = refusal(401, 'HETU_API_BAD_TOKEN', 'The bearer token is not one this server accepts.');
+const UNAUTHENTICATED = refusal(
+  401,
+  'HETU_API_UNAUTHENTICATED',
+  'This server needs a bearer token: send "Authorization: Bearer <token>" (or authorization in the WebSocket connection_init payload).',
+);
+const UNAUTHENTICATED_REMOTE = refusal(
+  401,
+  'HETU_API_UNAUTHENTICATED',
+  'Requests from beyond loopback need a bearer token, and this server has none configured: start it with HETU_API_READ_TOKEN / HETU_API_ADMIN_TOKEN.',
+);
+
+/** True for a refusal (identify's answer when the request may not pass). */
+export function isRefusal(x: Principal | Refusal | null): x is Refusal {
+  return x !== null && 'status' in x;
 }
 
 /** The token of an `Authorization: Bearer <token>` value, or null. */
@@ -168,23 +201,32 @@ const SAFE_CONTENT_TYPES = new Set([
 /** Headers a browser cannot add to a simple cross-site request. */
 export const CSRF_HEADERS = ['x-hetu-request', 'apollo-require-preflight', 'x-mercurius-operation-name'];
 
+const CSRF = refusal(
+  400,
+  'HETU_API_CSRF',
+  'This request could be a cross-site request forgery: send it as application/json, or add the header x-hetu-request: 1.',
+);
+
 /**
  * CSRF prevention for POST /graphql: the request must have a non-simple content type or one of
- * CSRF_HEADERS. (GET never mutates: mercurius refuses mutations over GET.)
+ * CSRF_HEADERS, else the refusal to answer with. (GET never mutates: mercurius refuses mutations
+ * over GET.)
  */
-export function checkCsrf(method: string, headers: Record<string, unknown>): void {
-  if (method !== 'POST') return;
+export function csrfRefusal(method: string, headers: Record<string, unknown>): Refusal | null {
+  if (method !== 'POST') return null;
   const ct = String(headers['content-type'] ?? '')
     .split(';', 1)[0]!
     .trim()
     .toLowerCase();
-  if (SAFE_CONTENT_TYPES.has(ct)) return;
-  if (CSRF_HEADERS.some((h) => headers[h] !== undefined)) return;
-  throw new ApiRequestError(
-    'HETU_API_CSRF',
-    400,
-    'This request could be a cross-site request forgery: send it as application/json, or add the header x-hetu-request: 1.',
-  );
+  if (SAFE_CONTENT_TYPES.has(ct)) return null;
+  if (CSRF_HEADERS.some((h) => headers[h] !== undefined)) return null;
+  return CSRF;
+}
+
+/** As csrfRefusal, but throws ApiRequestError (400). */
+export function checkCsrf(method: string, headers: Record<string, unknown>): void {
+  const r = csrfRefusal(method, headers);
+  if (r !== null) throw new ApiRequestError(r.code, r.status, r.message);
 }
 
 /**
