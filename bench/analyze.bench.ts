@@ -7,48 +7,14 @@
 // process's peak), into a temporary gzip file; then `analyze()` runs on it here, with the time of
 // each stage taken from its progress callback and the resident set size sampled every 100 ms.
 // Figures only: nothing about time is asserted.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ScaleRecordingStats } from '@hetu/producers/recording';
 import { analyze } from '../cli/src/commands/analyze.ts';
+import { envInt, generateScale, loads } from './util.ts';
 
 const TARGET_OBS_PER_S = 50_000;
 const MIB = 1024 * 1024;
-const SCALE_MODULE = fileURLToPath(new URL('../producers/src/recording/scale.ts', import.meta.url));
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name}=${raw} is not an integer ≥ ${min}.`);
-    process.exit(2);
-  }
-  return n;
-}
-
-/** Writes the scale recording in a child process (same Node), returning its statistics. */
-async function generate(file: string, pods: number, observations: number): Promise<ScaleRecordingStats> {
-  const code = [
-    `import { writeScaleRecording } from ${JSON.stringify(pathToFileURL(SCALE_MODULE).href)};`,
-    `const stats = await writeScaleRecording(${JSON.stringify(file)}, ${JSON.stringify({ pods, observations })});`,
-    'process.stdout.write(JSON.stringify(stats));',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (status !== 0) throw new Error(`The recording generator exited with status ${status}.`);
-  return JSON.parse(out) as ScaleRecordingStats;
-}
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -67,13 +33,9 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const file = join(dir, 'scale.jsonl.gz');
   const figures: Record<string, number> = {};
   try {
-    print(
-      `load average before: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    print(`load average before: ${loads()}`);
     let t = performance.now();
-    const rec = await generate(file, pods, observations);
+    const rec = await generateScale(file, { pods, observations });
     const generateS = (performance.now() - t) / 1000;
     const minutes = (rec.lastTs - rec.firstTs) / 60_000;
     print(
@@ -136,11 +98,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     for (const p of phases)
       print(`| ${p.name} | ${p.s.toFixed(1)} | ${((p.s / wallS) * 100).toFixed(1)} % |`);
     print('');
-    print(
-      `load average after: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    print(`load average after: ${loads()}`);
 
     figures.observations = summary.observations;
     figures.pods = pods;

@@ -24,7 +24,7 @@
 // Figures only: nothing is asserted.
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -33,22 +33,18 @@ import { LOG_COLLECTOR_DEFAULTS } from '@hetu/producers/logs';
 import { KafkaLog, prefixedLog, type LogRecord, type TopicSpec } from '@hetu/streams';
 import {
   killStaleProcesses,
-  locateInfra,
   locateKube,
   locatePrometheus,
   startExporterFixture,
-  startKafka,
   startKube,
   startPrometheus,
-  startRegistry,
   type KubeHandle,
 } from '../infra/src/index.ts';
-import { probeKafka } from '../streams/src/kafka/probe.ts';
 import { startRole, until, type RoleProcess } from './role-process.ts';
 import { BENCH_NAMESPACE, expectedSamplesPerCycle, podMetricFamilies } from './pod-metrics.ts';
+import { kafkaServices, loads, mib, secs } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MIB_KIB = 1024;
 const TARGET_MIB = 256;
 /**
  * The children's V8 flags by default: the heap Node sizes for itself in a container limited to
@@ -62,49 +58,6 @@ const CLUSTER = 'bench';
 const SETTLE_MS = 10_000;
 /** SIGKILL when a role has not exited this long after SIGTERM. */
 const STOP_GRACE_MS = 60_000;
-
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-const secs = (ms: number): number => Math.round(ms / 100) / 10;
-const mib = (kib: number): number => Math.round(kib / MIB_KIB);
-
-interface Services {
-  brokers: string[];
-  registryUrl: string;
-  stop(): Promise<void>;
-}
-
-/** KAFKA_BROKERS and SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. */
-async function kafkaServices(print: (line: string) => void): Promise<Services> {
-  const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  const registry = process.env.SCHEMA_REGISTRY_URL?.replace(/\/+$/, '');
-  if (brokers?.length && registry) {
-    print(`Kafka ${brokers.join(',')} and schema registry ${registry} from the environment`);
-    return { brokers, registryUrl: registry, stop: async () => undefined };
-  }
-  const layout = locateInfra(ROOT);
-  killStaleProcesses(layout.pidDir);
-  const [k, r] = await Promise.all([
-    startKafka({ libsDir: layout.kafkaLibs, pidDir: layout.pidDir, heapMb: 512, probe: probeKafka }),
-    startRegistry({
-      home: layout.apicurioHome,
-      java: layout.apicurioJava,
-      pidDir: layout.pidDir,
-      heapMb: 384,
-    }),
-  ]);
-  print(`Kafka ${k.brokers.join(',')} and Apicurio ${r.url} started from .cache/infra`);
-  return {
-    brokers: k.brokers,
-    registryUrl: r.url,
-    stop: async () => {
-      await r.stop();
-      await k.stop();
-    },
-  };
-}
 
 interface Watch {
   /**
@@ -536,7 +489,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const linesPerPod = Number(process.env.HETU_BENCH_LOG_LINES ?? 10);
   const cycles = Number(process.env.HETU_BENCH_METRIC_CYCLES ?? 3);
   const only = (process.env.HETU_BENCH_COLLECTORS ?? 'kube,logs,metrics').split(',');
-  print(`load average before: ${load()}`);
+  print(`load average before: ${loads()}`);
   print(`NODE_OPTIONS of the collectors: ${process.env.HETU_BENCH_ROLE_NODE_OPTIONS ?? CONTAINER_V8}`);
   let inotify = 'unknown';
   try {
@@ -568,7 +521,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     t = performance.now();
     let running = 0;
     while ((running = await runningPods(core)) < pods) await new Promise((r) => setTimeout(r, 3000));
-    print(`${running} pods Running ${secs(performance.now() - t)} s later; load average ${load()}`);
+    print(`${running} pods Running ${secs(performance.now() - t)} s later; load average ${loads()}`);
     const ctx: Ctx = {
       print,
       pods,
@@ -602,7 +555,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     ] as const) {
       if (!only.includes(name)) continue;
       Object.assign(figures, await run());
-      print(`load average: ${load()}`);
+      print(`load average: ${loads()}`);
     }
     return figures;
   } finally {

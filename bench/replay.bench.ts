@@ -9,26 +9,16 @@
 // backfill rate), every stage record per second, the time of each stage and of the verification.
 // Figures only: nothing about time is asserted.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeScaleRecording } from '@hetu/producers/recording';
 import { analyze } from '../cli/src/commands/analyze.ts';
 import { replayOn } from '../cli/src/commands/replay.ts';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
+import { envInt, loads } from './util.ts';
 
 const TARGET_OBS_PER_S = 100_000;
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name}=${raw} is not an integer ≥ ${min}.`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -40,11 +30,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const file = join(dir, 'scale.jsonl.gz');
   const dataDir = join(dir, 'data');
   try {
-    print(
-      `load average before: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    print(`load average before: ${loads()}`);
     const rec = await writeScaleRecording(file, { pods, observations });
     let t = performance.now();
     await analyze(file, { dataDir });
@@ -85,11 +71,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     for (const [i, m] of marks.entries())
       print(`| ${m.name} | ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1)} |`);
     print('');
-    print(
-      `load average after: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    print(`load average after: ${loads()}`);
     return {
       observations: report.observations,
       observationsPerSecond: report.observationsPerSecond,

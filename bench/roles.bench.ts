@@ -34,17 +34,14 @@
 // up; the facts and changelogs (compacted) stay.
 // Figures only: nothing is asserted.
 // Run alone: `npm run bench -- roles`; `HETU_BENCH_ROLES_PODS=2000 npm run bench -- roles` is quicker.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ScaleRecordingStats } from '@hetu/producers/recording';
+import { fileURLToPath } from 'node:url';
 import { topicSpecs } from '@hetu/schemas';
 import { prefixedLog, type AnyProcessor, type Log, type TopicSpec } from '@hetu/streams';
-import { killStaleProcesses, locateInfra, startKafka, startRegistry } from '../infra/src/index.ts';
-import { probeKafka } from '../streams/src/kafka/probe.ts';
 import { sizedSlices } from '../streams/src/kafka/kafka-log.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { openBackend, type Backend } from '../cli/src/backend.ts';
@@ -53,10 +50,9 @@ import { internalFeedSpecs, pipelineStages } from '../cli/src/stages.ts';
 import { llmRequestsStage } from '../cli/src/llm.ts';
 import { OVERVIEW_QUERY } from './api.bench.ts';
 import { procMemory, startRole, type RoleProcess } from './role-process.ts';
+import { envInt, generateScale, kafkaServices, loads, mib, secs } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCALE_MODULE = fileURLToPath(new URL('../producers/src/recording/scale.ts', import.meta.url));
-const MIB_KIB = 1024;
 const TARGET_MIB = 512;
 /**
  * The children's V8 flags by default: the heap Node sizes for itself in a container limited to
@@ -74,80 +70,7 @@ const STOP_GRACE_MS = 60_000;
 /** A stage that has not caught up within this long is stopped (and the bench fails). */
 const STAGE_TIMEOUT_MS = 3 * 3_600_000;
 
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-const secs = (ms: number): number => Math.round(ms / 100) / 10;
-const mib = (kib: number): number => Math.round(kib / MIB_KIB);
 const fmt = (n: number): string => n.toLocaleString('en-US');
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${raw} is not an integer ≥ ${min}.`);
-  return n;
-}
-
-interface Services {
-  brokers: string[];
-  registryUrl: string;
-  stop(): Promise<void>;
-}
-
-/** KAFKA_BROKERS and SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. */
-async function kafkaServices(print: (line: string) => void): Promise<Services> {
-  const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  const registry = process.env.SCHEMA_REGISTRY_URL?.replace(/\/+$/, '');
-  if (brokers?.length && registry) {
-    print(`Kafka ${brokers.join(',')} and schema registry ${registry} from the environment`);
-    return { brokers, registryUrl: registry, stop: async () => undefined };
-  }
-  const layout = locateInfra(ROOT);
-  killStaleProcesses(layout.pidDir);
-  const [k, r] = await Promise.all([
-    startKafka({ libsDir: layout.kafkaLibs, pidDir: layout.pidDir, heapMb: 512, probe: probeKafka }),
-    startRegistry({
-      home: layout.apicurioHome,
-      java: layout.apicurioJava,
-      pidDir: layout.pidDir,
-      heapMb: 384,
-    }),
-  ]);
-  print(`Kafka ${k.brokers.join(',')} and Apicurio ${r.url} started from .cache/infra`);
-  return {
-    brokers: k.brokers,
-    registryUrl: r.url,
-    stop: async () => {
-      await r.stop();
-      await k.stop();
-    },
-  };
-}
-
-/** Writes the scale recording in a child process (its memory is not the bench's), returning its statistics. */
-async function generate(
-  file: string,
-  options: { pods: number; observations: number; startMs: number },
-): Promise<ScaleRecordingStats> {
-  const code = [
-    `import { writeScaleRecording } from ${JSON.stringify(pathToFileURL(SCALE_MODULE).href)};`,
-    `const stats = await writeScaleRecording(${JSON.stringify(file)}, ${JSON.stringify(options)});`,
-    'process.stdout.write(JSON.stringify(stats));',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (status !== 0) throw new Error(`The recording generator exited with status ${status}.`);
-  return JSON.parse(out) as ScaleRecordingStats;
-}
 
 /** The catalogue and the internal feeds; the raw topics and feeds keep RETENTION_MS. */
 function benchTopicSpecs(): TopicSpec[] {
@@ -271,7 +194,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   print(
     `cli/src/commands/run.ts, cli/src/main.ts: ${runDiff === '' ? 'as committed' : `changed in the working tree (${runDiff.split('\n').pop()})`}`,
   );
-  print(`load average before: ${load()}`);
+  print(`load average before: ${loads()}`);
   print(`NODE_OPTIONS of the roles: ${v8 || '(none: V8 sizes itself for this machine)'}`);
   print(`--batch-records of the stages: ${batch ?? "hetu run's default (500)"}`);
 
@@ -289,7 +212,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     const file = join(dir, 'scale.jsonl.gz');
     const startMs = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
     let t = performance.now();
-    const rec = await generate(file, { pods, observations, startMs });
+    const rec = await generateScale(file, { pods, observations, startMs });
     print(
       `recording: ${fmt(rec.observations)} observations of a ${fmt(pods)}-pod cluster (${fmt(rec.watch)} watch, ${fmt(rec.metric)} metric, ${fmt(rec.log)} log) over ${((rec.lastTs - rec.firstTs) / 60_000).toFixed(1)} min of event time, ${(rec.bytes / 2 ** 20).toFixed(1)} MiB gzip; generated in ${secs(performance.now() - t)} s`,
     );
@@ -309,7 +232,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     const summary = await ingest(sliced(ns), file);
     const ingestS = secs(performance.now() - t);
     print(
-      `ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${load()}`,
+      `ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${loads()}`,
     );
     figures.ingestS = ingestS;
 
@@ -422,7 +345,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         note: restored ? restored[0] : '',
       });
       print(
-        `${name}: ${fmt(recordsIn)} input records in ${seconds} s; VmHWM ${mib(hwm)} MiB (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB); load average ${load()}`,
+        `${name}: ${fmt(recordsIn)} input records in ${seconds} s; VmHWM ${mib(hwm)} MiB (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB); load average ${loads()}`,
       );
     }
 
@@ -482,7 +405,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         );
       }
       print(
-        `api: projections caught up ${caughtUpS} s after the spawn (${fmt(factRecords)} records in ${facts.length} fact topics), VmHWM then ${mib(caughtUpHwm)} MiB; ${queries} overview queries one after another (clusters: ${clusters || 'none'}; ${failed} failed): first ${times.length ? Math.round(times[0]!) : '-'} ms… median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms, max ${times.length ? Math.round(times[times.length - 1]!) : '-'} ms; VmHWM ${mib(hwm)} MiB, RSS now ${mib(m?.rss ?? 0)} MiB; load average ${load()}`,
+        `api: projections caught up ${caughtUpS} s after the spawn (${fmt(factRecords)} records in ${facts.length} fact topics), VmHWM then ${mib(caughtUpHwm)} MiB; ${queries} overview queries one after another (clusters: ${clusters || 'none'}; ${failed} failed): first ${times.length ? Math.round(times[0]!) : '-'} ms… median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms, max ${times.length ? Math.round(times[times.length - 1]!) : '-'} ms; VmHWM ${mib(hwm)} MiB, RSS now ${mib(m?.rss ?? 0)} MiB; load average ${loads()}`,
       );
       rows.push({
         role: 'api',
@@ -512,7 +435,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     print(
       'records in: the offsets of its inputs (a stage) or of the fact topics (the api), transaction markers included; time: spawn to exit (a stage), spawn to projections caught up (the api)',
     );
-    print(`load average after: ${load()}`);
+    print(`load average after: ${loads()}`);
     for (const r of rows) {
       const k = r.role.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
       figures[`${k}RecordsIn`] = r.recordsIn;
