@@ -64,7 +64,6 @@ import {
   type KindStatus,
   type KubeCollector,
 } from '@hetu/producers/kube';
-import { KUBE_CHANGELOG, POD_HEALTH_TOPIC, trimPod } from '@hetu/processors/kube';
 import {
   killStaleProcesses,
   kubeRequest,
@@ -75,6 +74,7 @@ import {
 import { relay, type TcpRelay } from '../../test/faults/tcp-relay.ts';
 import { createCatalogueTopics, openBackend, type Backend } from './backend.ts';
 import { parseGlobalConfig } from './config.ts';
+import { kubeView, type KubeView } from './testing-kube-view.ts';
 import { pipelineStages } from './stages.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -138,6 +138,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
   let kube: KubeHandle;
   let dir: string;
   let backend: Backend;
+  let view: KubeView;
   let rt: ProcessorRuntime<unknown, unknown> | undefined;
   let sub: Subscription;
   const collectors: KubeCollector[] = [];
@@ -154,6 +155,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
     });
     dir = mkdtempSync(join(tmpdir(), 'hetu-kube-faults-'));
     backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
+    view = kubeView(backend, `${CLUSTER}/`);
     await createCatalogueTopics(backend.log);
     const stage = pipelineStages(backend).find(([name]) => name === 'kube')![1];
     rt = new ProcessorRuntime({
@@ -280,70 +282,14 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
 
   // ---- what the kube processor made of it: its state (changelog) and pod-health facts, read incrementally
 
-  const statePods = new Map<string, string>();
-  const facts = new Map<string, { uid: string | null; phase: string | null }>();
-  /** Pods whose pod-health fact was written twice in a row with nothing a consumer cares about changed. */
-  const repeatedFacts: string[] = [];
-  const lastCares = new Map<string, string>();
-  const offsets = new Map<string, bigint>();
-  const readNew = async (topic: string, f: (key: string, value: Buffer | null) => Promise<void> | void) => {
-    const [info] = await backend.log.describeTopics([topic]);
-    for (const p of info!.partitions) {
-      const id = `${topic}/${p.partition}`;
-      for (;;) {
-        const chunk = await backend.log.read(topic, p.partition, {
-          fromOffset: offsets.get(id) ?? 0n,
-          maxRecords: 20_000,
-        });
-        if (chunk.length === 0) break;
-        for (const r of chunk) if (r.key !== null) await f(r.key.toString(), r.value);
-        offsets.set(id, chunk[chunk.length - 1]!.offset + 1n);
-      }
-    }
-  };
   const refresh = async (collector: KubeCollector) => {
     await collector.flushed();
     await sub.whenCaughtUp(120_000);
-    await readNew(KUBE_CHANGELOG, (key, value) => {
-      if (!key.startsWith(`p/${CLUSTER}/`)) return;
-      const id = key.slice(`p/${CLUSTER}/`.length);
-      if (value === null) statePods.delete(id);
-      else statePods.set(id, JSON.stringify((JSON.parse(value.toString()) as { pod: unknown }).pod));
-    });
-    await readNew(POD_HEALTH_TOPIC, async (key, value) => {
-      if (!key.startsWith(`${CLUSTER}/`)) return;
-      const id = key.slice(`${CLUSTER}/`.length);
-      if (value === null) {
-        facts.delete(id);
-        lastCares.delete(id);
-        return;
-      }
-      const v = await backend.serde.decode(value, 'PodHealth');
-      facts.set(id, { uid: v.uid, phase: v.phase });
-      // the fields the processor compares before it publishes (podCares in processors/src/kube/topology.ts)
-      const cares = JSON.stringify([v.uid, v.node, v.phase, v.workload, v.categories, v.reasons, v.restarts]);
-      if (lastCares.get(id) === cares) repeatedFacts.push(id);
-      lastCares.set(id, cares);
-    });
+    await view.refresh();
   };
   /** What differs between the server's pods of `ns` and the processor's state and facts, and the collector's cache. */
-  const differences = (server: Map<string, Json>, ns: string, collector: KubeCollector): string[] => {
-    const out: string[] = [];
-    const mine = (id: string) => id.startsWith(`${ns}/`);
-    for (const [id, p] of server) {
-      if (!mine(id)) continue;
-      if (statePods.get(id) !== JSON.stringify(trimPod(p))) out.push(`state ${id}`);
-      const meta = p['metadata'] as { uid: string };
-      const status = p['status'] as { phase?: string } | undefined;
-      const f = facts.get(id);
-      if (f?.uid !== meta.uid || f.phase !== (status?.phase ?? null)) out.push(`fact ${id}`);
-    }
-    for (const id of statePods.keys()) if (mine(id) && !server.has(id)) out.push(`state ${id} (gone)`);
-    for (const id of facts.keys()) if (mine(id) && !server.has(id)) out.push(`fact ${id} (gone)`);
-    const cached = kindOf(collector, 'Pod').objects;
-    if (cached !== server.size) out.push(`collector cache ${cached} ≠ ${server.size}`);
-    return out;
-  };
+  const differences = (server: Map<string, Json>, ns: string, collector: KubeCollector): string[] =>
+    view.differences(server, kindOf(collector, 'Pod').objects, (id) => id.startsWith(`${ns}/`));
   /** Waits until the processor's pods of `ns` equal the server's; returns the server's pods. */
   const converge = async (
     ns: string,
@@ -437,7 +383,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
         `Pod: ${p.relists} relists, ${p.gaps} gaps, ${p.resumes} resumes, ${p.fullLists} full lists; ` +
         `${server.size} pods (${created.length} created, ${gone.length} deleted, ${modified.length} modified during the stall); ` +
         `quiet kinds (${QUIET_KINDS.join(', ')}) over the same ${stallS.toFixed(1)} s: ${quietAfter.reduce((s, k) => s + k.relists, 0)} relists, ${quietResumes} watches ended by the server and resumed; ` +
-        `${repeatedFacts.length} repeated facts`,
+        `${view.repeatedFacts.length} repeated facts`,
     );
 
     // The Pod kind: one relist, for the watchdog, and nothing else
@@ -456,7 +402,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
     // The changes made during the stall reached the processor (converge compared every pod)
     for (const n of created) expect(server.has(`${NS}/${n}`)).toBe(true);
     for (const n of gone) expect(server.has(`${NS}/${n}`)).toBe(false);
-    expect(repeatedFacts).toEqual([]);
+    expect(view.repeatedFacts).toEqual([]);
     // The quiet kinds, same watchdog, relay forwarding: never restarted; their watches were ended
     // by the server (its deadline) and resumed, without a list or a GAP
     for (const [i, k] of quietAfter.entries()) {
@@ -559,7 +505,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
     console.log(
       `[kube-faults] back-pressure: ${BURST} pods created in ${burstS.toFixed(1)} s, appends slowed by ${SLOW_APPEND_MS} ms until ${((fastAt - t0) / 1000).toFixed(1)} s, maxBuffered ${MAX_BUFFERED}; ` +
         `Pod: ${p.dropped} dropped (${slowSnapshot.dropped} while slow; the first ${firstDrop === null ? 'never' : `${firstDrop.s.toFixed(1)} s after the burst started, after ${firstDrop.observed} observations`}), ${p.relists} relists, ${p.gaps} gaps, ${p.resumes} resumes, ${p.observed - before.observed} observed; ` +
-        `queue high-water ${st.bufferedHigh}; converged ${((convergedAt - fastAt) / 1000).toFixed(1)} s after appends were fast again; ${server.size} pods; ${repeatedFacts.length} repeated facts`,
+        `queue high-water ${st.bufferedHigh}; converged ${((convergedAt - fastAt) / 1000).toFixed(1)} s after appends were fast again; ${server.size} pods; ${view.repeatedFacts.length} repeated facts`,
     );
 
     expect(p.dropped).toBeGreaterThan(0);
@@ -579,6 +525,6 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
     expect(st.bufferedHigh).toBeGreaterThanOrEqual(MAX_BUFFERED);
     expect(st.bufferedHigh).toBeLessThanOrEqual(MAX_BUFFERED + 3 * partitions);
     expect(names.filter((n) => !server.has(`${NS}/${n}`))).toEqual([]);
-    expect(repeatedFacts).toEqual([]);
+    expect(view.repeatedFacts).toEqual([]);
   }, 180_000);
 });

@@ -24,7 +24,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscription } from '@hetu/streams';
 import { createKubeCollector, type KindStatus, type KubeCollector } from '@hetu/producers/kube';
-import { KUBE_CHANGELOG, POD_HEALTH_TOPIC, trimPod } from '@hetu/processors/kube';
 import {
   killStaleProcesses,
   kubeRequest,
@@ -34,6 +33,7 @@ import {
 } from '../../infra/src/index.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../../cli/src/backend.ts';
 import { parseGlobalConfig } from '../../cli/src/config.ts';
+import { kubeView } from '../../cli/src/testing-kube-view.ts';
 import { pipelineStages } from '../../cli/src/stages.ts';
 import { relay } from './tcp-relay.ts';
 
@@ -336,59 +336,13 @@ describe('fault suite: kube churn with connection resets and real 410s', () => {
       return out;
     };
     // The kube processor's state (its changelog) and pod-health facts, read incrementally.
-    const statePods = new Map<string, string>();
-    const facts = new Map<string, { uid: string | null; phase: string | null }>();
-    const offsets = new Map<string, bigint>();
-    const readNew = async (topic: string, f: (key: string, value: Buffer | null) => Promise<void> | void) => {
-      const [info] = await backend.log.describeTopics([topic]);
-      for (const p of info!.partitions) {
-        const id = `${topic}/${p.partition}`;
-        for (;;) {
-          const chunk = await backend.log.read(topic, p.partition, {
-            fromOffset: offsets.get(id) ?? 0n,
-            maxRecords: 20_000,
-          });
-          if (chunk.length === 0) break;
-          for (const r of chunk) if (r.key !== null) await f(r.key.toString(), r.value);
-          offsets.set(id, chunk[chunk.length - 1]!.offset + 1n);
-        }
-      }
-    };
-    const podPrefix = `${CLUSTER}/${NS}/`;
+    const view = kubeView(backend, `${CLUSTER}/${NS}/`);
     const refresh = async () => {
       await collector!.flushed();
       await sub.whenCaughtUp(120_000);
-      await readNew(KUBE_CHANGELOG, (key, value) => {
-        if (!key.startsWith(`p/${podPrefix}`)) return;
-        const name = key.slice(`p/${podPrefix}`.length);
-        if (value === null) statePods.delete(name);
-        else statePods.set(name, JSON.stringify((JSON.parse(value.toString()) as { pod: unknown }).pod));
-      });
-      await readNew(POD_HEALTH_TOPIC, async (key, value) => {
-        if (!key.startsWith(podPrefix)) return;
-        const name = key.slice(podPrefix.length);
-        if (value === null) facts.delete(name);
-        else {
-          const v = await backend.serde.decode(value, 'PodHealth');
-          facts.set(name, { uid: v.uid, phase: v.phase });
-        }
-      });
+      await view.refresh();
     };
-    const differences = (server: Map<string, Json>): string[] => {
-      const out: string[] = [];
-      for (const [name, p] of server) {
-        const want = JSON.stringify(trimPod(p));
-        if (statePods.get(name) !== want) out.push(`state ${name}`);
-        const meta = p['metadata'] as { uid: string };
-        const status = p['status'] as { phase?: string } | undefined;
-        const f = facts.get(name);
-        if (f?.uid !== meta.uid || f.phase !== (status?.phase ?? null)) out.push(`fact ${name}`);
-      }
-      for (const name of statePods.keys()) if (!server.has(name)) out.push(`state ${name} (gone)`);
-      for (const name of facts.keys()) if (!server.has(name)) out.push(`fact ${name} (gone)`);
-      if (pod().objects !== server.size) out.push(`collector cache ${pod().objects} ≠ ${server.size}`);
-      return out;
-    };
+    const differences = (server: Map<string, Json>): string[] => view.differences(server, pod().objects);
     let server = new Map<string, Json>();
     let diff: string[] = ['not compared yet'];
     for (;;) {
