@@ -23,6 +23,7 @@ import { writeScaleRecording } from '@hetu/producers/recording';
 import { parseGlobalConfig } from '../../cli/src/config.ts';
 import { openBackend, type Backend } from '../../cli/src/backend.ts';
 import { createAnalysisTopics, ingest } from '../../cli/src/commands/analyze.ts';
+import { prng } from '@hetu/streams';
 
 const CRASHES = Number(process.env.HETU_FAULT_CRASHES ?? 20);
 const OBSERVATIONS = Number(process.env.HETU_FAULT_CRASH_OBS ?? 20_000);
@@ -33,18 +34,6 @@ const SEED = 20261126;
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hetu-crash-sites-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** mulberry32: the same crash plan on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ChildEnd {
   readonly finished: boolean;

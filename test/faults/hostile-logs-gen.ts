@@ -9,6 +9,7 @@
  * A payload never holds a line feed: the container runtime splits a container's output at `\n`
  * before it writes the CRI file, so a line feed inside "one line" cannot reach the collector.
  */
+import { prng } from '@hetu/streams';
 
 export const HOSTILE_CLASSES = [
   'binary',
@@ -82,18 +83,6 @@ export function plan(lines: number): Plan {
   >;
   perClass.binary += hostile - huge - each * others.length;
   return { lines, hostile, perClass, longTokenBurst: Math.floor(perClass['long-token'] / 2) };
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function criTime(ns: bigint): string {

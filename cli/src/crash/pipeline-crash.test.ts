@@ -8,6 +8,7 @@ import { parseGlobalConfig } from '../config.ts';
 import { openBackend } from '../backend.ts';
 import { analyzeOn, createAnalysisTopics, ingest } from '../commands/analyze.ts';
 import { factDigest } from '../digest.ts';
+import { prng } from '@hetu/streams';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-pipeline-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,18 +16,6 @@ const DEMO = 'demo/demo.jsonl.gz';
 const CHILD = fileURLToPath(new URL('./stages-child.ts', import.meta.url));
 const KILLS = 12;
 const SEED = 20261126;
-
-/** mulberry32: the kill delays are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs the stages child once; kills it with SIGKILL `killAfterMs` after it is ready (if given).

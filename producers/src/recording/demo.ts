@@ -7,6 +7,7 @@
  */
 import { formatObservation } from './writer.ts';
 import type { Observation } from './writer.ts';
+import { prng } from '@hetu/streams';
 
 export const DEMO_CLUSTER = 'demo';
 export const DEMO_START_MS = Date.parse('2026-11-26T08:00:00.000Z');
@@ -28,18 +29,6 @@ const iso = (ms: number): string =>
     .replace('.000Z', 'Z')
     .replace(/\.\d{3}Z$/, 'Z');
 const isoMs = (ms: number): string => new Date(ms).toISOString();
-
-/** mulberry32: a small, fast, seeded PRNG (deterministic across platforms). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface DemoScenario {
   id: string;

@@ -29,6 +29,7 @@ import { createGzip } from 'node:zlib';
 import { HetuError } from '@hetu/streams';
 import { formatObservation } from './writer.ts';
 import type { Observation } from './writer.ts';
+import { prng } from '@hetu/streams';
 
 export const SCALE_CLUSTER = 'scale';
 export const SCALE_START_MS = Date.parse('2026-11-26T08:00:00.000Z');
@@ -146,18 +147,6 @@ const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 const className = (name: string): string => name.split('-').map(cap).join('');
 const cpuText = (m: number): string => (m % 1000 === 0 ? String(m / 1000) : `${m}m`);
 const memText = (mi: number): string => (mi % 1024 === 0 ? `${mi / 1024}Gi` : `${mi}Mi`);
-
-/** mulberry32: a small, fast, seeded PRNG (deterministic across platforms). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A stable pseudo digest (FNV-1a, repeated to `len` hex digits). */
 function digest(text: string, len = 64): string {

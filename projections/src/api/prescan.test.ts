@@ -13,6 +13,7 @@ import { ABUSE_KINDS, abuseRequests } from '../../../test/faults/graphql-abuse-k
 import { graphql } from './graphql.ts';
 import { PASS, VerdictCache, prescan, type PrescanLimits } from './prescan.ts';
 import { DEFAULT_LIMITS, limitRules } from './security.ts';
+import { prng } from '@hetu/streams';
 
 const { buildSchema, parse, specifiedRules, validate, Kind } = graphql;
 const schema = buildSchema(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
@@ -92,18 +93,6 @@ function check(doc: string, introspection: boolean, hasFragments: boolean): stri
     expect([where, LIMITED.includes(t.errors[0]!.code)]).toEqual([where, false]);
   }
   return null;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const POSITION = '{ topic: "hetu.commands", partition: 0, offset: "0" }';
@@ -208,7 +197,7 @@ describe('prescan: refusals before parsing', () => {
   });
 
   it('agrees with validation on 600 generated documents, introspection off and on', () => {
-    const random = rng(20261126);
+    const random = prng(20261126);
     const seen: Record<string, number> = {};
     for (let i = 0; i < 600; i++) {
       const { doc, hasFragments } = generate(random);

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { AppendRecord, Log } from '../port.ts';
 import { ProcessorTestDriver } from '../runtime/test-driver.ts';
 import { sumProcessor, type SumState } from './sum-processor.ts';
+import { prng } from '../prng.ts';
 
 export interface CrashReport {
   records: number;
@@ -20,18 +21,6 @@ export interface CrashReport {
   differingKeys: string[];
   /** Per child run, the committed batches it printed before it was killed. */
   batchesPerRun: number[];
-}
-
-/** Deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));

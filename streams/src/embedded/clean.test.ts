@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppendRecord } from '../port.ts';
 import { EmbeddedLog } from './embedded-log.ts';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../prng.ts';
 
 async function rows(log: EmbeddedLog, topic: string, partitions: number): Promise<string[]> {
   const out: string[] = [];
@@ -42,7 +31,7 @@ describe('embedded clean', () => {
     const scanned = new EmbeddedLog({ dataDir: ':memory:', cleanEvery: 20, now: () => 10_000_000 });
     const forget = () => (scanned as unknown as { cleanState: Map<string, unknown> }).cleanState.clear();
     for (const log of [tracked, scanned]) await log.ensureTopics(topics);
-    const random = rng(20261126);
+    const random = prng(20261126);
     let ts = 0;
     let cleans = 0;
     for (let round = 0; round < 400; round++) {
