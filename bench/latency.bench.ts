@@ -15,14 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { createClient } from 'graphql-ws';
-import { Projections, buildApi } from '@hetu/projections';
 import { createLogCollector } from '@hetu/producers/logs';
 import { killStaleProcesses, locateKube, SIM_MODE_LABEL, startKube } from '../infra/src/index.ts';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
-import { startPipeline } from '../cli/src/pipeline.ts';
-import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
+import { startLivePipeline } from './live.ts';
 import { loads, quantile, word } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -69,17 +66,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   );
   let writer: ChildProcess | undefined;
   try {
-    const pipeline = await startPipeline(backend);
-    const projections = await Projections.start({ log: backend.log, serde: backend.serde });
-    const api = await buildApi({
-      projections,
-      log: backend.log,
-      serde: backend.serde,
-      processors: processorInfos(backend),
-      ruleHints: ruleHints(),
-      defaultMetrics: false,
-    });
-    const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const live = await startLivePipeline(backend, NS, print);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kube.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -100,33 +87,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       namespace: NS,
     });
     await collector.start();
-    const client = createClient({
-      url: `${base.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
     try {
-      const waiting = new Map<string, (at: number) => void>();
-      const stop = client.subscribe(
-        {
-          query: `subscription($ns: String) { errorGroupChanged(namespace: $ns) { id deleted group { title } } }`,
-          variables: { ns: NS },
-        },
-        {
-          next: (v) => {
-            const at = performance.now();
-            const e = (v.data as { errorGroupChanged: { group: { title: string } | null } })
-              .errorGroupChanged;
-            for (const [token, done] of waiting)
-              if (e.group?.title.includes(token)) {
-                waiting.delete(token);
-                done(at);
-              }
-          },
-          error: (err) => print(`subscription error: ${String(err)}`),
-          complete: () => undefined,
-        },
-      );
       // The background: `rate` lines/s from a process of its own, round-robin over the pods.
       writer = spawn(process.execPath, [WRITER, String(rate), ...files], {
         stdio: ['pipe', 'pipe', 'inherit'], // stdin: closes when this process dies
@@ -152,7 +113,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       let lost = 0;
       for (let i = 0; i < probes; i++) {
         const token = `Probe${word(i)}`;
-        const arrived = new Promise<number>((resolve) => waiting.set(token, resolve));
+        const arrived = live.arrival(token);
         const sent = performance.now();
         appendFileSync(
           files[i % pods]!,
@@ -164,7 +125,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         ]);
         if (at === null) {
           lost++;
-          waiting.delete(token);
+          live.forget(token);
         } else latencies.push(at - sent);
         const wait = 500 - (performance.now() - sent);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -183,7 +144,6 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       writer = undefined;
       const [lines, seconds] = writerOut.trim().split(' ').map(Number) as [number, number];
       const achieved = lines / seconds;
-      stop();
       // How far the collector was behind the files, and the errors stage behind the collector,
       // when the probes ended.
       const rawLines = (await backend.log.describeTopics(['hetu.raw.logs']))[0]?.partitions.reduce(
@@ -229,11 +189,8 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       print(`load average after: ${loads()}`);
       return figures;
     } finally {
-      await client.dispose();
       await collector.close();
-      await api.close();
-      await projections.close();
-      await pipeline.close();
+      await live.close();
     }
   } finally {
     writer?.kill('SIGKILL');

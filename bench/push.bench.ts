@@ -6,13 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from 'graphql-ws';
-import { Projections, buildApi } from '@hetu/projections';
 import type { LogLineObserved } from '@hetu/schemas';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
-import { startPipeline } from '../cli/src/pipeline.ts';
-import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
+import { startLivePipeline } from './live.ts';
 import { loads, quantile, word } from './util.ts';
 
 const CLUSTER = 'bench';
@@ -24,51 +21,12 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
   print(`load average before: ${loads()}`);
   try {
-    const pipeline = await startPipeline(backend);
-    const projections = await Projections.start({ log: backend.log, serde: backend.serde });
-    const api = await buildApi({
-      projections,
-      log: backend.log,
-      serde: backend.serde,
-      processors: processorInfos(backend),
-      ruleHints: ruleHints(),
-      defaultMetrics: false,
-    });
-    const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
-    const client = createClient({
-      url: `${base.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
+    const live = await startLivePipeline(backend, NAMESPACE, print);
     try {
-      const waiting = new Map<string, (at: number) => void>();
-      const seen = new Set<string>();
-      const stop = client.subscribe(
-        {
-          query: `subscription($ns: String) { errorGroupChanged(namespace: $ns) { id deleted group { title } } }`,
-          variables: { ns: NAMESPACE },
-        },
-        {
-          next: (v) => {
-            const at = performance.now();
-            const e = (v.data as { errorGroupChanged: { id: string; group: { title: string } | null } })
-              .errorGroupChanged;
-            if (seen.has(e.id)) return;
-            seen.add(e.id);
-            for (const [token, done] of waiting)
-              if (e.group?.title.includes(token)) {
-                waiting.delete(token);
-                done(at);
-              }
-          },
-          error: (err) => print(`subscription error: ${String(err)}`),
-          complete: () => undefined,
-        },
-      );
       const latencies: number[] = [];
       for (let i = 0; i < count; i++) {
         const token = `Fault${word(i)}`;
-        const arrived = new Promise<number>((resolve) => waiting.set(token, resolve));
+        const arrived = live.arrival(token);
         const line: LogLineObserved = {
           ts: Date.now(),
           cluster: CLUSTER,
@@ -108,7 +66,6 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
         ]);
         latencies.push(at - sent);
       }
-      stop();
       latencies.sort((a, b) => a - b);
       const figures = {
         pushes: latencies.length,
@@ -123,10 +80,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       print(`load average after: ${loads()}`);
       return figures;
     } finally {
-      await client.dispose();
-      await api.close();
-      await projections.close();
-      await pipeline.close();
+      await live.close();
     }
   } finally {
     await backend.close();
