@@ -42,7 +42,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topicSpecs } from '@hetu/schemas';
 import { prefixedLog, type AnyProcessor, type Log, type TopicSpec } from '@hetu/streams';
-import { sizedSlices } from '../streams/src/kafka/kafka-log.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { openBackend, type Backend } from '../cli/src/backend.ts';
 import { createAnalysisTopics, ingest } from '../cli/src/commands/analyze.ts';
@@ -79,22 +78,6 @@ function benchTopicSpecs(): TopicSpec[] {
     ...raw.map((s) => ({ ...s, retentionMs: RETENTION_MS, segmentMs: 600_000 })),
     ...internalFeedSpecs(RETENTION_MS).map((s) => ({ ...s, segmentMs: 600_000 })),
   ];
-}
-
-/**
- * The backend with appends cut into pieces of at most 512 KiB: `ingest()` appends 2 000 records at
- * a time, and KafkaLog.append sends them as one request, which the broker refuses when they pass
- * its 1 MiB message size (2 000 Pod objects do).
- */
-function sliced(backend: Backend): Backend {
-  const log = backend.log;
-  const append: Log['append'] = async (topic, records) => {
-    const out = [];
-    for (const { from, to } of sizedSlices(records, 512 * 1024))
-      out.push(...(await log.append(topic, records.slice(from, to))));
-    return out;
-  };
-  return { ...backend, log: { ...log, append } };
 }
 
 /** Records (offsets: transaction markers included) the topics hold now, summed. */
@@ -229,7 +212,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     await ns.log.ensureTopics(benchTopicSpecs());
     await createAnalysisTopics(ns);
     t = performance.now();
-    const summary = await ingest(sliced(ns), file);
+    const summary = await ingest(ns, file);
     const ingestS = secs(performance.now() - t);
     print(
       `ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${loads()}`,

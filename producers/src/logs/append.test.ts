@@ -1,27 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog, type AppendRecord, type Log } from '@hetu/streams';
-import { boundedAppendLog, recordBytes, splitBySize } from './append.ts';
+import { boundedAppendLog } from './append.ts';
 
 const rec = (i: number, bytes: number): AppendRecord => ({
   key: Buffer.from('k'),
   value: Buffer.alloc(bytes, 48 + (i % 10)),
   headers: { n: Buffer.from(String(i)) },
-});
-
-describe('splitBySize', () => {
-  it('keeps the order, fills runs up to the bound, and sends a larger record alone', () => {
-    const rs = [rec(0, 100), rec(1, 100), rec(2, 100), rec(3, 1000), rec(4, 100)];
-    const size = recordBytes(rs[0]!);
-    const runs = splitBySize(rs, size * 2);
-    expect(runs.map((r) => r.map((x) => x.headers!['n']!.toString()))).toEqual([
-      ['0', '1'],
-      ['2'],
-      ['3'],
-      ['4'],
-    ]);
-    expect(splitBySize(rs, 1 << 20)).toEqual([rs]);
-    expect(splitBySize([], 100)).toEqual([]);
-  });
 });
 
 describe('boundedAppendLog', () => {

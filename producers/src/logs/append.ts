@@ -12,13 +12,17 @@
  * written or `signal` aborts (the caller gave up), so a retry by the caller never writes a record
  * twice.
  */
-import type { AppendRecord, Log, RecordPosition } from '@hetu/streams';
+import {
+  MAX_REQUEST_BYTES,
+  sizedSlices,
+  type AppendRecord,
+  type Log,
+  type RecordPosition,
+} from '@hetu/streams';
 import { delay } from '../kube/rate.ts';
 
-/** Half of Kafka's default `message.max.bytes`: room for the request's and the records' framing. */
-export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
-/** Framing of one record in a Kafka record batch, counted generously (varints, attributes). */
-const RECORD_OVERHEAD = 64;
+/** The largest request: the log's (streams/src/sized-slices.ts), so each run here is one Kafka request. */
+export const DEFAULT_MAX_REQUEST_BYTES = MAX_REQUEST_BYTES;
 
 export interface BoundedAppendOptions {
   readonly maxRequestBytes?: number;
@@ -26,32 +30,6 @@ export interface BoundedAppendOptions {
   readonly signal: AbortSignal;
   /** Told the error of a failed remainder while it is retried, and null once it is written. */
   readonly onRetry?: (error: string | null) => void;
-}
-
-/** The size a record counts for against `maxRequestBytes`. */
-export function recordBytes(r: AppendRecord): number {
-  let n = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + v.length + 8;
-  return n;
-}
-
-/** Splits records, in order, into runs of at most `max` bytes (a larger record alone). */
-export function splitBySize(records: readonly AppendRecord[], max: number): AppendRecord[][] {
-  const out: AppendRecord[][] = [];
-  let run: AppendRecord[] = [];
-  let size = 0;
-  for (const r of records) {
-    const n = recordBytes(r);
-    if (run.length > 0 && size + n > max) {
-      out.push(run);
-      run = [];
-      size = 0;
-    }
-    run.push(r);
-    size += n;
-  }
-  if (run.length > 0) out.push(run);
-  return out;
 }
 
 export function boundedAppendLog(log: Log, opts: BoundedAppendOptions): Log {
@@ -68,7 +46,7 @@ export function boundedAppendLog(log: Log, opts: BoundedAppendOptions): Log {
     deleteGroups: (groups) => log.deleteGroups(groups),
     close: () => log.close(),
     async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
-      const runs = splitBySize(records, max);
+      const runs = sizedSlices(records, max).map(({ from, to }) => records.slice(from, to));
       if (runs.length <= 1) return log.append(topic, records);
       const positions = await log.append(topic, runs[0]!);
       for (const run of runs.slice(1)) {

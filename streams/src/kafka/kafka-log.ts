@@ -14,6 +14,7 @@ import { partitionForKey } from '../murmur2.ts';
 import { coPartitionedAssigner, singleTaskAssigner } from './co-partitioned-assigner.ts';
 import { planBatch } from '../merge.ts';
 import { HetuError } from '../errors.ts';
+import { MAX_REQUEST_BYTES, sizedSlices } from '../sized-slices.ts';
 import { crashPoint } from '../crash-points.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
@@ -122,29 +123,6 @@ class UncertainCommit extends HetuError {
 
 /** How long a settled transaction's group offsets may take to become readable. */
 const SETTLE_VISIBLE_MS = 5_000;
-
-/** Bytes of records per transactional send: well under the broker's default 1 MiB record batch. */
-const SEND_SLICE_BYTES = 512 * 1024;
-
-/** Consecutive index ranges of records whose keys, values and headers add up to at most `max` bytes (at least one record each). */
-export function sizedSlices(records: readonly AppendRecord[], max: number): { from: number; to: number }[] {
-  const out: { from: number; to: number }[] = [];
-  let from = 0;
-  let bytes = 0;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    for (const [k, v] of Object.entries(r.headers ?? {})) size += k.length + v.length + 2;
-    if (i > from && bytes + size > max) {
-      out.push({ from, to: i });
-      from = i;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  if (from < records.length) out.push({ from, to: records.length });
-  return out;
-}
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
   return {
@@ -466,11 +444,11 @@ export class KafkaLog implements Log {
   }
 
   /**
-   * Appends in requests of at most SEND_SLICE_BYTES: one request becomes one record batch per
+   * Appends in requests of at most MAX_REQUEST_BYTES: one request becomes one record batch per
    * partition, which the broker refuses above its message.max.bytes (1 MiB by default) — 2 000 Pod
    * objects of a recording in one append were refused. When a later request fails, the records of
    * the earlier ones stay written and the error says how many (a caller that must not write twice
-   * appends at most SEND_SLICE_BYTES at a time, as the log collector does).
+   * appends at most MAX_REQUEST_BYTES at a time, as the log collector does).
    */
   async append(topic: string, records: readonly AppendRecord[]): Promise<RecordPosition[]> {
     this.assertOpen();
@@ -478,7 +456,7 @@ export class KafkaLog implements Log {
     const partitions = await this.assignPartitions(topic, records);
     const producer = await this.producer();
     const out: RecordPosition[] = [];
-    for (const slice of sizedSlices(records, SEND_SLICE_BYTES)) {
+    for (const slice of sizedSlices(records, MAX_REQUEST_BYTES)) {
       let meta;
       try {
         meta = await producer.send({
@@ -1112,7 +1090,7 @@ class KafkaSubscription implements Subscription {
           }));
           // One send becomes one record batch per partition, which the broker refuses above its
           // message.max.bytes (1 MiB by default): send in slices well under it.
-          for (const slice of sizedSlices(o.records, SEND_SLICE_BYTES)) {
+          for (const slice of sizedSlices(o.records, MAX_REQUEST_BYTES)) {
             const part = messages.slice(slice.from, slice.to);
             const sliceCounts = new Map<number, bigint>();
             for (const m of part) sliceCounts.set(m.partition, (sliceCounts.get(m.partition) ?? 0n) + 1n);

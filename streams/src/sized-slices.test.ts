@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sizedSlices } from './kafka-log.ts';
+import { sizedSlices } from './sized-slices.ts';
 
 describe('sizedSlices: transactional sends stay under the broker record-batch limit', () => {
   const rec = (bytes: number) => ({ key: Buffer.alloc(10), value: Buffer.alloc(bytes) });
