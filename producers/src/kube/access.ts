@@ -81,8 +81,9 @@ function tokenFile(path: string): () => string {
   let mtime = -1;
   return () => {
     const now = Date.now();
-    if (now - readAt >= TOKEN_FILE_TTL_MS || statSync(path).mtimeMs !== mtime) {
-      mtime = statSync(path).mtimeMs;
+    const modified = statSync(path).mtimeMs;
+    if (now - readAt >= TOKEN_FILE_TTL_MS || modified !== mtime) {
+      mtime = modified;
       token = readFileSync(path, 'utf8').trim();
       readAt = now;
     }
