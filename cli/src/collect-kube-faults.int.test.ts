@@ -46,9 +46,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  ProcessorRuntime,
-  avroDeadLetterEncoder,
-  avroFactEncoder,
   type AppendRecord,
   type Log,
   type ReadOptions,
@@ -74,8 +71,7 @@ import {
 import { relay, type TcpRelay } from '../../test/faults/tcp-relay.ts';
 import { createCatalogueTopics, openBackend, type Backend } from './backend.ts';
 import { parseGlobalConfig } from './config.ts';
-import { kubeView, type KubeView } from './testing-kube-view.ts';
-import { pipelineStages } from './stages.ts';
+import { kubeView, startKubeStage, type KubeView } from './testing-kube-view.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLUSTER = 'it';
@@ -139,7 +135,7 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
   let dir: string;
   let backend: Backend;
   let view: KubeView;
-  let rt: ProcessorRuntime<unknown, unknown> | undefined;
+  let rt: Awaited<ReturnType<typeof startKubeStage>> | undefined;
   let sub: Subscription;
   const collectors: KubeCollector[] = [];
   const relays: TcpRelay[] = [];
@@ -157,15 +153,8 @@ describe('the Kubernetes collector: watchdog and back-pressure against the real 
     backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
     view = kubeView(backend, `${CLUSTER}/`);
     await createCatalogueTopics(backend.log);
-    const stage = pipelineStages(backend).find(([name]) => name === 'kube')![1];
-    rt = new ProcessorRuntime({
-      log: backend.log,
-      processor: stage,
-      encodeFact: avroFactEncoder(backend.serde),
-      encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-      maxBatchRecords: 2000,
-    });
-    sub = await rt.start();
+    rt = await startKubeStage(backend);
+    sub = rt.sub;
   }, 300_000);
 
   /** Each test's collectors and relays stop with it (a collector left running would write too). */

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscription } from '@hetu/streams';
+import type { Subscription } from '@hetu/streams';
 import { createKubeCollector, type KindStatus, type KubeCollector } from '@hetu/producers/kube';
 import {
   killStaleProcesses,
@@ -33,8 +33,7 @@ import {
 } from '../../infra/src/index.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../../cli/src/backend.ts';
 import { parseGlobalConfig } from '../../cli/src/config.ts';
-import { kubeView } from '../../cli/src/testing-kube-view.ts';
-import { pipelineStages } from '../../cli/src/stages.ts';
+import { kubeView, startKubeStage } from '../../cli/src/testing-kube-view.ts';
 import { relay } from './tcp-relay.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,7 +73,7 @@ describe('fault suite: kube churn with connection resets and real 410s', () => {
   let backend: Backend;
   let proxy: Awaited<ReturnType<typeof relay>> | undefined;
   let collector: KubeCollector | undefined;
-  let rt: ProcessorRuntime<unknown, unknown> | undefined;
+  let rt: Awaited<ReturnType<typeof startKubeStage>> | undefined;
   let sub: Subscription;
 
   beforeAll(async () => {
@@ -174,15 +173,8 @@ describe('fault suite: kube churn with connection resets and real 410s', () => {
       watchdogMs: 3_600_000,
     });
     await collector.start();
-    const stage = pipelineStages(backend).find(([name]) => name === 'kube')![1];
-    rt = new ProcessorRuntime({
-      log: backend.log,
-      processor: stage,
-      encodeFact: avroFactEncoder(backend.serde),
-      encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-      maxBatchRecords: 2000,
-    });
-    sub = await rt.start();
+    rt = await startKubeStage(backend);
+    sub = rt.sub;
 
     const kinds = (): readonly KindStatus[] => collector!.status().kinds;
     const pod = (): KindStatus => kinds().find((k) => k.kind === 'Pod')!;
