@@ -69,25 +69,38 @@ class RegistryState {
   globalLevel: CompatibilityLevel = HETU_COMPATIBILITY;
   nextId = 1;
 
-  apply(entry: SchemaStoreEntry): void {
+  /**
+   * Applies one stored entry, in store order. Several processes may share a store (`hetu load`
+   * beside `hetu start`, or `hetu analyze`'s two threads), each assigning the next version and id
+   * from what it has read: when two registered at once, the store's order decides. An entry that
+   * claims a version of its subject another entry took first, or an id another schema took first,
+   * lost that race: it is ignored here (so everyone ignores it), and its writer registers again
+   * (`register`). Returns whether the entry holds (applied now, or seen already).
+   */
+  apply(entry: SchemaStoreEntry): boolean {
     if (entry.kind === 'config') {
       if (entry.subject === null) this.globalLevel = entry.compatibility;
       else this.configs.set(entry.subject, entry.compatibility);
-      return;
+      return true;
     }
     const versions = this.subjects.get(entry.subject) ?? [];
     const same = versions[entry.version - 1]?.entry;
-    if (same !== undefined && same.id === entry.id && same.schema === entry.schema) return; // seen already
-    if (entry.version !== versions.length + 1) {
+    if (same !== undefined) return same.id === entry.id && same.schema === entry.schema; // seen, or lost
+    if (entry.version > versions.length + 1) {
       throw new Error(
         `Schema store holds version ${entry.version} of subject ${entry.subject} after version ${versions.length}; the store is corrupt.`,
       );
     }
+    const owner = this.schemasById.get(entry.id);
+    if (owner !== undefined && owner !== entry.schema) return false; // the id went to another schema
+    const known = this.idBySchema.get(entry.schema);
+    if (known !== undefined && known !== entry.id) return false; // the schema got another id first
     versions.push({ entry, type: parseAvroSchemaForChecks(entry.schema) });
     this.subjects.set(entry.subject, versions);
     this.schemasById.set(entry.id, entry.schema);
     this.idBySchema.set(entry.schema, entry.id);
     this.nextId = Math.max(this.nextId, entry.id + 1);
+    return true;
   }
 
   versions(subject: string): Version[] {
@@ -195,34 +208,54 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
     if (!store.refresh) return;
     for (const entry of await store.refresh()) state.apply(entry);
   };
-  const persist = async (entry: SchemaStoreEntry): Promise<void> => {
+  /** Persists an entry and applies it; false when another writer's entry came first (see `apply`). */
+  const persist = async (entry: SchemaStoreEntry): Promise<boolean> => {
     await store.append(entry);
-    state.apply(entry);
+    // Entries of other writers stored before ours come first (the store hands ours back after
+    // them, or skips it when nothing came between).
+    await sync();
+    return state.apply(entry);
   };
+
+  /** Attempts at registering before giving up, each after reading what the others stored. */
+  const REGISTER_ATTEMPTS = 20;
 
   const register = (subject: string, body: unknown): Promise<{ id: number }> =>
     write(async () => {
-      await sync();
       const parsed = parseSchemaBody(body);
-      const versions = state.subjects.get(subject) ?? [];
-      const existing = versions.find((v) => v.entry.schema === parsed.text);
-      if (existing !== undefined) return { id: existing.entry.id };
-      const level = state.level(subject);
-      const result = checkCompatibility(
-        parsed.type,
-        versions.map((v) => ({ version: v.entry.version, schema: v.type })),
-        level,
-      );
-      if (!result.compatible) {
-        throw new RegistryHttpError(
-          409,
-          409,
-          `Schema being registered is incompatible with an earlier schema for subject '${subject}' under ${level}: ${result.messages.join('; ')}.`,
+      for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
+        await sync();
+        const versions = state.subjects.get(subject) ?? [];
+        const existing = versions.find((v) => v.entry.schema === parsed.text);
+        if (existing !== undefined) return { id: existing.entry.id };
+        const level = state.level(subject);
+        const result = checkCompatibility(
+          parsed.type,
+          versions.map((v) => ({ version: v.entry.version, schema: v.type })),
+          level,
         );
+        if (!result.compatible) {
+          throw new RegistryHttpError(
+            409,
+            409,
+            `Schema being registered is incompatible with an earlier schema for subject '${subject}' under ${level}: ${result.messages.join('; ')}.`,
+          );
+        }
+        const id = state.idBySchema.get(parsed.text) ?? state.nextId;
+        const entry = {
+          kind: 'schema' as const,
+          subject,
+          version: versions.length + 1,
+          id,
+          schema: parsed.text,
+        };
+        if (await persist(entry)) return { id };
       }
-      const id = state.idBySchema.get(parsed.text) ?? state.nextId;
-      await persist({ kind: 'schema', subject, version: versions.length + 1, id, schema: parsed.text });
-      return { id };
+      throw new RegistryHttpError(
+        500,
+        50001,
+        `Registering a schema under subject '${subject}' lost ${REGISTER_ATTEMPTS} races with other writers of the same store: retry.`,
+      );
     });
 
   const route = async (
