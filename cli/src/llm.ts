@@ -3,14 +3,7 @@
  * runs; it only writes requests) and the LLM worker (runs when an LLM is configured), for
  * `hetu analyze` (one after the other, after the other stages) and `hetu start` (all at once).
  */
-import {
-  HetuError,
-  ProcessorRuntime,
-  avroDeadLetterEncoder,
-  avroFactEncoder,
-  type AnyProcessor,
-  type LogRecord,
-} from '@hetu/streams';
+import { HetuError, type AnyProcessor, type LogRecord } from '@hetu/streams';
 import type { RecordName } from '@hetu/schemas';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC, analysisKey } from '@hetu/processors/llm';
 import { llmRequestsProcessor } from '@hetu/processors/llm/topology';
@@ -24,7 +17,7 @@ import {
   type LlmWorkerEvents,
 } from '@hetu/producers/llm';
 import type { Backend } from './backend.ts';
-import { recordOf } from './stages.ts';
+import { recordOf, runStage } from './stages.ts';
 
 /** What the worker needs: the validated configuration, and for tests a clock and client hooks. */
 export interface LlmSetup {
@@ -88,22 +81,6 @@ async function endOffsets(backend: Backend, topic: string): Promise<string> {
   return (info?.partitions ?? []).map((p) => p.high.toString()).join(',');
 }
 
-async function runToEnd(backend: Backend, processor: AnyProcessor<unknown, unknown>): Promise<void> {
-  const rt = new ProcessorRuntime({
-    log: backend.log,
-    processor,
-    encodeFact: avroFactEncoder(backend.serde),
-    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: 2000,
-  });
-  const sub = await rt.start();
-  try {
-    await sub.whenCaughtUp(3_600_000);
-  } finally {
-    await rt.close();
-  }
-}
-
 /**
  * `hetu analyze`'s LLM part, after every other stage: the requests stage to the end of its input;
  * with an LLM, the worker to the end of the requests; and again while the worker's outcomes let
@@ -112,13 +89,14 @@ async function runToEnd(backend: Backend, processor: AnyProcessor<unknown, unkno
 export async function runLlmStages(
   backend: Backend,
   llm: LlmSetup | undefined,
-  progress?: { stage?(name: string): void },
+  progress?: { stage?(name: string): void; stageDone?(name: string): void },
 ): Promise<void> {
   const [, processor] = llmRequestsStage(backend, { pseudonymize: llm?.pseudonymize === true });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = await endOffsets(backend, LLM_REQUESTS_TOPIC);
     progress?.stage?.('llm-requests');
-    await runToEnd(backend, processor);
+    await runStage(backend, processor);
+    progress?.stageDone?.('llm-requests');
     if (llm === undefined) return;
     if (round > 0 && (await endOffsets(backend, LLM_REQUESTS_TOPIC)) === before) return;
     progress?.stage?.('llm-worker');
@@ -129,6 +107,7 @@ export async function runLlmStages(
     } finally {
       await worker.close();
     }
+    progress?.stageDone?.('llm-worker');
   }
 }
 

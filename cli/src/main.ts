@@ -247,7 +247,14 @@ program
   )
   .option('--json', 'machine-readable output (docs/analyze-output.md)')
   .option('--keep <dir>', 'keep the embedded log in this directory instead of a temporary one')
-  .action(async (recording: string, o: { json?: boolean; keep?: string }) => {
+  .option(
+    '--threads <n>',
+    'run independent stages at the same time on 2 threads (default), or on 1 (less memory)',
+    '2',
+  )
+  .action(async (recording: string, o: { json?: boolean; keep?: string; threads: string }) => {
+    if (o.threads !== '1' && o.threads !== '2')
+      throw new HetuError('HETU_CLI_BAD_OPTION', `--threads must be 1 or 2, not ${o.threads}.`);
     const bar = process.stderr.isTTY
       ? new cliProgress.SingleBar(
           { format: 'reading [{bar}] {percentage}% {value}/{total} bytes', stream: process.stderr },
@@ -258,6 +265,7 @@ program
     const llm = llmSetup();
     const { analyze, printAnalysis } = await import('./commands/analyze.ts');
     const { result } = await analyze(recording, {
+      threads: o.threads === '1' ? 1 : 2,
       ...(o.keep ? { dataDir: o.keep } : {}),
       ...(llm ? { llm } : {}),
       progress: {

@@ -1,4 +1,12 @@
-import { HetuError, type AnyProcessor, type LogRecord } from '@hetu/streams';
+import {
+  HetuError,
+  ProcessorRuntime,
+  avroDeadLetterEncoder,
+  avroFactEncoder,
+  type AnyProcessor,
+  type LogRecord,
+  type RuntimeEvents,
+} from '@hetu/streams';
 import { topicEntry, type RecordName } from '@hetu/schemas';
 import { kubeProcessor } from '@hetu/processors/kube';
 import { errorsProcessor } from '@hetu/processors/errors';
@@ -83,4 +91,77 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
     ['scoring-namespaces', any(scoringNamespacesProcessor({ decode }))],
     ['scoring-cluster', any(scoringClusterProcessor({ decode }))],
   ];
+}
+
+/**
+ * The topics each stage appends to (besides its changelog and the DLQ), by stage name: with the
+ * processors' inputs they say which stages may run at the same time (`stageDependencies`).
+ * `cli/src/commands/analyze.test.ts` checks them against what the stages write.
+ */
+export const STAGE_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+  kube: ['hetu.facts.pod-health', 'hetu.facts.node-health'],
+  errors: ['hetu.facts.error-groups'],
+  anomalies: ['hetu.facts.anomalies'],
+  feed: [CLUSTER_FEED],
+  incidents: ['hetu.facts.incidents', 'hetu.facts.rca'],
+  recommendations: ['hetu.facts.recommendations'],
+  'scoring-feed': [SCORING_FEED_TOPIC, SCORING_CLUSTER_TOPIC],
+  'scoring-namespaces': ['hetu.facts.scores', 'hetu.facts.score-history', 'hetu.internal.score-partials'],
+  'scoring-cluster': ['hetu.facts.scores', 'hetu.facts.score-history'],
+  'llm-requests': ['hetu.llm.requests'],
+};
+
+/**
+ * For each stage, the earlier stages (in the given order) it must wait for: those writing a topic
+ * it reads, reading a topic it writes, or writing a topic it writes. Stages that wait for none of
+ * each other may run at the same time and still derive what they derive one after another: each
+ * reads only finished input, and no topic has two writers at once.
+ */
+export function stageDependencies(
+  stages: readonly (readonly [string, { readonly inputs: readonly string[] }])[],
+): Map<string, Set<string>> {
+  const outputsOf = (name: string) => {
+    const out = STAGE_OUTPUTS[name];
+    if (!out)
+      throw new HetuError(
+        'HETU_RUNTIME_UNKNOWN_STAGE',
+        `Stage ${name} has no outputs in STAGE_OUTPUTS (cli/src/stages.ts): add the topics it writes there.`,
+      );
+    return out;
+  };
+  const deps = new Map<string, Set<string>>();
+  for (const [i, [name, p]] of stages.entries()) {
+    const mine = new Set<string>();
+    const reads = new Set(p.inputs);
+    const writes = new Set(outputsOf(name));
+    for (const [earlier, q] of stages.slice(0, i)) {
+      const theirWrites = outputsOf(earlier);
+      if (theirWrites.some((t) => reads.has(t) || writes.has(t)) || q.inputs.some((t) => writes.has(t)))
+        mine.add(earlier);
+    }
+    deps.set(name, mine);
+  }
+  return deps;
+}
+
+/** Runs one stage to the end of its input (what its inputs held when it started), then stops it. */
+export async function runStage(
+  backend: Backend,
+  processor: AnyProcessor<unknown, unknown>,
+  events?: RuntimeEvents,
+): Promise<void> {
+  const rt = new ProcessorRuntime({
+    log: backend.log,
+    processor,
+    encodeFact: avroFactEncoder(backend.serde),
+    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
+    maxBatchRecords: 2000,
+    ...(events ? { events } : {}),
+  });
+  const sub = await rt.start();
+  try {
+    await sub.whenCaughtUp(3_600_000);
+  } finally {
+    await rt.close();
+  }
 }

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyze } from './analyze.ts';
+import { StageWorker, analysisStages, analyze, createAnalysisTopics, ingest } from './analyze.ts';
 import { toJson } from '../output.ts';
+import { openBackend } from '../backend.ts';
+import { parseGlobalConfig } from '../config.ts';
+import { STAGE_OUTPUTS, runStage, stageDependencies } from '../stages.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-analyze-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,9 +30,9 @@ interface Scenario {
 }
 
 describe('hetu analyze', () => {
-  it('replays the demo recording through every stage, the same way twice, and names the root causes', async () => {
+  it('replays the demo recording through every stage, the same on two threads as on one, and names the root causes', async () => {
     const first = toJson((await analyze('demo/demo.jsonl.gz')).result);
-    const second = toJson((await analyze('demo/demo.jsonl.gz')).result);
+    const second = toJson((await analyze('demo/demo.jsonl.gz', { threads: 1 })).result);
     expect(second).toBe(first); // byte-identical
 
     const r = JSON.parse(first) as {
@@ -206,4 +210,84 @@ describe('hetu analyze', () => {
     });
     expect((result as { incidents: unknown[] }).incidents).toEqual([]);
   }, 60_000);
+
+  it('declares every topic each stage writes, so the stages run beside each other are independent', async () => {
+    const data = join(dir, 'outputs');
+    const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}));
+    const written = new Map<string, Set<string>>();
+    try {
+      await createAnalysisTopics(backend);
+      await ingest(backend, 'demo/demo.jsonl.gz');
+      for (const [name, p] of analysisStages(backend, true)) {
+        const topics = new Set<string>();
+        written.set(name, topics);
+        await runStage(backend, p, {
+          batchCommitted: (info) => Object.keys(info.outputs).forEach((t) => topics.add(t)),
+        });
+      }
+    } finally {
+      await backend.close();
+    }
+    // Every stage writes something on the demo, and only topics it declares.
+    for (const [name, topics] of written) {
+      expect([name, topics.size > 0]).toEqual([name, true]);
+      expect([name, [...topics].filter((t) => !STAGE_OUTPUTS[name]!.includes(t))]).toEqual([name, []]);
+    }
+    expect([...written.keys()].sort()).toEqual(Object.keys(STAGE_OUTPUTS).sort());
+  }, 120_000);
+
+  it('runs a stage only after the stages whose topics it reads or writes', async () => {
+    const backend = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'deps'), output: 'json' }, {}));
+    try {
+      const deps = stageDependencies(analysisStages(backend, true));
+      expect(Object.fromEntries([...deps].map(([k, v]) => [k, [...v].sort()]))).toEqual({
+        kube: [],
+        errors: [],
+        anomalies: [],
+        feed: ['anomalies', 'errors', 'kube'],
+        incidents: ['feed'],
+        recommendations: ['feed'],
+        'scoring-feed': ['feed', 'incidents', 'recommendations'],
+        'scoring-namespaces': ['scoring-feed'],
+        'scoring-cluster': ['scoring-feed', 'scoring-namespaces'],
+        'llm-requests': ['feed', 'incidents'],
+      });
+    } finally {
+      await backend.close();
+    }
+    // Two writers of one topic, or a writer of what another reads, never run at once.
+    const stage = (inputs: string[]) => ({ inputs });
+    expect(
+      stageDependencies([
+        ['scoring-namespaces', stage(['x'])],
+        ['scoring-cluster', stage(['y'])],
+      ]).get('scoring-cluster'),
+    ).toEqual(new Set(['scoring-namespaces']));
+    expect(() => stageDependencies([['nope', stage([])]])).toThrow(/nope has no outputs in STAGE_OUTPUTS/);
+  });
+
+  it('reports a failure of the second thread with its code and sentence', async () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const worker = new StageWorker();
+    try {
+      // The data directory cannot be made under a file: the worker's own error comes back.
+      await expect(worker.open(join(file, 'data'))).rejects.toMatchObject({
+        code: 'ENOTDIR',
+        message: expect.stringContaining('not a directory') as unknown,
+      });
+      await expect(worker.run('kube')).rejects.toThrow(/not open/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('refuses a thread count other than 1 or 2 in one sentence', () => {
+    const r = spawnSync(
+      join('node_modules', '.bin', 'node'),
+      ['cli/src/main.ts', 'analyze', 'demo/demo.jsonl.gz', '--threads', '3'],
+      { encoding: 'utf8' },
+    );
+    expect([r.status, r.stderr.trim()]).toEqual([2, 'hetu: --threads must be 1 or 2, not 3.']);
+  });
 });

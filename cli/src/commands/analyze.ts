@@ -1,24 +1,32 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ProcessorRuntime,
-  avroDeadLetterEncoder,
-  avroFactEncoder,
-  type AppendRecord,
-  type AnyProcessor,
-} from '@hetu/streams';
+import { Worker } from 'node:worker_threads';
+import { HetuError, type AppendRecord, type AnyProcessor } from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
-import { internalFeedSpecs, pipelineStages, recordOf } from '../stages.ts';
-import { LLM_ANALYSES_TOPIC, llmFieldOf, requestedKeys, runLlmStages, type LlmSetup } from '../llm.ts';
+import { internalFeedSpecs, pipelineStages, recordOf, runStage, stageDependencies } from '../stages.ts';
+import {
+  LLM_ANALYSES_TOPIC,
+  llmFieldOf,
+  llmRequestsStage,
+  requestedKeys,
+  runLlmStages,
+  type LlmSetup,
+} from '../llm.ts';
+import type { FromWorker, ToWorker } from './stage-worker.ts';
+
+export { runStage } from '../stages.ts';
 
 export interface AnalyzeProgress {
   /** Bytes of the recording read so far, of the total. */
   ingest?(read: number, total: number): void;
+  /** A stage started. */
   stage?(name: string): void;
+  /** A stage finished (with two threads, two stages may run at once). */
+  stageDone?(name: string): void;
 }
 
 export interface AnalyzeSummary {
@@ -49,43 +57,156 @@ export async function table(backend: Backend, topic: string): Promise<Map<string
   return out;
 }
 
-/** Runs one stage to the end of its input, then stops it. */
-async function runStage(backend: Backend, processor: AnyProcessor<unknown, unknown>): Promise<void> {
-  const rt = new ProcessorRuntime({
-    log: backend.log,
-    processor,
-    encodeFact: avroFactEncoder(backend.serde),
-    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: 2000,
-  });
-  const sub = await rt.start();
-  try {
-    await sub.whenCaughtUp(3_600_000);
-  } finally {
-    await rt.close();
-  }
-}
-
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
 
 /**
  * `hetu analyze <recording>`: replays a recording through every stage on a fresh embedded log, as
- * fast as it can, stage after stage (so the result depends only on the recording), and returns
- * the final facts in the shape documented in docs/analyze-output.md.
+ * fast as it can, and returns the final facts in the shape documented in docs/analyze-output.md.
+ * Each stage runs over finished input (so the result depends only on the recording); stages that
+ * do not depend on each other run at the same time on two threads (`threads`, default 2: this
+ * thread and a worker with its own connection to the log), which derives the same facts as one
+ * thread running them one after another.
  */
 export async function analyze(
   recording: string,
-  opts: { dataDir?: string; progress?: AnalyzeProgress; llm?: LlmSetup } = {},
+  opts: { dataDir?: string; progress?: AnalyzeProgress; llm?: LlmSetup; threads?: 1 | 2 } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
-  const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
+  // Started first: the worker loads its modules while this thread reads the recording.
+  const worker = (opts.threads ?? 2) === 2 ? new StageWorker() : undefined;
   try {
-    return await analyzeOn(backend, recording, opts.progress, opts.llm);
+    const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
+    try {
+      if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm);
+      await createAnalysisTopics(backend);
+      const summary = await ingest(backend, recording, opts.progress);
+      await worker.open(dir);
+      // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
+      // rounds with the LLM worker after the others (runLlmStages).
+      const stages = analysisStages(backend, opts.llm === undefined);
+      await runStagesOnTwoThreads(backend, stages, worker, opts.progress);
+      if (opts.llm !== undefined) await runLlmStages(backend, opts.llm, opts.progress);
+      return { summary, result: await collect(backend, summary, opts.llm !== undefined) };
+    } finally {
+      await backend.close();
+    }
   } finally {
-    await backend.close();
+    await worker?.close();
     if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The stages of `hetu analyze`, in pipeline order; with `llmRequests`, the LLM requests stage last. */
+export function analysisStages(
+  backend: Backend,
+  llmRequests: boolean,
+): [string, AnyProcessor<unknown, unknown>][] {
+  const stages = pipelineStages(backend);
+  if (llmRequests) stages.push(llmRequestsStage(backend));
+  return stages;
+}
+
+/** The stage worker thread (stage-worker.ts), one request at a time. */
+export class StageWorker {
+  private readonly worker: Worker;
+  private pending: { expect: FromWorker['type']; resolve: () => void; reject: (e: unknown) => void } | null =
+    null;
+  private failure: unknown;
+
+  constructor() {
+    this.worker = new Worker(new URL('./stage-worker.ts', import.meta.url));
+    this.worker.on('message', (m: FromWorker) => {
+      const p = this.pending;
+      if (!p) return;
+      this.pending = null;
+      if (m.type === p.expect) p.resolve();
+      else if (m.type === 'failed') {
+        // The worker's error, with its code, as if the stage had failed on this thread.
+        const err = new HetuError(m.code ?? 'HETU_ANALYZE_STAGE_FAILED', m.message);
+        if (m.stack) err.stack = m.stack;
+        p.reject(err);
+      } else p.reject(new Error(`The stage worker answered ${m.type}, not ${p.expect}.`));
+    });
+    const gone = (err: unknown) => {
+      this.failure ??= err;
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(err);
+    };
+    this.worker.on('error', gone);
+    this.worker.on('exit', (code) => gone(new Error(`The stage worker exited (code ${code}).`)));
+  }
+
+  private ask(message: ToWorker, expect: FromWorker['type']): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.pending) return Promise.reject(new Error('The stage worker is busy.'));
+    return new Promise((resolve, reject) => {
+      this.pending = { expect, resolve, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  open(dataDir: string): Promise<void> {
+    return this.ask({ type: 'open', dataDir }, 'ready');
+  }
+
+  run(stage: string): Promise<void> {
+    return this.ask({ type: 'run', stage }, 'done');
+  }
+
+  async close(): Promise<void> {
+    if (this.failure === undefined) await this.ask({ type: 'close' }, 'closed').catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Runs the stages on this thread and the worker, each as soon as the stages it depends on
+ * (`stageDependencies`) are done; a free thread takes the first ready stage in pipeline order.
+ * If a stage fails, no other starts, the running one finishes, and the failure is thrown.
+ */
+async function runStagesOnTwoThreads(
+  backend: Backend,
+  stages: readonly [string, AnyProcessor<unknown, unknown>][],
+  worker: StageWorker,
+  progress?: AnalyzeProgress,
+): Promise<void> {
+  const deps = stageDependencies(stages);
+  const done = new Set<string>();
+  const started = new Set<string>();
+  const running = new Map<'main' | 'worker', Promise<'main' | 'worker'>>();
+  let failure: { err: unknown } | undefined;
+  const start = (thread: 'main' | 'worker', name: string, p: AnyProcessor<unknown, unknown>) => {
+    started.add(name);
+    progress?.stage?.(name);
+    const run = thread === 'main' ? runStage(backend, p) : worker.run(name);
+    running.set(
+      thread,
+      run.then(
+        () => {
+          done.add(name);
+          progress?.stageDone?.(name);
+          return thread;
+        },
+        (err: unknown) => {
+          failure ??= { err };
+          return thread;
+        },
+      ),
+    );
+  };
+  while (done.size < stages.length && failure === undefined) {
+    for (const thread of ['main', 'worker'] as const) {
+      if (running.has(thread)) continue;
+      const next = stages.find(([n]) => !started.has(n) && [...deps.get(n)!].every((d) => done.has(d)));
+      if (next) start(thread, next[0], next[1]);
+    }
+    if (running.size === 0) throw new Error('No stage can run: the stage dependencies have a cycle.');
+    running.delete(await Promise.race(running.values()));
+  }
+  await Promise.all(running.values());
+  if (failure) throw failure.err;
 }
 
 /**
@@ -120,6 +241,7 @@ export async function runStages(backend: Backend, progress?: AnalyzeProgress): P
   for (const [name, p] of pipelineStages(backend)) {
     progress?.stage?.(name);
     await runStage(backend, p);
+    progress?.stageDone?.(name);
   }
 }
 
