@@ -5,6 +5,7 @@
  * projections, the stages of `hetu start`, `hetu tail`) go through `mappedLog(log, mapping)` and
  * keep using the logical names. Generation 1 is the original, unsuffixed topics: an empty mapping.
  */
+import { join } from 'node:path';
 import { HetuError } from '@hetu/streams';
 import type {
   Batch,
@@ -274,8 +275,37 @@ export function mappedLog(log: Log, mapping: GenerationMapping | (() => Generati
   };
 }
 
+/** A generation as its readers see it: its number, its mapping, and the log mapped through it. */
+export interface ResolvedGeneration {
+  readonly generation: number;
+  readonly mapping: GenerationMapping;
+  readonly log: Log;
+}
+
+/** The log as readers of generation `generation` (with its `mapping`) see it. */
+export function generationLog(log: Log, generation: number, mapping: GenerationMapping): ResolvedGeneration {
+  return { generation, mapping, log: generation === 1 ? log : mappedLog(log, mapping) };
+}
+
 /** The log as the active generation's readers see it, and which generation that is. */
-export async function activeLog(log: Log): Promise<{ generation: number; log: Log }> {
+export async function activeLog(log: Log): Promise<ResolvedGeneration> {
   const { generation, mapping } = await activeMapping(log);
-  return { generation, log: generation === 1 ? log : mappedLog(log, mapping) };
+  return generationLog(log, generation, mapping);
+}
+
+/** True when two mappings resolve every name alike. */
+export function sameMapping(a: GenerationMapping, b: GenerationMapping): boolean {
+  const same = (x: Readonly<Record<string, string>>, y: Readonly<Record<string, string>>) => {
+    const keys = Object.keys(x);
+    return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
+  };
+  return same(a.topics, b.topics) && same(a.groups, b.groups);
+}
+
+/**
+ * Where the read models (projections) of generation `generation` live in a data directory:
+ * `projections` for generation 1, `projections.g<N>` for the others (docs/replay.md).
+ */
+export function projectionsDir(dataDir: string, generation: number): string {
+  return join(dataDir, generation === 1 ? 'projections' : `projections.g${generation}`);
 }

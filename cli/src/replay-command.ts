@@ -127,7 +127,7 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
           if (cfg.output === 'json') process.stdout.write(`${JSON.stringify(active)}\n`);
           else
             process.stdout.write(
-              `readers now use generation ${active.generation} (was ${active.previous}); restart 'hetu start' to serve it.\n`,
+              `readers now use generation ${active.generation} (was ${active.previous}); a running 'hetu start' or 'hetu run' moves to it within HETU_GENERATION_POLL_MS (default 5 s), or at its next start.\n`,
             );
           return;
         }

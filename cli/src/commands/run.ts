@@ -14,7 +14,6 @@ import {
   avroFactEncoder,
   prefixedLog,
   type AnyProcessor,
-  type Log,
 } from '@hetu/streams';
 import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
 import type { AuthConfig } from '@hetu/projections';
@@ -25,7 +24,8 @@ import { internalFeedSpecs } from '../feeds.ts';
 import type { LlmSetup } from '../llm.ts';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
-import { activeLog } from '../generations.ts';
+import { activeLog, physicalName, projectionsDir, type ResolvedGeneration } from '../generations.ts';
+import { aborted, followIntervalMs, followSwitches, type SwitchFollower } from '../follow-switch.ts';
 
 // A process loads only its roles' modules (imported where a role starts): the processors, the
 // projections with the GraphQL server, the LLM client and each collector cost 20-85 MiB of RSS
@@ -74,6 +74,11 @@ export interface RunOptions {
   readonly introspection?: boolean;
   /** The api role's dashboard (a directory with index.html); default the built web/dist; null serves none. */
   readonly webRoot?: string | null;
+  /**
+   * How often stages and the API look for a generation switch (ms; 0: never, a switch then needs
+   * a restart). Default HETU_GENERATION_POLL_MS, else 5 000 (docs/replay.md).
+   */
+  readonly followIntervalMs?: number;
 }
 
 /** The stage processors by role name: every stage of the pipeline, then the LLM requests stage. */
@@ -214,6 +219,11 @@ interface Running {
   readonly done?: Promise<void>;
   /** Resolves once a stage processed what its inputs held when this was called. */
   whenCaughtUp?(): Promise<void>;
+  /**
+   * Moves the role to another generation (stages and the API; collectors and the LLM worker read
+   * and write no generational topic and have none). Returns what it did, for the switch's line.
+   */
+  switchTo?(next: Backend, generation: number, where: string, signal: AbortSignal): Promise<string>;
   close(): Promise<void>;
   /** Printed once closed. */
   readonly stoppedLine: string;
@@ -275,19 +285,29 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       `--until-caught-up is for stages, and ${notStage.name} is not one: leave the option out, or run ${notStage.name} in a process of its own.`,
     );
 
+  const followMs = io.followIntervalMs ?? followIntervalMs();
   const opened = await openBackend(cfg);
   // Roles read and write the active generation (docs/replay.md), as `hetu start` does.
-  let active: { generation: number; log: Log };
+  const base = io.prefix ? prefixedLog(opened.log, io.prefix) : opened.log;
+  let active: ResolvedGeneration;
   try {
-    active = await activeLog(io.prefix ? prefixedLog(opened.log, io.prefix) : opened.log);
+    active = await activeLog(base);
   } catch (err) {
     await opened.close();
     throw err;
   }
   const backend: Backend = { ...opened, log: active.log };
-  const where = `${opened.description}${io.prefix ? `, topic prefix ${io.prefix}` : ''}${active.generation === 1 ? '' : `, generation ${active.generation}`}`;
+  const whereOf = (generation: number) =>
+    `${opened.description}${io.prefix ? `, topic prefix ${io.prefix}` : ''}${generation === 1 ? '' : `, generation ${generation}`}`;
+  const where = whereOf(active.generation);
   const stop = stopSignal(io.signal);
   const running: Running[] = [];
+  // A part that fails (a stage, a switch) ends the process with its error.
+  let fail!: (err: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  const watch = (done: Promise<void> | undefined) => void done?.catch(fail);
+  let follower: SwitchFollower | undefined;
   try {
     await ensurePipelineTopics(backend);
     const stages = roles.some((r) => r.kind === 'stage')
@@ -296,11 +316,40 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
     for (const role of roles) {
       if (role.kind === 'stage') {
         const [, processor] = stages.find(([n]) => n === role.name)!;
-        running.push(await startStage(backend, role.name, processor, io, where, batchRecords));
+        running.push(await startStage(backend, role.name, processor, io, where, batchRecords, watch));
       } else if (role.kind === 'worker') running.push(await startWorker(backend, io, where));
       else if (role.kind === 'api')
         running.push(await startApi(cfg, backend, io, where, port, active.generation));
       else running.push(await startCollector(backend, role.name, io, where));
+    }
+    for (const r of running) watch(r.done);
+    // A running stage or API follows `hetu replay --switch` (docs/replay.md); a backfill
+    // (--until-caught-up) finishes the generation it started on.
+    const generational = running.filter((r) => r.switchTo !== undefined);
+    if (generational.length > 0 && io.untilCaughtUp !== true && followMs > 0) {
+      follower = followSwitches({
+        log: base,
+        current: active,
+        intervalMs: followMs,
+        onPollError: (err) =>
+          io.out.write(
+            `cannot read hetu.meta.generations to follow a generation switch (${(err as Error).message}): trying again every ${followMs / 1000} s\n`,
+          ),
+        onSwitch: async (next, previous, signal) => {
+          const nextBackend: Backend = { ...opened, log: next.log };
+          await ensurePipelineTopics(nextBackend);
+          const did: string[] = [];
+          for (const r of generational) {
+            if (signal.aborted) return;
+            did.push(await r.switchTo!(nextBackend, next.generation, whereOf(next.generation), signal));
+          }
+          if (signal.aborted) return;
+          io.out.write(
+            `generation switch: ${previous.generation} → ${next.generation} (hetu.meta.generations): ${did.join('; ')}\n`,
+          );
+        },
+      });
+      void follower.failed.catch(fail);
     }
     io.out.write(
       `hetu run: ${roles.map((r) => r.name).join(', ')} running. ${io.untilCaughtUp === true ? 'Stops once caught up; ' : ''}SIGTERM stops.\n`,
@@ -311,11 +360,12 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       ...(io.untilCaughtUp === true
         ? [Promise.all(running.map((r) => r.whenCaughtUp?.())).then(() => io.out.write('caught up\n'))]
         : []),
-      // (a part without `done` has nothing to fail: it must not end the race, as undefined would)
-      ...running.flatMap((r) => (r.done ? [r.done.then(() => new Promise<never>(() => undefined))] : [])),
+      failed,
     ]);
   } finally {
     stop.dispose();
+    // A switch in progress ends first (aborted), then every part stops.
+    await follower?.close();
     for (const r of running.reverse()) {
       await r.close();
       io.out.write(`${r.stoppedLine}\n`);
@@ -331,28 +381,41 @@ async function startStage(
   io: RunOptions,
   where: string,
   batchRecords: number,
+  watch: (done: Promise<void>) => void,
 ): Promise<Running> {
-  const runtime = new ProcessorRuntime({
-    log: backend.log,
-    processor,
-    encodeFact: avroFactEncoder(backend.serde),
-    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: batchRecords,
-    events: {
-      restored: (i) =>
-        io.out.write(
-          `restored ${role} task ${i.partition}: ${i.keys} keys from ${i.records} changelog records\n`,
-        ),
-    },
-  });
-  const subscription = await runtime.start();
+  const start = async (b: Backend, p: AnyProcessor<unknown, unknown>) => {
+    const runtime = new ProcessorRuntime({
+      log: b.log,
+      processor: p,
+      encodeFact: avroFactEncoder(b.serde),
+      encodeDeadLetter: avroDeadLetterEncoder(b.serde),
+      maxBatchRecords: batchRecords,
+      events: {
+        restored: (i) =>
+          io.out.write(
+            `restored ${role} task ${i.partition}: ${i.keys} keys from ${i.records} changelog records\n`,
+          ),
+      },
+    });
+    return { runtime, subscription: await runtime.start() };
+  };
+  let current = await start(backend, processor);
   io.out.write(
     `hetu run ${role}: consumer group ${processor.name} on ${where}; reads ${processor.inputs.join(', ')}\n`,
   );
   return {
-    done: subscription.done,
-    whenCaughtUp: () => subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER),
-    close: () => runtime.close(),
+    done: current.subscription.done,
+    whenCaughtUp: () => current.subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER),
+    // The batch in hand commits and the group is left (as on SIGTERM); the stage starts again on
+    // the generation's group and changelog, so it goes on where the replay (or its last run) stopped.
+    switchTo: async (next, generation) => {
+      await current.runtime.close();
+      const [, p] = (await stageProcessors(next, io.llm?.pseudonymize === true)).find(([n]) => n === role)!;
+      current = await start(next, p);
+      watch(current.subscription.done);
+      return `${role} restarted on consumer group ${physicalName(p.name, generation)}`;
+    },
+    close: () => current.runtime.close(),
     stoppedLine: `${role} stopped: its last batch committed, its partitions handed back to the group`,
   };
 }
@@ -377,28 +440,30 @@ async function startApi(
   generation: number,
 ): Promise<Running> {
   // Each generation has read models of its own (as `hetu start` keeps them).
-  const dataDir = join(cfg.dataDir, generation === 1 ? 'projections' : `projections.g${generation}`);
+  const dataDir = projectionsDir(cfg.dataDir, generation);
   const [{ Projections, startApiServer }, { WEB_DIST, aboutOf, processorInfos, ruleHints }] =
     await Promise.all([import('@hetu/projections'), import('./start.ts')]);
-  const projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
+  let projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
   // The dashboard on the same port, as `hetu start` serves it.
   const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
   const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
-  let server: Awaited<ReturnType<typeof startApiServer>>;
-  try {
-    server = await startApiServer({
+  const serve = (b: Backend, p: typeof projections, onPort: number) =>
+    startApiServer({
       ...(web !== undefined ? { webRoot: web } : {}),
       about: aboutOf(io.llm),
-      projections,
-      log: backend.log,
-      serde: backend.serde,
+      projections: p,
+      log: b.log,
+      serde: b.serde,
       host: io.host ?? DEFAULT_API_HOST,
-      port,
+      port: onPort,
       ...(io.auth ? { auth: io.auth } : {}),
       introspection: io.introspection === true,
-      processors: processorInfos(backend),
+      processors: processorInfos(b),
       ruleHints: ruleHints(),
     });
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    server = await serve(backend, projections, port);
   } catch (err) {
     await projections.close();
     throw err;
@@ -415,6 +480,27 @@ async function startApi(
     () => undefined,
   );
   return {
+    switchTo: async (next, n, _where, signal) => {
+      // The generation's read models catch up while the API still answers from the old ones; then
+      // the API starts again on the same port over them (open WebSockets end; clients reconnect).
+      const dir = projectionsDir(cfg.dataDir, n);
+      const fresh = await Projections.start({ log: next.log, serde: next.serde, dataDir: dir });
+      await Promise.race([fresh.whenCaughtUp(3_600_000).catch(() => undefined), aborted(signal)]);
+      if (signal.aborted) {
+        await fresh.close();
+        return 'api not switched (stopping)';
+      }
+      const onPort = Number(new URL(server.url).port);
+      await server.close();
+      const old = projections;
+      projections = fresh;
+      try {
+        server = await serve(next, fresh, onPort);
+      } finally {
+        await old.close();
+      }
+      return `api answers from ${dir} at ${server.url}/graphql`;
+    },
     close: async () => {
       closed = true;
       await server.close();

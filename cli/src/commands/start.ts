@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { HetuError, partitionForKey, type AppendRecord } from '@hetu/streams';
+import { HetuError, partitionForKey, type AppendRecord, type BatchCommittedInfo } from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
 import { RULES } from '@hetu/processors/scoring';
 import {
@@ -17,16 +17,17 @@ import {
 } from '@hetu/projections';
 import type { GlobalConfig } from '../config.ts';
 import { openBackend, type Backend } from '../backend.ts';
-import { startPipeline } from '../pipeline.ts';
+import { startPipeline, type Pipeline } from '../pipeline.ts';
 import { startMetrics } from '../pipeline-metrics.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
 import { createLogCollector } from '@hetu/producers/logs';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
-import type { LlmSetup } from '../llm.ts';
+import { createWorker, type LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
-import { activeLog } from '../generations.ts';
+import { activeLog, mappedLog, projectionsDir as generationProjectionsDir } from '../generations.ts';
+import { aborted, followIntervalMs, followSwitches, type SwitchFollower } from '../follow-switch.ts';
 
 /** The demo recording that ships with hetu (scripts/gen-demo.ts writes it). */
 export const DEMO_RECORDING = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
@@ -65,6 +66,11 @@ export interface StartOptions {
   readonly webRoot?: string | null;
   /** Told the API's URL once it listens (tests). */
   readonly onListening?: (url: string) => void;
+  /**
+   * How often to look for a generation switch (ms; 0: never, a switch then needs a restart).
+   * Default HETU_GENERATION_POLL_MS, else 5 000 (docs/replay.md).
+   */
+  readonly followIntervalMs?: number;
 }
 
 export interface FeedOptions {
@@ -298,14 +304,19 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       'HETU_CLI_BAD_OPTION',
       `--recording ${io.recording} does not exist: give the path of a recording (JSON Lines, .gz too).`,
     );
+  const followMs = io.followIntervalMs ?? followIntervalMs();
   const opened = await openBackend(cfg);
-  // Stages and projections read the active generation (docs/replay.md); each has its own read model.
-  const active = await activeLog(opened.log);
-  const backend: Backend = { ...opened, log: active.log };
-  const projectionsDir = join(
-    cfg.dataDir,
-    active.generation === 1 ? 'projections' : `projections.g${active.generation}`,
-  );
+  // Stages and projections read the active generation (docs/replay.md); each has its own read
+  // model. A switch while running moves them to the new one (follower below).
+  let active = await activeLog(opened.log).catch(async (err: unknown) => {
+    await opened.close();
+    throw err;
+  });
+  let backend: Backend = { ...opened, log: active.log };
+  // What does not belong to a generation (collectors, the recording feed, the LLM worker, the
+  // metrics) reads through the mapping of whichever generation is active at each call.
+  const live: Backend = { ...opened, log: mappedLog(opened.log, () => active.mapping) };
+  let projectionsDir = generationProjectionsDir(cfg.dataDir, active.generation);
   const stop = new AbortController();
   // Graceful shutdown (docs/metrics.md): stop feeding, let running batches commit, close
   // collectors, API, projections, stages and the log — within SHUTDOWN_DEADLINE_MS of a signal.
@@ -327,18 +338,27 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
   io.signal?.addEventListener('abort', onSignal, { once: true });
   process.once('SIGINT', onProcessSignal);
   process.once('SIGTERM', onProcessSignal);
+  // A stage that fails, or a switch that fails, ends hetu with its error.
+  let fail!: (err: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  const watch = (p: Pipeline) => {
+    for (const s of p.subscriptions) void s.done.catch(fail);
+  };
   try {
     // Pipeline metrics on the API's /metrics (docs/metrics.md); counted from the first batch.
-    const metrics = startMetrics(backend, io.llm !== undefined, () => projections);
-    const pipeline = await startPipeline(
-      backend,
-      { batchCommitted: (p, b) => metrics.batchCommitted(p, b) },
-      io.llm ? { llm: io.llm } : {},
-    );
+    const metrics = startMetrics(live, io.llm !== undefined, () => projections);
+    const events = { batchCommitted: (p: string, b: BatchCommittedInfo) => metrics.batchCommitted(p, b) };
+    let pipeline = await startPipeline(backend, events);
+    watch(pipeline);
+    // The LLM worker is not generational (docs/replay.md): it runs on, whatever the switches.
+    const llmWorker = io.llm ? createWorker(live, io.llm) : undefined;
     const collectors: { start(): Promise<void> | void; close(): Promise<void> }[] = [];
     let projections: Projections | undefined;
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+    let follower: SwitchFollower | undefined;
     try {
+      await llmWorker?.start();
       projections = await Projections.start({
         log: backend.log,
         serde: backend.serde,
@@ -346,19 +366,21 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       });
       const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
       const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
-      server = await startApiServer({
-        ...(web !== undefined ? { webRoot: web } : {}),
-        projections,
-        log: backend.log,
-        serde: backend.serde,
-        host: io.host ?? DEFAULT_API_HOST,
-        port,
-        ...(io.auth ? { auth: io.auth } : {}),
-        introspection: io.introspection === true,
-        processors: processorInfos(backend),
-        ruleHints: ruleHints(),
-        about: aboutOf(io.llm),
-      });
+      const serve = (b: Backend, p: Projections, onPort: number) =>
+        startApiServer({
+          ...(web !== undefined ? { webRoot: web } : {}),
+          projections: p,
+          log: b.log,
+          serde: b.serde,
+          host: io.host ?? DEFAULT_API_HOST,
+          port: onPort,
+          ...(io.auth ? { auth: io.auth } : {}),
+          introspection: io.introspection === true,
+          processors: processorInfos(b),
+          ruleHints: ruleHints(),
+          about: aboutOf(io.llm),
+        });
+      server = await serve(backend, projections, port);
       metrics.register(server.api.metrics.registry);
       const target =
         io.recording === undefined ? (io.kube === undefined ? findKube(process.env) : io.kube) : null;
@@ -372,16 +394,16 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
           createKubeCollector({
             ...kubeSource(target),
             cluster: clusterName,
-            log: backend.log,
-            serde: backend.serde,
+            log: live.log,
+            serde: live.serde,
           }),
         );
         collectors.push(
           createLogCollector({
             ...kubeSource(target),
             cluster: clusterName,
-            log: backend.log,
-            serde: backend.serde,
+            log: live.log,
+            serde: live.serde,
           }),
         );
         if (io.prometheus)
@@ -389,8 +411,8 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             createMetricsCollector({
               prometheusUrl: io.prometheus,
               cluster: clusterName,
-              log: backend.log,
-              serde: backend.serde,
+              log: live.log,
+              serde: live.serde,
             }),
           );
         else io.out.write('no Prometheus (--prometheus, HETU_PROMETHEUS_URL): no metric samples\n');
@@ -404,7 +426,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         io.demo !== false &&
         existsSync(DEMO_RECORDING) &&
         // An empty log, or one the demo was being played into when hetu stopped: it goes on.
-        (empty || (await fedLines(backend, DEMO_RECORDING)).size > 0)
+        (empty || (await fedLines(live, DEMO_RECORDING)).size > 0)
           ? DEMO_RECORDING
           : undefined);
       const topics = await backend.log.describeTopics();
@@ -438,7 +460,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             ? `no Kubernetes context: playing the demo recording ${DEMO_RECORDING}${paced ? ` at ${speed}× its pace` : ''}\n`
             : `feeding ${recording} at ${speed}× its pace\n`,
         );
-        feeding = feedRecording(backend, recording, {
+        feeding = feedRecording(live, recording, {
           speed: paced ? speed : Infinity,
           signal: stop.signal,
         }).then(
@@ -451,19 +473,67 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       }
       // Ready once the projections caught up; with the demo played at once, once it went through.
       const caughtUp = projections;
+      const firstPipeline = pipeline;
       const readyP = (async () => {
         if (recording !== undefined && io.recording === undefined && io.speed === undefined) {
           await feeding;
-          await pipeline.whenCaughtUp(3_600_000);
+          await firstPipeline.whenCaughtUp(3_600_000);
         }
         await caughtUp.whenCaughtUp(3_600_000);
       })().catch(() => undefined);
       void readyP.then(() => {
         if (!stop.signal.aborted) io.out.write('projections caught up: /readyz is ready\n');
       });
-      const failed = Promise.race(
-        pipeline.subscriptions.map((s) => s.done.then(() => new Promise<never>(() => undefined))),
-      );
+      // `hetu replay --switch` (another process) moves the stages and the API to the generation it
+      // names, without a restart (docs/replay.md, "Following a switch").
+      if (followMs > 0)
+        follower = followSwitches({
+          log: opened.log,
+          current: active,
+          intervalMs: followMs,
+          onPollError: (err) =>
+            io.out.write(
+              `cannot read hetu.meta.generations to follow a generation switch (${(err as Error).message}): trying again every ${followMs / 1000} s\n`,
+            ),
+          onSwitch: async (next, previous, signal) => {
+            const nextBackend: Backend = { ...opened, log: next.log };
+            // The stages: the batch in hand commits, the groups are left; they start again on the
+            // generation's groups and changelogs, where the replay (or their last run) stopped.
+            await pipeline.close();
+            backend = nextBackend;
+            pipeline = await startPipeline(nextBackend, events);
+            watch(pipeline);
+            // The API: the generation's read models catch up while the old ones answer; then the
+            // API starts again over them on the same port.
+            const dir = generationProjectionsDir(cfg.dataDir, next.generation);
+            const fresh = await Projections.start({
+              log: nextBackend.log,
+              serde: nextBackend.serde,
+              dataDir: dir,
+            });
+            await Promise.race([fresh.whenCaughtUp(3_600_000).catch(() => undefined), aborted(signal)]);
+            if (signal.aborted) {
+              await fresh.close();
+              return;
+            }
+            const onPort = Number(new URL(server!.url).port);
+            await server?.close();
+            const old = projections;
+            projections = fresh;
+            projectionsDir = dir;
+            active = next;
+            try {
+              server = await serve(nextBackend, fresh, onPort);
+              metrics.register(server.api.metrics.registry);
+            } finally {
+              await old?.close();
+            }
+            io.out.write(
+              `generation switch: ${previous.generation} → ${next.generation} (hetu.meta.generations): stages restarted on the groups and changelogs of generation ${next.generation}; API answers from ${dir} at ${server.url}/graphql\n`,
+            );
+          },
+        });
+      void follower?.failed.catch(fail);
       await Promise.race([
         failed,
         new Promise<void>((resolve) => {
@@ -474,16 +544,19 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       stop.abort();
       await feeding;
     } finally {
-      // Collectors and the API stop taking work at once; then the readers of the log.
+      // A switch in progress ends first (aborted); collectors and the API stop taking work at once;
+      // then the readers of the log (the LLM worker first: it aborts a running call).
+      await follower?.close();
       await Promise.all([...collectors.map((c) => c.close().catch(() => undefined)), server?.close()]);
       await projections?.close();
+      await llmWorker?.close();
       await pipeline.close();
     }
   } finally {
     process.off('SIGINT', onProcessSignal);
     process.off('SIGTERM', onProcessSignal);
     io.signal?.removeEventListener('abort', onSignal);
-    await backend.close();
+    await opened.close();
     if (stoppingAt !== undefined)
       io.out.write(
         `hetu stopped in ${((performance.now() - stoppingAt) / 1000).toFixed(1)} s: committed and closed\n`,
