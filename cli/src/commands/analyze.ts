@@ -164,7 +164,7 @@ export class StageWorker {
 /**
  * Runs the stages on this thread and the worker, each as soon as the stages it depends on
  * (`stageDependencies`) are done; a free thread takes the first ready stage in pipeline order.
- * If a stage fails, no other starts, the running one finishes, and the failure is thrown.
+ * If a stage fails, no other starts and the failure is thrown.
  */
 async function runStagesOnTwoThreads(
   backend: Backend,
@@ -205,7 +205,9 @@ async function runStagesOnTwoThreads(
     if (running.size === 0) throw new Error('No stage can run: the stage dependencies have a cycle.');
     running.delete(await Promise.race(running.values()));
   }
-  await Promise.all(running.values());
+  // After a failure, the stage still running on this thread ends first (it shares the log
+  // connection); one on the worker is not waited for: closing the worker stops it.
+  await running.get('main');
   if (failure) throw failure.err;
 }
 
