@@ -255,35 +255,21 @@ program
   .action(async (recording: string, o: { json?: boolean; keep?: string; threads: string }) => {
     if (o.threads !== '1' && o.threads !== '2')
       throw new HetuError('HETU_CLI_BAD_OPTION', `--threads must be 1 or 2, not ${o.threads}.`);
-    const bar = process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          { format: 'reading [{bar}] {percentage}% {value}/{total} bytes', stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-    let started = false;
     const llm = llmSetup();
     const { analyze, printAnalysis } = await import('./commands/analyze.ts');
-    const { result } = await analyze(recording, {
-      threads: o.threads === '1' ? 1 : 2,
-      ...(o.keep ? { dataDir: o.keep } : {}),
-      ...(llm ? { llm } : {}),
-      progress: {
-        ingest: (read, total) => {
-          if (!bar) return;
-          if (!started) bar.start(total, 0);
-          started = true;
-          bar.update(read);
-        },
-        stage: (name) => {
-          if (bar && started) {
-            bar.stop();
-            started = false;
-          }
-          process.stderr.write(`stage: ${name}\n`);
-        },
-      },
-    });
+    const { analyzeProgress } = await import('./analyze-progress.ts');
+    const progress = analyzeProgress(process.stderr);
+    let result: Record<string, unknown>;
+    try {
+      ({ result } = await analyze(recording, {
+        threads: o.threads === '1' ? 1 : 2,
+        ...(o.keep ? { dataDir: o.keep } : {}),
+        ...(llm ? { llm } : {}),
+        progress,
+      }));
+    } finally {
+      progress.stop();
+    }
     printAnalysis(process.stdout, result, o.json === true);
   });
 

@@ -144,19 +144,43 @@ export function stageDependencies(
   return deps;
 }
 
-/** Runs one stage to the end of its input (what its inputs held when it started), then stops it. */
+/** Records in a stage's inputs now (ends minus starts: what `runStage` will go through, about). */
+export async function inputRecords(backend: Backend, processor: { readonly inputs: readonly string[] }): Promise<number> {
+  let total = 0;
+  for (const t of await backend.log.describeTopics(processor.inputs))
+    for (const p of t.partitions) total += Number(p.high - p.low);
+  return total;
+}
+
+/**
+ * Runs one stage to the end of its input (what its inputs held when it started), then stops it.
+ * `onRecords` is told the records folded so far after each batch, and the total at the end.
+ */
 export async function runStage(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   events?: RuntimeEvents,
+  onRecords?: (done: number) => void,
 ): Promise<void> {
+  let done = 0;
   const rt = new ProcessorRuntime({
     log: backend.log,
     processor,
     encodeFact: avroFactEncoder(backend.serde),
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
     maxBatchRecords: 2000,
-    ...(events ? { events } : {}),
+    ...(events || onRecords
+      ? {
+          events: {
+            ...events,
+            batchCommitted: (info) => {
+              events?.batchCommitted?.(info);
+              done += info.records;
+              onRecords?.(done);
+            },
+          },
+        }
+      : {}),
   });
   const sub = await rt.start();
   try {

@@ -7,7 +7,14 @@ import { readRecording } from '@hetu/producers/recording';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
-import { internalFeedSpecs, pipelineStages, recordOf, runStage, stageDependencies } from '../stages.ts';
+import {
+  inputRecords,
+  internalFeedSpecs,
+  pipelineStages,
+  recordOf,
+  runStage,
+  stageDependencies,
+} from '../stages.ts';
 import {
   LLM_ANALYSES_TOPIC,
   llmFieldOf,
@@ -27,6 +34,8 @@ export interface AnalyzeProgress {
   stage?(name: string): void;
   /** A stage finished (with two threads, two stages may run at once). */
   stageDone?(name: string): void;
+  /** Records a stage has folded so far, of about `total` in its inputs (after each batch). */
+  records?(name: string, done: number, total: number): void;
 }
 
 export interface AnalyzeSummary {
@@ -113,10 +122,16 @@ export class StageWorker {
   private pending: { expect: FromWorker['type']; resolve: () => void; reject: (e: unknown) => void } | null =
     null;
   private failure: unknown;
+  /** Told the running stage's progress. */
+  onRecords: ((stage: string, done: number, total: number) => void) | undefined;
 
   constructor() {
     this.worker = new Worker(new URL('./stage-worker.ts', import.meta.url));
     this.worker.on('message', (m: FromWorker) => {
+      if (m.type === 'records') {
+        this.onRecords?.(m.stage, m.done, m.total);
+        return;
+      }
       const p = this.pending;
       if (!p) return;
       this.pending = null;
@@ -173,6 +188,7 @@ async function runStagesOnTwoThreads(
   progress?: AnalyzeProgress,
 ): Promise<void> {
   const deps = stageDependencies(stages);
+  if (progress?.records) worker.onRecords = progress.records.bind(progress);
   const done = new Set<string>();
   const started = new Set<string>();
   const running = new Map<'main' | 'worker', Promise<'main' | 'worker'>>();
@@ -180,7 +196,7 @@ async function runStagesOnTwoThreads(
   const start = (thread: 'main' | 'worker', name: string, p: AnyProcessor<unknown, unknown>) => {
     started.add(name);
     progress?.stage?.(name);
-    const run = thread === 'main' ? runStage(backend, p) : worker.run(name);
+    const run = thread === 'main' ? runWithProgress(backend, name, p, progress) : worker.run(name);
     running.set(
       thread,
       run.then(
@@ -242,9 +258,21 @@ export async function createAnalysisTopics(backend: Backend): Promise<void> {
 export async function runStages(backend: Backend, progress?: AnalyzeProgress): Promise<void> {
   for (const [name, p] of pipelineStages(backend)) {
     progress?.stage?.(name);
-    await runStage(backend, p);
+    await runWithProgress(backend, name, p, progress);
     progress?.stageDone?.(name);
   }
+}
+
+/** `runStage`, telling `progress.records` how far it got. */
+async function runWithProgress(
+  backend: Backend,
+  name: string,
+  p: AnyProcessor<unknown, unknown>,
+  progress: AnalyzeProgress | undefined,
+): Promise<void> {
+  if (!progress?.records) return runStage(backend, p);
+  const total = await inputRecords(backend, p);
+  await runStage(backend, p, undefined, (done) => progress.records?.(name, done, total));
 }
 
 export async function ingest(

@@ -2,7 +2,8 @@
  * The second thread of `hetu analyze` (docs/analyze-output.md, "Two threads"): it opens its own
  * connection to the analysis's embedded log and runs the stages the main thread hands it, one at a
  * time, each to the end of its input. Messages in: `open` (the data directory, once the raw topics
- * are written), `run` (a stage name), `close`. Messages out: `ready`, `done`, `failed`, `closed`.
+ * are written), `run` (a stage name), `close`. Messages out: `ready`, `records` (progress of the
+ * running stage, after each batch), `done`, `failed`, `closed`.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AnyProcessor } from '@hetu/streams';
@@ -13,6 +14,7 @@ export type ToWorker = { type: 'open'; dataDir: string } | { type: 'run'; stage:
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; stage: string }
+  | { type: 'records'; stage: string; done: number; total: number }
   | { type: 'failed'; stage: string | null; code: string | null; message: string; stack: string | null }
   | { type: 'closed' };
 
@@ -20,11 +22,13 @@ if (parentPort) {
   const port = parentPort;
   const post = (m: FromWorker) => port.postMessage(m);
   // The modules load while the main thread reads the recording.
-  const [{ parseGlobalConfig }, { openBackend }, { analysisStages, runStage }] = await Promise.all([
-    import('../config.ts'),
-    import('../backend.ts'),
-    import('./analyze.ts'),
-  ]);
+  const [{ parseGlobalConfig }, { openBackend }, { analysisStages }, { inputRecords, runStage }] =
+    await Promise.all([
+      import('../config.ts'),
+      import('../backend.ts'),
+      import('./analyze.ts'),
+      import('../stages.ts'),
+    ]);
   let backend: Backend | undefined;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
@@ -52,7 +56,10 @@ if (parentPort) {
         try {
           if (!backend || !p)
             throw new Error(`The stage worker cannot run ${m.stage}: not open, or no such stage.`);
-          await runStage(backend, p);
+          const total = await inputRecords(backend, p);
+          await runStage(backend, p, undefined, (done) =>
+            post({ type: 'records', stage: m.stage, done, total }),
+          );
           post({ type: 'done', stage: m.stage });
         } catch (err) {
           fail(m.stage, err);
