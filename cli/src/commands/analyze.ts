@@ -178,7 +178,7 @@ export class StageWorker {
 
 /**
  * Runs the stages on this thread and the worker, each as soon as the stages it depends on
- * (`stageDependencies`) are done; a free thread takes the first ready stage in pipeline order.
+ * (`stageDependencies`) are done; a free thread takes the ready stage with the most input.
  * If a stage fails, no other starts and the failure is thrown.
  */
 async function runStagesOnTwoThreads(
@@ -215,7 +215,16 @@ async function runStagesOnTwoThreads(
   while (done.size < stages.length && failure === undefined) {
     for (const thread of ['main', 'worker'] as const) {
       if (running.has(thread)) continue;
-      const next = stages.find(([n]) => !started.has(n) && [...deps.get(n)!].every((d) => done.has(d)));
+      // Of the ready stages, the one with the most input first (the longest, most likely): the
+      // other thread then runs the shorter ones beside it. Ties: pipeline order.
+      let next: [string, AnyProcessor<unknown, unknown>] | undefined;
+      let most = -1;
+      for (const candidate of stages) {
+        const [n, p] = candidate;
+        if (started.has(n) || ![...deps.get(n)!].every((d) => done.has(d))) continue;
+        const size = await inputRecords(backend, p);
+        if (size > most) [next, most] = [candidate, size];
+      }
       if (next) start(thread, next[0], next[1]);
     }
     if (running.size === 0) throw new Error('No stage can run: the stage dependencies have a cycle.');
