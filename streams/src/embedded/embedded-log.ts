@@ -43,13 +43,17 @@ interface TopicRow {
 /** A row of `readRange`, read as an array: partition, offset, key, value, ts, headers. */
 type RecordArrayRow = [number, number, Uint8Array | null, Uint8Array | null, number, Uint8Array | null];
 
+// No memory-mapped reads (mmap_size 0): with a 256 MiB map every page read stayed in the process's
+// resident set, `hetu analyze` of 200 000 observations peaked at ~875 MiB RSS against ~635 MiB
+// without, for the same CPU time (three runs each, 2026-11-27); reads go through SQLite's 64 MiB
+// page cache instead.
 const SCHEMA = `
 PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
 PRAGMA cache_size = -65536;
-PRAGMA mmap_size = 268435456;
+PRAGMA mmap_size = 0;
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, cleanup TEXT NOT NULL,
   retention_ms INTEGER, delete_retention_ms INTEGER);
