@@ -36,7 +36,10 @@ async function checkRegistry(url: string): Promise<void> {
   }
 }
 
-export async function openBackend(cfg: GlobalConfig): Promise<Backend> {
+export async function openBackend(
+  cfg: GlobalConfig,
+  embedded: { writeLock?: SharedArrayBuffer } = {},
+): Promise<Backend> {
   if (cfg.kafka) {
     const log = new KafkaLog({ brokers: cfg.kafka, clientId: 'hetu-cli', connectionTimeoutMs: 3000 });
     try {
@@ -57,7 +60,10 @@ export async function openBackend(cfg: GlobalConfig): Promise<Backend> {
     };
   }
   const dir = join(cfg.dataDir, 'log');
-  const log = new EmbeddedLog({ dataDir: dir });
+  const log = new EmbeddedLog({
+    dataDir: dir,
+    ...(embedded.writeLock ? { writeLock: embedded.writeLock } : {}),
+  });
   const server = await startEmbeddedRegistry({ store: await logSchemaStore(log) });
   const registry = createRegistryClient({ url: server.url });
   return {

@@ -84,13 +84,17 @@ export async function analyze(
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
   // Started first: the worker loads its modules while this thread reads the recording.
   const worker = (opts.threads ?? 2) === 2 ? new StageWorker() : undefined;
+  // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
+  const writeLock = new SharedArrayBuffer(4);
   try {
-    const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}));
+    const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}), {
+      writeLock,
+    });
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm);
       await createAnalysisTopics(backend);
       const summary = await ingest(backend, recording, opts.progress);
-      await worker.open(dir);
+      await worker.open(dir, writeLock);
       // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
       // rounds with the LLM worker after the others (runLlmStages).
       const stages = analysisStages(backend, opts.llm === undefined);
@@ -162,8 +166,8 @@ export class StageWorker {
     });
   }
 
-  open(dataDir: string): Promise<void> {
-    return this.ask({ type: 'open', dataDir }, 'ready');
+  open(dataDir: string, writeLock: SharedArrayBuffer): Promise<void> {
+    return this.ask({ type: 'open', dataDir, writeLock }, 'ready');
   }
 
   run(stage: string): Promise<void> {

@@ -2,14 +2,18 @@
  * The second thread of `hetu analyze` (docs/analyze-output.md, "Two threads"): it opens its own
  * connection to the analysis's embedded log and runs the stages the main thread hands it, one at a
  * time, each to the end of its input. Messages in: `open` (the data directory, once the raw topics
- * are written), `run` (a stage name), `close`. Messages out: `ready`, `records` (progress of the
+ * are written, and the write lock it shares with the main thread's connection), `run` (a stage
+ * name), `close`. Messages out: `ready`, `records` (progress of the
  * running stage, after each batch), `done`, `failed`, `closed`.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AnyProcessor } from '@hetu/streams';
 import type { Backend } from '../backend.ts';
 
-export type ToWorker = { type: 'open'; dataDir: string } | { type: 'run'; stage: string } | { type: 'close' };
+export type ToWorker =
+  | { type: 'open'; dataDir: string; writeLock: SharedArrayBuffer }
+  | { type: 'run'; stage: string }
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -45,7 +49,9 @@ if (parentPort) {
     void (async () => {
       if (m.type === 'open') {
         try {
-          backend = await openBackend(parseGlobalConfig({ dataDir: m.dataDir, output: 'json' }, {}));
+          backend = await openBackend(parseGlobalConfig({ dataDir: m.dataDir, output: 'json' }, {}), {
+            writeLock: m.writeLock,
+          });
           stages = new Map(analysisStages(backend, true));
           post({ type: 'ready' });
         } catch (err) {

@@ -30,6 +30,13 @@ export interface EmbeddedLogOptions {
   readonly cleanEvery?: number;
   /** Clock for retention and tombstone expiry (infrastructure time, not event time). */
   readonly now?: () => number;
+  /**
+   * A lock shared with the other connections of this process to the same file (threads: a
+   * `SharedArrayBuffer` of at least 4 bytes, zeroed, the same for all). Their write transactions
+   * then queue on it and start the moment the one before commits, instead of polling SQLite's
+   * busy handler, which sleeps up to 100 ms between tries.
+   */
+  readonly writeLock?: SharedArrayBuffer;
 }
 
 interface TopicRow {
@@ -208,13 +215,14 @@ const toBuf = (b: Uint8Array | null): Buffer | null =>
 export class EmbeddedLog implements Log {
   readonly kind = 'embedded' as const;
   private readonly db: DatabaseSync;
-  private readonly opts: Required<Omit<EmbeddedLogOptions, 'dataDir'>>;
+  private readonly opts: Required<Omit<EmbeddedLogOptions, 'dataDir' | 'writeLock'>>;
   private readonly topicCache = new Map<string, TopicRow>();
   private readonly rrCounters = new Map<string, number>();
   private readonly subscriptions = new Set<EmbeddedSubscription>();
   private readonly groups = new Map<string, Set<EmbeddedSubscription>>();
   private readonly partitionLocks = new Map<string, Promise<void>>();
   private closed = false;
+  private readonly writeLock: Int32Array | undefined;
   /**
    * Partitions' end offsets and groups' committed positions as last read or written by this
    * connection, by `<topic>\u0000<partition>` and `<group>\u0000<topic>`: the subscriptions' loops
@@ -246,6 +254,7 @@ export class EmbeddedLog implements Log {
   };
 
   constructor(options: EmbeddedLogOptions) {
+    this.writeLock = options.writeLock ? new Int32Array(options.writeLock, 0, 1) : undefined;
     this.opts = {
       pollIntervalMs: options.pollIntervalMs ?? 200,
       cleanEvery: options.cleanEvery ?? 5000,
@@ -375,6 +384,18 @@ export class EmbeddedLog implements Log {
   }
 
   private transaction<T>(fn: () => T): T {
+    const lock = this.writeLock;
+    if (lock === undefined) return this.transactionLocked(fn);
+    while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 1000);
+    try {
+      return this.transactionLocked(fn);
+    } finally {
+      Atomics.store(lock, 0, 0);
+      Atomics.notify(lock, 0, 1);
+    }
+  }
+
+  private transactionLocked<T>(fn: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       // Under the write lock: the cached ends must be the file's (another process may have written).
