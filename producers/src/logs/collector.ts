@@ -48,7 +48,7 @@ import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
 import { kubeAccess, kubeSourceOf, type KubeConfigLike } from '../kube/access.ts';
 import type { AppendRecord, Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
-import { H2Pool, type LogRequest, type LogResponse } from './h2.ts';
+import { H2Pool, http1Call, type LogCall, type StreamSink } from './h2.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
 import { delay, TokenBucket } from '../kube/rate.ts';
 import { BufferedAppender } from '../kube/appender.ts';
@@ -218,9 +218,18 @@ interface Follow {
   outageGapped: boolean;
   /** Wakes the follow loop (instance change, stop, close). */
   wake: () => void;
-  conn: { req: LogRequest; res: LogResponse | null } | null;
+  /** The open follow connection. */
+  conn: { readonly call: LogCall | null } | null;
   loop: Promise<void> | null;
 }
+
+/** Why a follow connection ended ('ok' = the server ended it cleanly). */
+interface FollowEnd {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const NOOP = (): void => undefined;
 
 /** The containers of a pod that have started, with their instance identity. */
 function startedContainers(
@@ -319,8 +328,8 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     const now = paused();
     if (now === before) return;
     for (const f of follows.values()) {
-      if (now) f.conn?.res?.pause();
-      else f.conn?.res?.resume();
+      if (now) f.conn?.call?.pause();
+      else f.conn?.call?.resume();
     }
   }
 
@@ -423,11 +432,11 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
   /** The follow connections: HTTP/2 streams sharing a few connections when the server offers h2. */
   const h2 = server.protocol === 'https:' ? new H2Pool(server) : null;
 
-  /** A follow request: an HTTP/2 stream (h2.ts: a TLS connection per container costs ~120 KiB). */
-  function sendFollow(path: string, o: RequestOptions): LogRequest {
+  /** A follow: an HTTP/2 stream (h2.ts: a TLS connection per container costs ~120 KiB). */
+  function openFollow(path: string, o: RequestOptions, sink: StreamSink): LogCall {
     return h2 !== null && !h2.unsupported
-      ? h2.request(path, o)
-      : send(new URL(path, server), { ...o, method: 'GET' });
+      ? h2.open(path, o, sink)
+      : http1Call(send(new URL(path, server), { ...o, method: 'GET' }), sink);
   }
 
   function send(url: URL, o: RequestOptions): ClientRequest {
@@ -447,8 +456,107 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
 
   // ---- one container ----
 
+  /**
+   * One follow connection: the sink of its stream, with the state of the connection (resume
+   * filter, line splitter). One object per open follow and no closures: at 10 000 follows each
+   * per-connection object and closure costs about a MiB (docs/benchmarks.md, collect-logs).
+   */
+  class FollowConn implements StreamSink {
+    readonly f: Follow;
+    readonly filter: ResumeFilter;
+    readonly openedAt: number;
+    call: LogCall | null = null;
+    /** Until the connection ended. */
+    private resolve: ((end: FollowEnd) => void) | null;
+    /** The answer's status; 0 before it. */
+    private status = 0;
+    private splitter: LineSplitter | null = null;
+    /** The body of an answer other than 200 (its error). */
+    private body: Buffer[] | null = null;
+
+    constructor(f: Follow, resolve: (end: FollowEnd) => void) {
+      this.f = f;
+      this.filter = new ResumeFilter(f.cursor);
+      this.openedAt = now();
+      this.resolve = resolve;
+    }
+
+    get ended(): boolean {
+      return this.resolve === null;
+    }
+
+    finish(ok: boolean, detail: string): void {
+      const resolve = this.resolve;
+      if (resolve === null) return;
+      this.resolve = null;
+      if (this.f.conn === this) this.f.conn = null;
+      this.call?.destroy();
+      resolve({ ok, detail });
+    }
+
+    onResponse(status: number): void {
+      this.status = status;
+      if (status !== 200) {
+        this.body = [];
+        return;
+      }
+      const f = this.f;
+      f.state = this.filter.isResuming ? 'resuming' : 'following';
+      f.message = null;
+      f.failingSince = null;
+      f.outageGapped = false;
+      if (f.cursor === null && f.initial.kind === 'tail' && f.initial.sinceNs === null)
+        f.initial = { ...f.initial, sinceNs: BigInt(this.openedAt) * 1_000_000n };
+      if (paused()) this.call?.pause();
+      this.splitter = new LineSplitter(maxLineBytes + 64);
+    }
+
+    onData(chunk: Buffer): void {
+      if (this.resolve === null) return;
+      if (this.splitter !== null) this.splitter.push(chunk, (raw, cut) => this.onLine(raw, cut));
+      else this.body?.push(chunk);
+    }
+
+    onClose(complete: boolean, err: Error | null): void {
+      if (this.status === 0) {
+        this.finish(false, `log connection failed: ${msg(err ?? 'closed before an answer')}`);
+      } else if (this.status !== 200) {
+        if (err !== null) this.finish(false, `log answer failed: ${msg(err)}`);
+        else this.finish(false, errorText(this.status, Buffer.concat(this.body ?? []).toString('utf8')));
+      } else if (err !== null) {
+        this.finish(false, `log stream failed mid-stream: ${msg(err)}`);
+      } else if (complete) {
+        if (this.resolve !== null) this.splitter?.end((raw, cut) => this.onLine(raw, cut));
+        this.finish(true, 'the server ended the log stream');
+      } else this.finish(false, 'the log connection closed mid-stream');
+    }
+
+    private onLine(raw: Buffer, cut: boolean): void {
+      const f = this.f;
+      const p = parseLogLine(raw, cut, maxLineBytes);
+      const verdict = this.filter.next(p.ns);
+      if (verdict === 'skip') {
+        f.skipped++;
+        return;
+      }
+      const ts = p.ms ?? now();
+      if (verdict === 'gap-then-emit') {
+        gap(
+          f,
+          ts,
+          `The log no longer holds the lines at ${f.cursor?.ts ?? '?'} where reading resumed (rotated away, or a new container instance): lines written before ${p.tsText} may be missing.`,
+        );
+      }
+      if (f.state === 'resuming' && !this.filter.isResuming) f.state = 'following';
+      f.lines++;
+      if (p.truncated) f.truncated++;
+      emit(f, ts, p.text, { truncated: p.truncated }, p.ns === null ? null : p.tsText);
+      if (p.ns !== null) f.cursor = advanceCursor(f.cursor, p.tsText, p.ns);
+    }
+  }
+
   /** One follow connection; resolves with why it ended ('ok' = the server ended it cleanly). */
-  async function followOnce(f: Follow): Promise<{ ok: boolean; detail: string }> {
+  async function followOnce(f: Follow): Promise<FollowEnd> {
     await bucket.take(abort.signal);
     const o = await requestOptions();
     if (closed || f.stopped) return { ok: true, detail: 'stopped' };
@@ -459,72 +567,18 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
       else q.set('tailLines', String(f.initial.lines));
     }
     const path = `/api/v1/namespaces/${encodeURIComponent(f.namespace)}/pods/${encodeURIComponent(f.pod)}/log?${q.toString()}`;
-    const filter = new ResumeFilter(f.cursor);
-    const openedAt = now();
     f.connects++;
-    return new Promise((resolve) => {
-      let ended = false;
-      const req = sendFollow(path, o);
-      f.conn = { req, res: null };
-      const finish = (ok: boolean, detail: string): void => {
-        if (ended) return;
-        ended = true;
-        if (f.conn?.req === req) f.conn = null;
-        req.destroy();
-        resolve({ ok, detail });
-      };
-      const onLine = (raw: Buffer, cut: boolean): void => {
-        const p = parseLogLine(raw, cut, maxLineBytes);
-        const verdict = filter.next(p.ns);
-        if (verdict === 'skip') {
-          f.skipped++;
-          return;
-        }
-        const ts = p.ms ?? now();
-        if (verdict === 'gap-then-emit') {
-          gap(
-            f,
-            ts,
-            `The log no longer holds the lines at ${f.cursor?.ts ?? '?'} where reading resumed (rotated away, or a new container instance): lines written before ${p.tsText} may be missing.`,
-          );
-        }
-        if (f.state === 'resuming' && !filter.isResuming) f.state = 'following';
-        f.lines++;
-        if (p.truncated) f.truncated++;
-        emit(f, ts, p.text, { truncated: p.truncated }, p.ns === null ? null : p.tsText);
-        if (p.ns !== null) f.cursor = advanceCursor(f.cursor, p.tsText, p.ns);
-      };
-      req.on('error', (err) => finish(false, `log connection failed: ${msg(err)}`));
-      req.on('response', (res: LogResponse) => {
-        if (f.conn?.req === req) f.conn.res = res;
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => finish(false, `log answer failed: ${msg(err)}`));
-          res.on('end', () =>
-            finish(false, errorText(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
-          );
-          return;
-        }
-        f.state = filter.isResuming ? 'resuming' : 'following';
-        f.message = null;
-        f.failingSince = null;
-        f.outageGapped = false;
-        if (f.cursor === null && f.initial.kind === 'tail' && f.initial.sinceNs === null)
-          f.initial = { ...f.initial, sinceNs: BigInt(openedAt) * 1_000_000n };
-        if (paused()) res.pause();
-        const splitter = new LineSplitter(maxLineBytes + 64);
-        res.on('data', (chunk: Buffer) => {
-          if (!ended) splitter.push(chunk, onLine);
-        });
-        res.on('error', (err) => finish(false, `log stream failed mid-stream: ${msg(err)}`));
-        res.on('end', () => {
-          if (!ended) splitter.end(onLine);
-          finish(true, 'the server ended the log stream');
-        });
-        res.on('close', () => finish(res.complete, 'the log connection closed mid-stream'));
-      });
-      req.end();
+    return new Promise<FollowEnd>((resolve) => {
+      const conn = new FollowConn(f, resolve);
+      f.conn = conn;
+      try {
+        conn.call = openFollow(path, o, conn);
+      } catch (err) {
+        conn.finish(false, `log connection failed: ${msg(err)}`);
+        return;
+      }
+      // the stream may have ended while it was being opened
+      if (conn.ended) conn.call.destroy();
     });
   }
 
@@ -532,7 +586,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     let backoff = 1000;
     while (!closed && !f.stopped) {
       const instance = f.instance;
-      let end: { ok: boolean; detail: string };
+      let end: FollowEnd;
       try {
         end = await followOnce(f);
       } catch (err) {
@@ -580,7 +634,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
 
   function stopFollow(f: Follow): void {
     f.stopped = true;
-    f.conn?.req.destroy();
+    f.conn?.call?.destroy();
     f.wake();
   }
 
@@ -617,7 +671,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
           f.instance = c.instance;
           f.restartCount = c.restartCount;
           f.state = 'reconnecting';
-          f.conn?.req.destroy();
+          f.conn?.call?.destroy();
           f.wake();
         }
         continue;
@@ -659,7 +713,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         stopped: false,
         failingSince: null,
         outageGapped: false,
-        wake: () => undefined,
+        wake: NOOP,
         conn: null,
         loop: null,
       };
@@ -912,7 +966,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
       };
     },
     cutStreams() {
-      for (const f of follows.values()) f.conn?.req.destroy(new Error('log connection cut'));
+      for (const f of follows.values()) f.conn?.call?.destroy(new Error('log connection cut'));
     },
     flushed: () => out.flushed(),
     close() {

@@ -3,11 +3,18 @@
  * HTTP/1.1-only HTTPS server (the pool must say h2 is unsupported, so the collector uses HTTP/1.1).
  */
 import { once } from 'node:events';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
+import {
+  createSecureServer,
+  type ClientHttp2Stream,
+  type Http2SecureServer,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { H2Pool, type LogResponse } from './h2.ts';
+import { request as httpsRequest } from 'node:https';
+import { H2Pool, http1Call, type LogCall, type StreamSink } from './h2.ts';
+import type { LogResponse } from './h2.ts';
 
 // A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2126).
 const CERT = `-----BEGIN CERTIFICATE-----
@@ -161,4 +168,96 @@ describe('H2Pool', () => {
     expect(err.message).not.toBe('answered');
     await until(() => pool.unsupported);
   });
+
+  it("open() sends a stream's events to its sink: the answer, then the body, then the close", async () => {
+    const srv = await h2Server(10);
+    const pool = new H2Pool(srv.url);
+    closers.push(async () => pool.close());
+    const a = recordingSink();
+    pool.open('/a', { ca: CERT, headers: { authorization: 'Bearer t0k3n' } }, a.sink);
+    await until(() => a.events.length >= 2);
+    expect(a.events).toEqual(['response 200', 'data line /a\n']);
+    expect([...srv.open.values()]).toEqual([{ path: '/a', authorization: 'Bearer t0k3n' }]);
+    for (const s of srv.open.keys()) s.end('last\n');
+    await a.closed;
+    expect(a.events).toEqual(['response 200', 'data line /a\n', 'data last\n', 'close complete']);
+  });
+
+  it('open() gives the sink body pushed before the answer only after onResponse (none is lost)', async () => {
+    // Node emits 'response' a tick after it read the HEADERS frame but pushes DATA read with it at
+    // once: when a session that had paused reading resumes (the collector's queue pausing and
+    // resuming its streams), a stream's answer and first lines come that way. A sink fed data
+    // before its answer dropped those lines (bench/collect.bench.ts lost lines of 21 of 2 000
+    // containers). Here the server never answers; the test plays that order on the stream.
+    const server = createSecureServer({ cert: CERT, key: KEY });
+    const streams: ServerHttp2Stream[] = [];
+    server.on('stream', (stream) => streams.push(stream));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of streams) s.close();
+          server.close(() => resolve());
+        }),
+    );
+    const pool = new H2Pool(new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    closers.push(async () => pool.close());
+    const a = recordingSink();
+    const call = pool.open('/a', { ca: CERT }, a.sink) as LogCall & { stream: ClientHttp2Stream };
+    await until(() => streams.length === 1);
+    call.stream.push(Buffer.from('line one\n'));
+    await new Promise((r) => setImmediate(r));
+    call.stream.emit('response', { ':status': 200 }, 0);
+    await until(() => a.events.length >= 2);
+    expect(a.events).toEqual(['response 200', 'data line one\n']);
+  });
+
+  it('open(): destroy(err) resets the stream and reports err, not complete', async () => {
+    const srv = await h2Server(10);
+    const pool = new H2Pool(srv.url);
+    closers.push(async () => pool.close());
+    const a = recordingSink();
+    const call: LogCall = pool.open('/a', { ca: CERT }, a.sink);
+    await until(() => a.events.length >= 2);
+    call.destroy(new Error('log connection cut'));
+    await a.closed;
+    expect(a.events.at(-1)).toBe('close incomplete log connection cut');
+    await until(() => srv.open.size === 0);
+  });
+
+  it('http1Call() gives the same sink events for an HTTP/1.1 request', async () => {
+    const server: Server = createHttpsServer({ cert: CERT, key: KEY }, (_req, res) => {
+      res.writeHead(200);
+      res.write('one\n');
+      setTimeout(() => res.end('two\n'), 20);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const a = recordingSink();
+    http1Call(httpsRequest(`https://127.0.0.1:${port}/log`, { ca: CERT }), a.sink);
+    await a.closed;
+    expect(a.events).toEqual(['response 200', 'data one\n', 'data two\n', 'close complete']);
+  });
 });
+
+/** A sink that records its events as text. */
+function recordingSink(): { sink: StreamSink; events: string[]; closed: Promise<void> } {
+  const events: string[] = [];
+  let done = (): void => undefined;
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  return {
+    events,
+    closed,
+    sink: {
+      onResponse: (status) => events.push(`response ${status}`),
+      onData: (chunk) => events.push(`data ${chunk.toString()}`),
+      onClose: (complete, err) => {
+        events.push(`close ${complete ? 'complete' : 'incomplete'}${err === null ? '' : ` ${err.message}`}`);
+        done();
+      },
+    },
+  };
+}

@@ -13,14 +13,44 @@
  * HTTP/1.1 (`H2Pool.unsupported`).
  */
 import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import {
   connect,
   constants,
   type ClientHttp2Session,
   type ClientHttp2Stream,
-  type OutgoingHttpHeaders,
+  type IncomingHttpHeaders,
 } from 'node:http2';
 import type { RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+/**
+ * Receives the events of one log stream. The follow loop passes one object per connection and the
+ * pool calls its methods from listeners shared by every stream, so an open stream costs no
+ * closures (at 10 000 follows every per-stream object counts: docs/benchmarks.md).
+ */
+export interface StreamSink {
+  /** The answer's status arrived; its body follows as `onData`. */
+  onResponse(status: number): void;
+  /** A piece of the body: a view of the session's read buffer, valid during the call only. */
+  onData(chunk: Buffer): void;
+  /**
+   * The stream is over (called once, last). `complete`: the server ended it (END_STREAM, no reset,
+   * no error); a reset, even CANCEL, is a stream that closed mid-way. `err`: the first error the
+   * stream had (the one given to `destroy`, a network or protocol error), else null; a stream that
+   * closed before its answer always has one.
+   */
+  onClose(complete: boolean, err: Error | null): void;
+}
+
+/** An open log stream (HTTP/2 stream or HTTP/1.1 request) whose events go to a `StreamSink`. */
+export interface LogCall {
+  pause(): void;
+  resume(): void;
+  /** Ends the stream (RST_STREAM CANCEL on HTTP/2); `err`, when given, is what `onClose` reports. */
+  destroy(err?: Error): void;
+}
 
 /** What the follow loop uses of an HTTP response (Node's IncomingMessage has all of it). */
 export interface LogResponse {
@@ -51,84 +81,186 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-class H2Response extends EventEmitter implements LogResponse {
-  readonly statusCode: number | undefined;
-  complete = false;
-  private readonly stream: ClientHttp2Stream;
+/**
+ * The ALPN list `h2` (length-prefixed), as a DataView: TLS copies a DataView into a buffer of its
+ * own, where an array of names (what `http2.connect` passes) becomes a 3-byte slice of Node's
+ * shared 64 KiB Buffer pool — kept by the TLS socket's options for the session's life, so each
+ * session pinned a 64 KiB pool slab (the "64 KiB buffers" of the collector's heap snapshots).
+ */
+const ALPN_H2 = new DataView(new Uint8Array([2, 0x68, 0x32]).buffer);
 
-  constructor(stream: ClientHttp2Stream, status: number | undefined) {
-    super();
+/** The stream → its call (a symbol property: the shared listeners find their call through `this`). */
+const CALL = Symbol('hetu.h2call');
+type CalledStream = ClientHttp2Stream & { [CALL]?: H2Call };
+
+/** One HTTP/2 stream of the pool and its sink. */
+class H2Call implements LogCall {
+  readonly stream: ClientHttp2Stream;
+  readonly sink: StreamSink;
+  readonly session: Session;
+  responded = false;
+  sawEnd = false;
+  err: Error | null = null;
+
+  constructor(stream: ClientHttp2Stream, sink: StreamSink, session: Session) {
     this.stream = stream;
-    this.statusCode = status;
-    stream.on('data', (chunk: Buffer) => this.emit('data', chunk));
-    stream.on('end', () => {
-      this.sawEnd = true;
-    });
+    this.sink = sink;
+    this.session = session;
   }
 
-  private sawEnd = false;
+  pause(): void {
+    this.stream.pause();
+  }
 
-  /**
-   * The stream closed: 'end' (complete) only when the server ended it (END_STREAM, no reset);
-   * a reset, even CANCEL, is a connection that closed mid-stream. Then 'close'.
-   */
-  closed(rstCode: number | undefined): void {
-    if (this.sawEnd && (rstCode === undefined || rstCode === constants.NGHTTP2_NO_ERROR)) {
-      this.complete = true;
-      this.emit('end');
-    }
-    this.emit('close');
+  resume(): void {
+    this.stream.resume();
+  }
+
+  destroy(err?: Error): void {
+    if (this.stream.destroyed || this.stream.closed) return;
+    if (err !== undefined) this.err ??= err;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+}
+
+// The listeners of every stream of every pool (`this` is the stream).
+function callOf(stream: ClientHttp2Stream): H2Call {
+  return (stream as CalledStream)[CALL]!;
+}
+function onStreamResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders): void {
+  const c = callOf(this);
+  c.responded = true;
+  const status = headers[':status'];
+  // Only now: Node emits 'response' a tick after the HEADERS frame, and DATA read with it is
+  // pushed at once, so a 'data' listener added before would see body before the answer. Until
+  // this listener is added the stream holds such data (it is not flowing).
+  this.on('data', onStreamData);
+  c.sink.onResponse(typeof status === 'number' ? status : Number(status));
+}
+function onStreamData(this: ClientHttp2Stream, chunk: Buffer): void {
+  callOf(this).sink.onData(chunk);
+}
+function onStreamEnd(this: ClientHttp2Stream): void {
+  callOf(this).sawEnd = true;
+}
+function onStreamError(this: ClientHttp2Stream, err: Error): void {
+  const c = callOf(this);
+  c.err ??= err;
+}
+function onStreamClose(this: ClientHttp2Stream): void {
+  const c = callOf(this);
+  (this as CalledStream)[CALL] = undefined;
+  c.session.active--;
+  const code = this.rstCode;
+  if (!c.responded) c.err ??= new Error(`the HTTP/2 stream closed before an answer (code ${code ?? 'none'})`);
+  const complete = c.err === null && c.sawEnd && (code === undefined || code === constants.NGHTTP2_NO_ERROR);
+  c.sink.onClose(complete, c.err);
+}
+
+/**
+ * A follow over HTTP/1.1 (a server without h2): `req` (not yet ended) with its events sent to
+ * `sink` as the pool does for HTTP/2 streams.
+ */
+export function http1Call(req: ClientRequest, sink: StreamSink): LogCall {
+  let res: IncomingMessage | null = null;
+  let err: Error | null = null;
+  let sawEnd = false;
+  let closed = false;
+  const close = (complete: boolean): void => {
+    if (closed) return;
+    closed = true;
+    sink.onClose(complete && err === null, err);
+  };
+  req.on('error', (e) => {
+    err ??= e;
+    if (res === null) close(false);
+  });
+  req.on('close', () => {
+    if (res !== null) return;
+    err ??= new Error('the connection closed before an answer');
+    close(false);
+  });
+  req.on('response', (r: IncomingMessage) => {
+    res = r;
+    sink.onResponse(r.statusCode ?? 0);
+    r.on('data', (chunk: Buffer) => sink.onData(chunk));
+    r.on('error', (e) => {
+      err ??= e;
+    });
+    r.on('end', () => {
+      sawEnd = true;
+    });
+    r.on('close', () => close(sawEnd || r.complete));
+  });
+  req.end();
+  return {
+    pause: () => res?.pause(),
+    resume: () => res?.resume(),
+    destroy: (e?: Error) => {
+      if (closed) return;
+      if (e !== undefined) err ??= e;
+      req.destroy(e);
+    },
+  };
+}
+
+/** `LogResponse` over a `LogCall`'s events (the `request` API). */
+class SinkResponse extends EventEmitter implements LogResponse {
+  readonly statusCode: number | undefined;
+  complete = false;
+  private readonly call: LogCall;
+
+  constructor(call: LogCall, status: number) {
+    super();
+    this.call = call;
+    this.statusCode = status;
   }
 
   pause(): this {
-    this.stream.pause();
+    this.call.pause();
     return this;
   }
 
   resume(): this {
-    this.stream.resume();
+    this.call.resume();
     return this;
   }
 }
 
-class H2Request extends EventEmitter implements LogRequest {
-  private readonly stream: ClientHttp2Stream;
-  private res: H2Response | null = null;
+/** `LogRequest` over a `LogCall` (the `request` API): Node's request/response events. */
+class SinkRequest extends EventEmitter implements LogRequest, StreamSink {
+  call: LogCall | null = null;
+  private res: SinkResponse | null = null;
 
-  constructor(stream: ClientHttp2Stream) {
-    super();
-    this.stream = stream;
-    stream.on('response', (headers) => {
-      const status = headers[':status'];
-      this.res = new H2Response(stream, typeof status === 'number' ? status : Number(status));
-      this.emit('response', this.res);
-    });
-    stream.on('error', (err: Error) => {
-      if (this.res !== null) this.res.emit('error', err);
-      else this.emit('error', err);
-    });
-    stream.on('close', () => {
-      if (this.res !== null) this.res.closed(stream.rstCode);
-      else
-        this.emit(
-          'error',
-          new Error(`the HTTP/2 stream closed before an answer (code ${stream.rstCode ?? 'none'})`),
-        );
-    });
+  onResponse(status: number): void {
+    this.res = new SinkResponse(this.call!, status);
+    this.emit('response', this.res);
+  }
+
+  onData(chunk: Buffer): void {
+    this.res?.emit('data', chunk);
+  }
+
+  onClose(complete: boolean, err: Error | null): void {
+    const res = this.res;
+    if (res === null) {
+      this.emit('error', err ?? new Error('the stream closed before an answer'));
+      return;
+    }
+    if (err !== null) res.emit('error', err);
+    if (complete) {
+      res.complete = true;
+      res.emit('end');
+    }
+    res.emit('close');
   }
 
   end(): this {
     return this;
   }
 
-  /** Cancels the stream (RST_STREAM CANCEL); with `err`, reports it as the stream's error first. */
   destroy(err?: Error): this {
-    if (this.stream.destroyed || this.stream.closed) return this;
-    if (err !== undefined) {
-      if (this.res !== null) this.res.emit('error', err);
-      else this.emit('error', err);
-    }
-    this.stream.close(constants.NGHTTP2_CANCEL);
+    this.call?.destroy(err);
     return this;
   }
 }
@@ -172,10 +304,15 @@ export class H2Pool {
   /** The server's stream limit, once a session learned it (a new session assumes it too). */
   private learnedMax: number | null = null;
   private closed = false;
+  /** `host:port` of the origin (the streams' `:authority`). */
+  private readonly authority: string;
+  private readonly values = new Map<string, string>();
+  private lastTls: { o: TlsOptions; key: string } | null = null;
 
   /** `maxStreams`: streams per session until the server's SETTINGS say (kube-apiserver: 100). */
   constructor(origin: URL, maxStreams = 100) {
     this.origin = origin.origin;
+    this.authority = origin.host;
     this.defaultMaxStreams = maxStreams;
   }
 
@@ -185,25 +322,88 @@ export class H2Pool {
   }
 
   /**
-   * A GET of `path` with the headers and TLS material of `o` (from the client library's
-   * `applyToHTTPSOptions`), on a session with room for one more stream.
+   * A GET of `path` with the headers and TLS material of `o` (from the collector's kube access),
+   * on a session with room for one more stream, as Node's request/response events.
    */
   request(path: string, o: RequestOptions): LogRequest {
-    const tlsKey = tlsKeyOf(o);
-    const s = this.sessionFor(tlsKey, o);
-    const headers: OutgoingHttpHeaders = { ':method': 'GET', ':path': path };
+    const req = new SinkRequest();
+    req.call = this.open(path, o, req);
+    return req;
+  }
+
+  /**
+   * A GET of `path` with the headers and TLS material of `o`, on a session with room for one more
+   * stream; its events go to `sink`. The stream keeps its request headers (Node keeps what it sent):
+   * they are passed as a flat array, where an object became a dictionary of ~0.5 KiB per stream,
+   * and equal header values (the token) are one string shared by every stream.
+   */
+  open(path: string, o: RequestOptions, sink: StreamSink): LogCall {
+    const s = this.sessionFor(this.tlsKeyOf(o), o);
+    const headers: string[] = [
+      ':method',
+      'GET',
+      ':authority',
+      this.authority,
+      ':scheme',
+      'https',
+      ':path',
+      path,
+    ];
     for (const [k, v] of Object.entries(o.headers ?? {})) {
       const name = k.toLowerCase();
-      if (v !== undefined && !HOP_BY_HOP.has(name)) headers[name] = v;
+      if (v === undefined || HOP_BY_HOP.has(name)) continue;
+      for (const one of Array.isArray(v) ? v : [v]) headers.push(name, this.shared(String(one)));
     }
-    if (typeof o.auth === 'string' && headers['authorization'] === undefined)
-      headers['authorization'] = `Basic ${Buffer.from(o.auth).toString('base64')}`;
-    const stream = s.session.request(headers, { endStream: true });
+    if (typeof o.auth === 'string' && !headers.includes('authorization'))
+      headers.push('authorization', this.shared(`Basic ${Buffer.from(o.auth).toString('base64')}`));
+    const stream = s.session.request(headers, { endStream: true }) as CalledStream;
     s.active++;
-    stream.once('close', () => {
-      s.active--;
-    });
-    return new H2Request(stream);
+    const call = new H2Call(stream, sink, s);
+    stream[CALL] = call;
+    stream.on('response', onStreamResponse);
+    stream.on('end', onStreamEnd);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
+    return call;
+  }
+
+  /** One string per distinct header value (a token repeated on 10 000 streams is kept once). */
+  private shared(value: string): string {
+    const known = this.values.get(value);
+    if (known !== undefined) return known;
+    if (this.values.size >= 64) this.values.clear();
+    this.values.set(value, value);
+    return value;
+  }
+
+  /** The TLS material's identity; the same objects as the last request reuse its key. */
+  private tlsKeyOf(o: TlsOptions): string {
+    const last = this.lastTls;
+    if (
+      last !== null &&
+      last.o.ca === o.ca &&
+      last.o.cert === o.cert &&
+      last.o.key === o.key &&
+      last.o.pfx === o.pfx &&
+      last.o.passphrase === o.passphrase &&
+      last.o.rejectUnauthorized === o.rejectUnauthorized &&
+      last.o.servername === o.servername
+    )
+      return last.key;
+    const key = tlsKeyOf(o);
+    this.lastTls = {
+      o: {
+        ca: o.ca,
+        cert: o.cert,
+        key: o.key,
+        pfx: o.pfx,
+        passphrase: o.passphrase,
+        rejectUnauthorized: o.rejectUnauthorized,
+        servername: o.servername,
+      },
+      key,
+    };
+    return key;
   }
 
   /** Destroys every session (their streams end with an error). */
@@ -223,14 +423,24 @@ export class H2Pool {
     }
     // sessions opened with older TLS material close once their streams ended
     for (const s of this.sessions) if (s.tlsKey !== tlsKey && !s.session.closed) s.session.close();
+    const url = new URL(this.origin);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const servername = o.servername ?? (isIP(host) === 0 ? host : undefined);
     const session = connect(this.origin, {
-      ...(o.ca !== undefined ? { ca: o.ca } : {}),
-      ...(o.cert !== undefined ? { cert: o.cert } : {}),
-      ...(o.key !== undefined ? { key: o.key } : {}),
-      ...(o.pfx !== undefined ? { pfx: o.pfx } : {}),
-      ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
-      ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
-      ...(o.servername !== undefined ? { servername: o.servername } : {}),
+      // the TLS socket made here only to pass ALPN as a DataView (ALPN_H2)
+      createConnection: () =>
+        tlsConnect({
+          host,
+          port: Number(url.port === '' ? 443 : url.port),
+          ALPNProtocols: ALPN_H2,
+          ...(servername !== undefined ? { servername } : {}),
+          ...(o.ca !== undefined ? { ca: o.ca } : {}),
+          ...(o.cert !== undefined ? { cert: o.cert } : {}),
+          ...(o.key !== undefined ? { key: o.key } : {}),
+          ...(o.pfx !== undefined ? { pfx: o.pfx } : {}),
+          ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+          ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
+        }),
     });
     const entry: Session = { session, tlsKey, active: 0, connected: false, settled: false, draining: false };
     session.on('goaway', () => {

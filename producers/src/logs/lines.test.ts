@@ -52,6 +52,16 @@ describe('log line parsing', () => {
       ['k', false],
     ]);
   });
+
+  it('holds a partial line in a buffer of its own, not in a slab of the shared Buffer pool', () => {
+    const held: Buffer[] = [];
+    const s = new LineSplitter(100);
+    s.push(Buffer.from('a whole line\npart of the next'), () => undefined);
+    s.end((b) => held.push(b));
+    expect(held.map((b) => b.toString())).toEqual(['part of the next']);
+    // a pooled copy (Buffer.from) would be a view of a Buffer.poolSize (64 KiB) ArrayBuffer
+    expect(held[0]!.buffer.byteLength).toBe(held[0]!.length);
+  });
 });
 
 describe('the resume rule', () => {

@@ -137,7 +137,11 @@ export class LineSplitter {
       this.over = true;
     }
     if (piece.length > 0) {
-      this.parts.push(Buffer.from(piece));
+      // a copy of its own, not a slice of Node's shared 64 KiB Buffer pool (what Buffer.from
+      // gives): a partial line waiting in an idle follow would keep a whole pool slab alive
+      const copy = Buffer.allocUnsafeSlow(piece.length);
+      piece.copy(copy);
+      this.parts.push(copy);
       this.len += piece.length;
     }
   }
