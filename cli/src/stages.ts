@@ -145,7 +145,10 @@ export function stageDependencies(
 }
 
 /** Records in a stage's inputs now (ends minus starts: what `runStage` will go through, about). */
-export async function inputRecords(backend: Backend, processor: { readonly inputs: readonly string[] }): Promise<number> {
+export async function inputRecords(
+  backend: Backend,
+  processor: { readonly inputs: readonly string[] },
+): Promise<number> {
   let total = 0;
   for (const t of await backend.log.describeTopics(processor.inputs))
     for (const p of t.partitions) total += Number(p.high - p.low);
