@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
-import { errorCode, prefixedLog, type AppendRecord } from '@hetu/streams';
+import { errorCode, groupProgress, prefixedLog, type AppendRecord } from '@hetu/streams';
 import type { LogLineObserved } from '@hetu/schemas';
 import { parseGlobalConfig } from './config.ts';
 import { openBackend, type Backend } from './backend.ts';
@@ -93,17 +93,7 @@ async function load(backend: Backend, lines: readonly LogLineObserved[]): Promis
 }
 
 /** Committed and end offsets of a (physical) group on hetu.raw.logs, summed over partitions. */
-async function progress(backend: Backend, group: string): Promise<{ committed: bigint; end: bigint }> {
-  const committed = await backend.log.committed(group, 'hetu.raw.logs');
-  const [info] = await backend.log.describeTopics(['hetu.raw.logs']);
-  let c = 0n;
-  let e = 0n;
-  for (const p of info!.partitions) {
-    e += p.high;
-    c += committed.get(p.partition) ?? 0n;
-  }
-  return { committed: c, end: e };
-}
+const progress = (backend: Backend, group: string) => groupProgress(backend.log, group, ['hetu.raw.logs']);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -130,6 +130,17 @@ export function followSwitches(opts: FollowOptions): SwitchFollower {
   };
 }
 
+/** The line a process writes when it cannot read the control topic (`onPollError`). */
+export function pollErrorLine(
+  out: { write(s: string): unknown },
+  intervalMs: number,
+): (err: unknown) => void {
+  return (err) =>
+    void out.write(
+      `cannot read ${GENERATIONS_TOPIC} to follow a generation switch (${(err as Error).message}): trying again every ${intervalMs / 1000} s\n`,
+    );
+}
+
 /** Resolves when `signal` aborts (never when it is undefined). */
 export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { prefixedLog, type AppendRecord } from '@hetu/streams';
+import { groupProgress, prefixedLog, type AppendRecord } from '@hetu/streams';
 import type { LogLineObserved } from '@hetu/schemas';
 import { parseGlobalConfig } from './config.ts';
 import { openBackend, type Backend } from './backend.ts';
@@ -150,17 +150,7 @@ async function load(backend: Backend, lines: readonly LogLineObserved[]): Promis
 }
 
 /** Committed and end offsets of the errors group on hetu.raw.logs, summed over partitions. */
-async function progress(backend: Backend): Promise<{ committed: bigint; end: bigint }> {
-  const committed = await backend.log.committed('errors', 'hetu.raw.logs');
-  const [info] = await backend.log.describeTopics(['hetu.raw.logs']);
-  let c = 0n;
-  let e = 0n;
-  for (const p of info!.partitions) {
-    e += p.high;
-    c += committed.get(p.partition) ?? 0n;
-  }
-  return { committed: c, end: e };
-}
+const progress = (backend: Backend) => groupProgress(backend.log, 'errors', ['hetu.raw.logs']);
 
 /** Polls until the errors group committed everything on hetu.raw.logs. */
 async function caughtUp(backend: Backend, timeoutMs: number): Promise<void> {

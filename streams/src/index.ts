@@ -21,6 +21,7 @@ export { CRASH_SITES, crashPoint } from './crash-points.ts';
 export type { CrashSite } from './crash-points.ts';
 export { murmur2, partitionForKey } from './murmur2.ts';
 export { prng } from './prng.ts';
+export { groupProgress } from './progress.ts';
 export { MAX_REQUEST_BYTES, sizedSlices } from './sized-slices.ts';
 export { EmbeddedLog } from './embedded/embedded-log.ts';
 export type { EmbeddedLogOptions } from './embedded/embedded-log.ts';

@@ -5,7 +5,6 @@
  * to the others, which restore the tasks' state from the changelog and go on from the committed
  * positions.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   HetuError,
@@ -17,7 +16,7 @@ import {
 } from '@hetu/streams';
 import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
 import type { AuthConfig } from '@hetu/projections';
-import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections/defaults';
+import { DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import type { GlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { internalFeedSpecs } from '../feeds.ts';
@@ -25,7 +24,13 @@ import type { LlmSetup } from '../llm.ts';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
 import { activeLog, physicalName, projectionsDir, type ResolvedGeneration } from '../generations.ts';
-import { aborted, followIntervalMs, followSwitches, type SwitchFollower } from '../follow-switch.ts';
+import {
+  aborted,
+  followIntervalMs,
+  followSwitches,
+  pollErrorLine,
+  type SwitchFollower,
+} from '../follow-switch.ts';
 
 // A process loads only its roles' modules (imported where a role starts): the processors, the
 // projections with the GraphQL server, the LLM client and each collector cost 20-85 MiB of RSS
@@ -331,10 +336,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
         log: base,
         current: active,
         intervalMs: followMs,
-        onPollError: (err) =>
-          io.out.write(
-            `cannot read hetu.meta.generations to follow a generation switch (${(err as Error).message}): trying again every ${followMs / 1000} s\n`,
-          ),
+        onPollError: pollErrorLine(io.out, followMs),
         onSwitch: async (next, previous, signal) => {
           const nextBackend: Backend = { ...opened, log: next.log };
           await ensurePipelineTopics(nextBackend);
@@ -441,27 +443,15 @@ async function startApi(
 ): Promise<Running> {
   // Each generation has read models of its own (as `hetu start` keeps them).
   const dataDir = projectionsDir(cfg.dataDir, generation);
-  const [{ Projections, startApiServer }, { WEB_DIST, aboutOf, processorInfos, ruleHints }] =
-    await Promise.all([import('@hetu/projections'), import('./start.ts')]);
+  const [{ Projections }, { dashboardOf, serveApi }] = await Promise.all([
+    import('@hetu/projections'),
+    import('./start.ts'),
+  ]);
   let projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
   // The dashboard on the same port, as `hetu start` serves it.
-  const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
-  const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
-  const serve = (b: Backend, p: typeof projections, onPort: number) =>
-    startApiServer({
-      ...(web !== undefined ? { webRoot: web } : {}),
-      about: aboutOf(io.llm),
-      projections: p,
-      log: b.log,
-      serde: b.serde,
-      host: io.host ?? DEFAULT_API_HOST,
-      port: onPort,
-      ...(io.auth ? { auth: io.auth } : {}),
-      introspection: io.introspection === true,
-      processors: processorInfos(b),
-      ruleHints: ruleHints(),
-    });
-  let server: Awaited<ReturnType<typeof startApiServer>>;
+  const { webRoot, web } = dashboardOf(io);
+  const serve = (b: Backend, p: typeof projections, onPort: number) => serveApi(io, b, p, onPort);
+  let server: Awaited<ReturnType<typeof serve>>;
   try {
     server = await serve(backend, projections, port);
   } catch (err) {

@@ -27,7 +27,13 @@ import { createWorker, type LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
 import { activeLog, mappedLog, projectionsDir as generationProjectionsDir } from '../generations.ts';
-import { aborted, followIntervalMs, followSwitches, type SwitchFollower } from '../follow-switch.ts';
+import {
+  aborted,
+  followIntervalMs,
+  followSwitches,
+  pollErrorLine,
+  type SwitchFollower,
+} from '../follow-switch.ts';
 
 /** The demo recording that ships with hetu (scripts/gen-demo.ts writes it). */
 export const DEMO_RECORDING = fileURLToPath(new URL('../../../demo/demo.jsonl.gz', import.meta.url));
@@ -286,6 +292,41 @@ export function ruleHints(): Map<string, string> {
   return new Map(RULES.map((r) => [r.id, r.hint]));
 }
 
+/** Where the dashboard comes from (`webRoot`, null: none) and, when it is built there, `web`. */
+export function dashboardOf(io: Pick<StartOptions, 'webRoot'>): {
+  webRoot: string | null;
+  web: string | undefined;
+} {
+  const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
+  return { webRoot, web: webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined };
+}
+
+/**
+ * The GraphQL API, with the dashboard on the same port when it is built, over `projections`: as
+ * `hetu start` and `hetu run api` serve it (again after a generation switch).
+ */
+export function serveApi(
+  io: Pick<StartOptions, 'webRoot' | 'host' | 'auth' | 'introspection' | 'llm'>,
+  backend: Backend,
+  projections: Projections,
+  port: number,
+): ReturnType<typeof startApiServer> {
+  const { web } = dashboardOf(io);
+  return startApiServer({
+    ...(web !== undefined ? { webRoot: web } : {}),
+    projections,
+    log: backend.log,
+    serde: backend.serde,
+    host: io.host ?? DEFAULT_API_HOST,
+    port,
+    ...(io.auth ? { auth: io.auth } : {}),
+    introspection: io.introspection === true,
+    processors: processorInfos(backend),
+    ruleHints: ruleHints(),
+    about: aboutOf(io.llm),
+  });
+}
+
 /**
  * `hetu start`: one process with the log (embedded in --data-dir unless --kafka is given), the
  * schema registry (embedded mode), every stage of the pipeline, the projections (SQLite files in
@@ -364,22 +405,8 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         serde: backend.serde,
         dataDir: projectionsDir,
       });
-      const webRoot = io.webRoot === undefined ? WEB_DIST : io.webRoot;
-      const web = webRoot !== null && existsSync(join(webRoot, 'index.html')) ? webRoot : undefined;
-      const serve = (b: Backend, p: Projections, onPort: number) =>
-        startApiServer({
-          ...(web !== undefined ? { webRoot: web } : {}),
-          projections: p,
-          log: b.log,
-          serde: b.serde,
-          host: io.host ?? DEFAULT_API_HOST,
-          port: onPort,
-          ...(io.auth ? { auth: io.auth } : {}),
-          introspection: io.introspection === true,
-          processors: processorInfos(b),
-          ruleHints: ruleHints(),
-          about: aboutOf(io.llm),
-        });
+      const { webRoot, web } = dashboardOf(io);
+      const serve = (b: Backend, p: Projections, onPort: number) => serveApi(io, b, p, onPort);
       server = await serve(backend, projections, port);
       metrics.register(server.api.metrics.registry);
       const target =
@@ -491,10 +518,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
           log: opened.log,
           current: active,
           intervalMs: followMs,
-          onPollError: (err) =>
-            io.out.write(
-              `cannot read hetu.meta.generations to follow a generation switch (${(err as Error).message}): trying again every ${followMs / 1000} s\n`,
-            ),
+          onPollError: pollErrorLine(io.out, followMs),
           onSwitch: async (next, previous, signal) => {
             const nextBackend: Backend = { ...opened, log: next.log };
             // The stages: the batch in hand commits, the groups are left; they start again on the
