@@ -12,8 +12,11 @@
  * the marker of its round, so at round n each namespace counts with its partial of a round ≤ n.
  *
  * State (changelog keys): `E/<cluster>/<entry key>`, `P/<cluster>/<namespace>` (a partial, JSON),
- * `Q/<cluster>` (partials waiting for their round's marker), `S/<cluster>` (the last published
- * cluster score).
+ * `Q/<cluster>/<n>` (the n-th partial to arrive, while it waits for its round's marker: one key
+ * each, as a cluster of many namespaces has many waiting at once — one key for all of them reached
+ * Kafka's 1 MiB record limit at 10 000 pods), `S/<cluster>` (the last published cluster score).
+ * Changelogs written before hold all waiting partials under `Q/<cluster>`: read, then rewritten
+ * one key each at the cluster's next input.
  */
 import type { LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
 import { scoreChange } from './change.ts';
@@ -49,6 +52,8 @@ export type ClusterInput =
 
 /** A partial not combined yet: it belongs to a round whose marker has not come yet. */
 interface PendingPartial {
+  /** Arrival number in its cluster (its changelog key). */
+  readonly n: number;
   readonly namespace: string;
   readonly round: number;
   readonly partial: ScorePartial | null;
@@ -60,6 +65,12 @@ interface ClusterState {
   readonly partials: Map<string, ScorePartial>;
   /** Partials in arrival order whose round is later than the last marker's. */
   pending: PendingPartial[];
+  /** The next arrival number. */
+  nextPending: number;
+  /** Restored: `pending` may be out of arrival order. */
+  unsorted: boolean;
+  /** Restored from a `Q/<cluster>` record of an older changelog: rewrite as one key each. */
+  legacyPending: boolean;
   score: ScopeScore | null;
 }
 
@@ -124,14 +135,37 @@ export function scoringClusterProcessor(
   function cluster(state: ScoringClusterState, name: string): ClusterState {
     let c = state.clusters.get(name);
     if (c === undefined) {
-      c = { entries: new Map(), partials: new Map(), pending: [], score: null };
+      c = {
+        entries: new Map(),
+        partials: new Map(),
+        pending: [],
+        nextPending: 0,
+        unsorted: false,
+        legacyPending: false,
+        score: null,
+      };
       state.clusters.set(name, c);
     }
     return c;
   }
 
+  /** Puts a restored cluster's waiting partials back in arrival order, under keys of their own. */
+  function settle(name: string, c: ClusterState, ctx: StatefulContext): void {
+    if (c.unsorted) {
+      c.pending.sort((a, b) => a.n - b.n);
+      c.unsorted = false;
+    }
+    if (c.legacyPending) {
+      for (const p of c.pending) ctx.changed(`${PENDING}${name}/${p.n}`);
+      ctx.changed(`${PENDING}${name}`);
+      c.legacyPending = false;
+    }
+  }
+
   function process(state: ScoringClusterState, input: ClusterInput, ctx: StatefulContext): void {
     const name = input.cluster;
+    const known = state.clusters.get(name);
+    if (known !== undefined) settle(name, known, ctx);
     switch (input.type) {
       case 'round': {
         const c = state.clusters.get(name);
@@ -142,8 +176,9 @@ export function scoringClusterProcessor(
         // Kept until its round's marker: later rounds' partials of the same event time come
         // before earlier rounds' markers in the merge (each marker is 1 ms after its round).
         const c = cluster(state, name);
-        c.pending.push({ namespace: input.namespace, round: input.round, partial: input.partial });
-        ctx.changed(`${PENDING}${name}`);
+        const n = c.nextPending++;
+        c.pending.push({ n, namespace: input.namespace, round: input.round, partial: input.partial });
+        ctx.changed(`${PENDING}${name}/${n}`);
         return;
       }
       case 'change':
@@ -165,9 +200,9 @@ export function scoringClusterProcessor(
         if (p.partial === null || p.partial.observed === 0) c.partials.delete(p.namespace);
         else c.partials.set(p.namespace, p.partial);
         ctx.changed(`${PARTIAL}${name}/${p.namespace}`);
+        ctx.changed(`${PENDING}${name}/${p.n}`);
       }
       c.pending = later;
-      ctx.changed(`${PENDING}${name}`);
     }
     const own = partialOf(collect(buildInput(c.entries, at)), () => true);
     const namespaces = [...c.partials.keys()]
@@ -207,7 +242,13 @@ export function scoringClusterProcessor(
       return p === undefined ? null : json(p);
     }
     if (key.startsWith(SCORE)) return c.score === null ? null : json(c.score);
-    if (key.startsWith(PENDING)) return c.pending.length === 0 ? null : json(c.pending);
+    if (key.startsWith(PENDING)) {
+      // `Q/<cluster>`, an older changelog's: superseded by one key each.
+      if (rest === '') return null;
+      const n = Number(rest);
+      const p = c.pending.find((x) => x.n === n);
+      return p === undefined ? null : json({ namespace: p.namespace, round: p.round, partial: p.partial });
+    }
     throw new ScoringClusterStateError(`Unknown scoring-cluster state key ${JSON.stringify(key)}.`);
   }
 
@@ -230,11 +271,31 @@ export function scoringClusterProcessor(
       if (v === null) c.partials.delete(rest);
       else c.partials.set(rest, v as ScorePartial);
     } else if (key.startsWith(SCORE)) c.score = v as ScopeScore | null;
-    else if (key.startsWith(PENDING)) c.pending = (v as PendingPartial[] | null) ?? [];
+    else if (key.startsWith(PENDING)) restorePending(c, rest, v);
     else
       throw new ScoringClusterStateError(
         `Unknown scoring-cluster state key ${JSON.stringify(key)} in the changelog.`,
       );
+  }
+
+  function restorePending(c: ClusterState, rest: string, v: unknown): void {
+    if (rest === '') {
+      // An older changelog's list of every waiting partial.
+      const list = (v as Omit<PendingPartial, 'n'>[] | null) ?? [];
+      c.pending = list.map((p, i) => ({ ...p, n: i }));
+      c.nextPending = list.length;
+      c.legacyPending = list.length > 0;
+      c.unsorted = false;
+      return;
+    }
+    const n = Number(rest);
+    c.pending = c.pending.filter((x) => x.n !== n);
+    if (v !== null) {
+      const p = v as Omit<PendingPartial, 'n'>;
+      c.pending.push({ n, namespace: p.namespace, round: p.round, partial: p.partial });
+      c.unsorted = true;
+    }
+    c.nextPending = Math.max(c.nextPending, n + 1);
   }
 
   return {
