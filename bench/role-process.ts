@@ -41,6 +41,8 @@ export interface RoleProcess {
   memory(): ProcMemory | null;
   /** The exit, once it happened. */
   exited(): { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** performance.now() at the exit, once it happened. */
+  exitedAt(): number | null;
   /** The last 8 KiB the process wrote to stdout and stderr. */
   output(): string;
   /**
@@ -83,6 +85,7 @@ export function startRole(
   let peak = 0;
   let count = 0;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let exitedAt: number | null = null;
   const sample = (): void => {
     const m = procMemory(pid);
     if (m === null) return;
@@ -94,6 +97,7 @@ export function startRole(
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       clearInterval(timer);
+      exitedAt = performance.now();
       exit = { code, signal };
       resolve(exit);
     });
@@ -107,6 +111,7 @@ export function startRole(
     samples: () => count,
     memory: () => (exit === null ? procMemory(pid) : null),
     exited: () => exit,
+    exitedAt: () => exitedAt,
     output: () => tail,
     async heapSnapshot(dir) {
       const mine = (): string[] =>

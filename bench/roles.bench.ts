@@ -1,7 +1,7 @@
-// Peak memory of every stage role and of the API role, each as its own `hetu run <role>` process
-// on Kafka, over the data of one large cluster (issue I, "peak memory per role for a 10 000-pod
-// cluster (targets: collector ≤ 256 Mi, processors and API ≤ 512 Mi)"; the collectors are
-// measured by bench/collect.bench.ts).
+// Peak memory of every stage role, of all the stages in one process (the chart's analyzer) and of
+// the API role, each a `hetu run` process on Kafka, over the data of one large cluster (issue I,
+// "peak memory per role for a 10 000-pod cluster (targets: collector ≤ 256 Mi, processors and
+// API ≤ 512 Mi)"; the collectors are measured by bench/collect.bench.ts).
 //
 //   1. A scale recording (producers/src/recording/scale.ts, the generator of the analyze bench) of
 //      HETU_BENCH_ROLES_PODS pods (default 10 000) and HETU_BENCH_ROLES_OBS observations (default
@@ -10,15 +10,29 @@
 //      event times starting an hour ago (so no topic retention drops it).
 //   2. It is ingested into the raw topics of a fresh topic prefix the way `hetu analyze` does it
 //      (`ingest()` of cli/src/commands/analyze.ts: the recording reader, the serde, the log's
-//      append), here in the bench process.
-//   3. Every stage of `hetu run --list`, in pipeline order, runs as `hetu run <stage>
+//      append), here in the bench process: once for step 3 and once for step 4, each under a
+//      prefix of its own (a stage's consumer group is its name under the prefix, so on one prefix
+//      the second run would find the first one's work committed and do nothing).
+//   3. `hetu run stages` — every stage in ONE process, as the chart's analyzer runs them — without
+//      --until-caught-up (that stops each stage at what its inputs held when it started, and a
+//      downstream stage's inputs are then still empty). Its VmRSS and VmHWM are sampled every
+//      100 ms; it is done once every stage's group has committed each of its inputs to the input's
+//      end and no end nor committed position moved for QUIET_MS (read every POLL_MS through the
+//      log port under the prefix: describeTopics and committed). Then its VmHWM (and, when asked,
+//      a heap snapshot: every stage's state at the end), then SIGTERM (it must exit 0). Its time
+//      is from the spawn to the last move of an end or a committed position.
+//   4. Every stage of `hetu run --list`, in pipeline order, runs as `hetu run <stage>
 //      --until-caught-up` in a child process of its own, one after the other (so each sees its
 //      whole input and has the machine's 2 cores to itself: per-role peaks not inflated by the
 //      others' backlog). Each child's VmRSS and VmHWM are sampled from /proc every 100 ms (the
 //      kernel's VmHWM is the figure: the last sample before the process exits).
-//   4. `hetu run api` on the resulting facts until it prints "projections caught up", then
+//   5. `hetu run api` on the resulting facts until it prints "projections caught up", then
 //      HETU_BENCH_ROLES_QUERIES overview queries (default 50, the dashboard's first screen, one
 //      after another over HTTP), then its VmHWM, then SIGTERM.
+//
+// HETU_BENCH_ROLES_ONLY selects the parts (a comma list, default all): `stages` (step 3), `each`
+// (step 4), `api` (step 5: on the facts of `each` when it ran, else of `stages`); e.g.
+// `HETU_BENCH_ROLES_ONLY=stages npm run bench -- roles` measures the one-process analyzer alone.
 //
 // The children's V8 is sized as Node sizes it in a container limited to 512 MiB (the processors'
 // and the API's target), CONTAINER_V8 below, unless HETU_BENCH_ROLE_NODE_OPTIONS says otherwise
@@ -26,9 +40,10 @@
 // SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. HETU_BENCH_ROLES_BATCH
 // sets --batch-records (default: hetu run's own, 500, as the chart runs the roles).
 // HETU_BENCH_HEAP_SNAPSHOTS=<dir> has the roles named in HETU_BENCH_ROLES_SNAPSHOT (a comma list,
-// default all) write a heap snapshot there: a stage once its group committed
-// HETU_BENCH_ROLES_SNAPSHOT_AT (default 0.8) of its input, the API after the queries; the VmHWM
-// reported is then the one read just before the snapshot (writing one costs memory).
+// default all; `stages` for step 3) write a heap snapshot there: a stage once its group committed
+// HETU_BENCH_ROLES_SNAPSHOT_AT (default 0.8) of its input, the API after the queries, `stages`
+// once done; the VmHWM reported is then the one read just before the snapshot (writing one costs
+// memory).
 // The raw topics and internal feeds of the prefix keep their records RETENTION_MS (counted from
 // the records' event times, which start an hour before the run), so a shared broker is not filled
 // up; the facts and changelogs (compacted) stay.
@@ -64,6 +79,13 @@ const TARGET_MIB = 512;
 const CONTAINER_V8 = '--max-old-space-size=256 --max-semi-space-size=1';
 /** Retention of the bench's raw topics and internal feeds (the records' timestamps are event times). */
 const RETENTION_MS = 6 * 3_600_000;
+/** How often the one-process run's committed positions and input ends are read. */
+const POLL_MS = 2000;
+/** The one-process run is done once every group is at its inputs' ends and nothing moved this long. */
+const QUIET_MS = 15_000;
+/** The parts HETU_BENCH_ROLES_ONLY may name, in the order they run. */
+const PARTS = ['stages', 'each', 'api'] as const;
+type Part = (typeof PARTS)[number];
 /** SIGKILL when a role has not exited this long after SIGTERM. */
 const STOP_GRACE_MS = 60_000;
 /** A stage that has not caught up within this long is stopped (and the bench fails). */
@@ -99,11 +121,15 @@ async function committedOf(log: Log, group: string, topics: readonly string[]): 
  * The VmHWM of a running role, read every 100 ms: the kernel's peak RSS of the process, which is
  * gone with /proc/<pid> once it exits (a stage with --until-caught-up exits by itself).
  */
-function hwmSampler(role: RoleProcess): { hwm(): number; stop(): void } {
+function hwmSampler(role: RoleProcess): { hwm(): number; hwmAtS(): number; stop(): void } {
   let hwm = 0;
+  let at = 0;
   const read = (): void => {
     const m = procMemory(role.pid);
-    if (m && m.hwm > hwm) hwm = m.hwm;
+    if (m && m.hwm > hwm) {
+      hwm = m.hwm;
+      at = performance.now();
+    }
   };
   read();
   const timer = setInterval(read, 100);
@@ -112,6 +138,8 @@ function hwmSampler(role: RoleProcess): { hwm(): number; stop(): void } {
       read();
       return hwm;
     },
+    /** Seconds from the spawn to the sample that saw the peak rise last. */
+    hwmAtS: () => secs(at - role.startedAt),
     stop: () => clearInterval(timer),
   };
 }
@@ -149,7 +177,46 @@ interface Row {
   peakMiB: number;
   /** The peak was read just before a heap snapshot (the snapshot run's later figures are not the role's). */
   snapshot: boolean;
+  /** Why it exited before it was done (the one-process run), if it did. */
+  failed?: string;
   note: string;
+}
+
+/**
+ * Where the stages' consumer groups are: `behind`, the groups that have not committed every
+ * partition of their inputs to its end (high); `key`, every committed offset and end (equal keys:
+ * nothing moved); `committed` and `ends`, the groups' committed offsets and their inputs' ends,
+ * each summed over the groups (a topic read by three groups counts three times).
+ */
+async function positionsOf(
+  log: Log,
+  processors: readonly AnyProcessor<unknown, unknown>[],
+): Promise<{ behind: string[]; key: string; ends: number; committed: number }> {
+  const topics = [...new Set(processors.flatMap((p) => p.inputs))];
+  const ends = new Map<string, bigint>();
+  for (const t of await log.describeTopics(topics))
+    for (const p of t.partitions) ends.set(`${t.name}\u0000${p.partition}`, p.high);
+  const behind: string[] = [];
+  const parts: string[] = [];
+  let committedSum = 0n;
+  let endSum = 0n;
+  for (const p of processors) {
+    let late = false;
+    for (const t of p.inputs) {
+      const committed = await log.committed(p.name, t);
+      for (const [tp, high] of ends) {
+        if (!tp.startsWith(`${t}\u0000`)) continue;
+        const c = committed.get(Number(tp.slice(t.length + 1))) ?? -1n;
+        if (c > 0n) committedSum += c;
+        endSum += high;
+        parts.push(`${p.name}\u0000${tp}=${c}`);
+        if (high > 0n && c < high) late = true;
+      }
+    }
+    if (late) behind.push(p.name);
+  }
+  for (const [tp, high] of ends) parts.push(`${tp}=${high}`);
+  return { behind, key: parts.join(' '), ends: Number(endSum), committed: Number(committedSum) };
 }
 
 export async function bench(print: (line: string) => void): Promise<Record<string, number>> {
@@ -181,20 +248,30 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   print(`NODE_OPTIONS of the roles: ${v8 || '(none: V8 sizes itself for this machine)'}`);
   print(`--batch-records of the stages: ${batch ?? "hetu run's default (500)"}`);
 
+  const parts = (process.env.HETU_BENCH_ROLES_ONLY ?? PARTS.join(','))
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const unknownPart = parts.find((x) => !(PARTS as readonly string[]).includes(x));
+  if (unknownPart !== undefined || parts.length === 0)
+    throw new Error(
+      `HETU_BENCH_ROLES_ONLY=${process.env.HETU_BENCH_ROLES_ONLY}: name some of ${PARTS.join(', ')}`,
+    );
+  const runs = (x: Part): boolean => parts.includes(x);
+  print(`parts (HETU_BENCH_ROLES_ONLY): ${PARTS.filter(runs).join(', ')}`);
+
   const services = await kafkaServices(print);
   const dir = mkdtempSync(join(tmpdir(), 'hetu-bench-roles-'));
-  const prefix = `bench-roles-${randomUUID().slice(0, 8)}.`;
   const kafka = await openBackend(
     parseGlobalConfig({ kafka: services.brokers.join(','), registry: services.registryUrl }, {}),
   );
-  const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
   const figures: Record<string, number> = { pods };
   const rows: Row[] = [];
   try {
     // 1. the recording
     const file = join(dir, 'scale.jsonl.gz');
     const startMs = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-    let t = performance.now();
+    const t = performance.now();
     const rec = await generateScale(file, { pods, observations, startMs });
     print(
       `recording: ${fmt(rec.observations)} observations of a ${fmt(pods)}-pod cluster (${fmt(rec.watch)} watch, ${fmt(rec.metric)} metric, ${fmt(rec.log)} log) over ${((rec.lastTs - rec.firstTs) / 60_000).toFixed(1)} min of event time, ${(rec.bytes / 2 ** 20).toFixed(1)} MiB gzip; generated in ${secs(performance.now() - t)} s`,
@@ -208,29 +285,34 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     });
 
     // 2. into the raw topics of a fresh prefix, as `hetu analyze` ingests a recording (the raw
-    // topics and feeds created first, with the bench's retention)
-    await ns.log.ensureTopics(benchTopicSpecs());
-    await createAnalysisTopics(ns);
-    t = performance.now();
-    const summary = await ingest(ns, file);
-    const ingestS = secs(performance.now() - t);
-    print(
-      `ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${loads()}`,
-    );
-    figures.ingestS = ingestS;
-
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HETU_KAFKA_BROKERS: services.brokers.join(','),
-      HETU_SCHEMA_REGISTRY_URL: services.registryUrl,
-      HETU_TOPIC_PREFIX: prefix,
-      HETU_DATA_DIR: join(dir, 'data'),
-      NODE_OPTIONS: [v8, snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '']
-        .join(' ')
-        .trim(),
+    // topics and feeds created first, with the bench's retention): one prefix per part that runs
+    // stages, since a stage's consumer group is its name under the prefix
+    const ingested = async (
+      part: Part,
+    ): Promise<{ prefix: string; ns: Backend; env: NodeJS.ProcessEnv; ingestS: number }> => {
+      const prefix = `bench-roles-${randomUUID().slice(0, 8)}.`;
+      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+      await ns.log.ensureTopics(benchTopicSpecs());
+      await createAnalysisTopics(ns);
+      const t0 = performance.now();
+      const summary = await ingest(ns, file);
+      const ingestS = secs(performance.now() - t0);
+      print(
+        `${part}: ingested under the prefix ${prefix} in ${ingestS} s (${fmt(Math.round(summary.observations / ingestS))}/s, the bench process); ${summary.deadLetters} dead letters; load average ${loads()}`,
+      );
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        HETU_KAFKA_BROKERS: services.brokers.join(','),
+        HETU_SCHEMA_REGISTRY_URL: services.registryUrl,
+        HETU_TOPIC_PREFIX: prefix,
+        HETU_DATA_DIR: join(dir, `data-${part}`),
+        NODE_OPTIONS: [v8, snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '']
+          .join(' ')
+          .trim(),
+      };
+      return { prefix, ns, env, ingestS };
     };
 
-    // 3. the stages, in pipeline order, each in a process of its own until caught up
     const listing = execFileSync(
       process.execPath,
       [join(ROOT, 'cli/src/main.ts'), 'run', '--list', '-o', 'json'],
@@ -245,166 +327,289 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       .map((l) => JSON.parse(l) as { name: string; kind: string })
       .filter((r) => r.kind === 'stage')
       .map((r) => r.name);
+    // the processors' names (their consumer groups) and inputs, without a prefix
     const processors = new Map<string, AnyProcessor<unknown, unknown>>([
-      ...pipelineStages(ns),
-      llmRequestsStage(ns, { pseudonymize: false }),
+      ...pipelineStages(kafka),
+      llmRequestsStage(kafka, { pseudonymize: false }),
     ]);
     print(`stages (hetu run --list): ${stages.join(', ')}`);
-    for (const name of stages) {
+    const stageProcessors = stages.map((name) => {
       const p = processors.get(name);
       if (p === undefined)
         throw new Error(`hetu run --list has a stage ${name} this bench cannot name the inputs of`);
-      const recordsIn = await offsetsOf(ns.log, p.inputs);
-      const role = startRole(
-        ROOT,
-        name,
-        ['--until-caught-up', ...(batch ? ['--batch-records', batch] : [])],
-        env,
-      );
+      return p;
+    });
+    /** The facts the API reads: those of `each` when it ran, else those of `stages`. */
+    let factsOf: { ns: Backend; env: NodeJS.ProcessEnv } | undefined;
+
+    // 3. every stage in one process (the chart's analyzer), until every group is at its inputs' ends
+    if (runs('stages')) {
+      const { ns, env, ingestS } = await ingested('stages');
+      figures.stagesIngestS = ingestS;
+      factsOf = { ns, env };
+      const rawIn = await offsetsOf(ns.log, [...new Set(stageProcessors.flatMap((p) => p.inputs))]);
+      const role = startRole(ROOT, 'stages', batch ? ['--batch-records', batch] : [], env);
       const sampler = hwmSampler(role);
-      let snapshotHwm: number | undefined;
-      if (wantsSnapshot(name)) {
-        // once the group committed `snapshotAt` of the input (offsets); none if it ends first
-        let done = 0;
-        const poll = setInterval(() => {
-          void committedOf(ns.log, p.name, p.inputs).then(
-            (n) => (done = n),
-            () => undefined,
-          );
-        }, 2000);
-        try {
-          await waitFor(
-            `${Math.round(snapshotAt * 100)} % of its input committed`,
-            () => done >= snapshotAt * recordsIn,
-            role,
-            STAGE_TIMEOUT_MS,
-          );
-        } catch (err) {
-          if (role.exited() === null) throw err;
-        } finally {
-          clearInterval(poll);
+      let lastKey = '';
+      let lastMove = role.startedAt;
+      let lastBehind = '';
+      let nextReport = role.startedAt + 30_000;
+      let now = performance.now();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        if (role.exited()) break;
+        const pos = await positionsOf(ns.log, stageProcessors);
+        now = performance.now();
+        if (pos.key !== lastKey) {
+          lastKey = pos.key;
+          lastMove = now;
         }
-        if (role.exited() === null) {
-          snapshotHwm = sampler.hwm();
-          const path = await role.heapSnapshot(snapshots!);
+        lastBehind = pos.behind.join(', ');
+        if (now >= nextReport) {
+          nextReport += 30_000;
+          const m = role.memory();
           print(
-            `${name}: heap snapshot ${path ?? 'not written within 5 minutes'} at ${Math.round((100 * done) / recordsIn)} % of its input (VmHWM before it ${mib(snapshotHwm)} MiB)`,
+            `stages: ${secs(now - role.startedAt)} s: VmRSS ${mib(m?.rss ?? 0)} MiB, VmHWM ${mib(sampler.hwm())} MiB; committed ${fmt(pos.committed)} of ${fmt(pos.ends)} (the groups' inputs' ends, summed over the groups); behind: ${lastBehind || 'none'}; load average ${loads()}`,
+          );
+        }
+        if (pos.behind.length === 0 && now - lastMove >= QUIET_MS) break;
+        if (now - role.startedAt > STAGE_TIMEOUT_MS) {
+          await role.stop(STOP_GRACE_MS);
+          throw new Error(
+            `hetu run stages was not done within ${STAGE_TIMEOUT_MS / 1000} s (behind: ${lastBehind}):\n${role.output()}`,
           );
         }
       }
-      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-        (resolve, reject) => {
-          const timer = setInterval(() => {
-            const e = role.exited();
-            if (e) {
-              clearInterval(timer);
-              resolve(e);
-            } else if (performance.now() - role.startedAt > STAGE_TIMEOUT_MS) {
-              clearInterval(timer);
-              void role.stop(STOP_GRACE_MS);
-              reject(
-                new Error(`${name} did not catch up within ${STAGE_TIMEOUT_MS / 1000} s:\n${role.output()}`),
-              );
-            }
-          }, 50);
-        },
-      );
-      const seconds = secs(performance.now() - role.startedAt);
-      const hwm = snapshotHwm ?? sampler.hwm();
-      sampler.stop();
-      if (exit.code !== 0 || !/^caught up$/m.test(role.output()))
-        throw new Error(
-          `hetu run ${name} --until-caught-up exited with code ${exit.code}, signal ${exit.signal}:\n${role.output()}`,
+      const exit = role.exited();
+      if (exit) {
+        // a figure too (V8's heap limit reached, say): reported, and the other parts still run
+        const seconds = secs(role.exitedAt()! - role.startedAt);
+        const hwm = sampler.hwm();
+        sampler.stop();
+        const why = /JavaScript heap out of memory/.test(role.output())
+          ? 'JavaScript heap out of memory'
+          : `code ${exit.code}, signal ${exit.signal}`;
+        print(
+          `stages: EXITED (${why}; code ${exit.code}, signal ${exit.signal}) ${seconds} s after the spawn, before every group was at its inputs' ends (behind then: ${lastBehind || 'none'}); VmHWM ${mib(hwm)} MiB, reached ${sampler.hwmAtS()} s after the spawn (RSS ${mib(role.rssAtReady())} MiB once running); load average ${loads()}; the end of its output:\n${role.output().slice(-1500)}`,
         );
-      const restored = /restored .*/.exec(role.output());
-      rows.push({
-        role: name,
-        recordsIn,
-        inputs: p.inputs.join(', '),
-        seconds,
-        readyMiB: mib(role.rssAtReady()),
-        peakMiB: mib(hwm),
-        snapshot: snapshotHwm !== undefined,
-        note: restored ? restored[0] : '',
-      });
-      print(
-        `${name}: ${fmt(recordsIn)} input records in ${seconds} s; VmHWM ${mib(hwm)} MiB (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB); load average ${loads()}`,
-      );
+        rows.push({
+          role: 'stages',
+          recordsIn: NaN,
+          inputs: 'every stage',
+          seconds,
+          readyMiB: mib(role.rssAtReady()),
+          peakMiB: mib(hwm),
+          snapshot: false,
+          note: '',
+          failed: why,
+        });
+        Object.assign(figures, { stagesExitedS: seconds, stagesVmHwmMiB: mib(hwm), stagesRawIn: rawIn });
+      } else {
+        const seconds = secs(lastMove - role.startedAt);
+        const hwm = sampler.hwm();
+        const hwmAtS = sampler.hwmAtS();
+        const m = role.memory();
+        let recordsIn = 0;
+        for (const p of stageProcessors) recordsIn += await offsetsOf(ns.log, p.inputs);
+        print(
+          `stages (${stages.length} stages in one process): ${fmt(rawIn)} records in its inputs at the start, ${fmt(recordsIn)} read by its stages in all; every group at its inputs' ends ${seconds} s after the spawn (done: nothing moved for ${QUIET_MS / 1000} s more); VmHWM ${mib(hwm)} MiB, reached ${hwmAtS} s after the spawn (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB, RSS when done ${mib(m?.rss ?? 0)} MiB); load average ${loads()}`,
+        );
+        rows.push({
+          role: 'stages',
+          recordsIn,
+          inputs: 'every stage',
+          seconds,
+          readyMiB: mib(role.rssAtReady()),
+          peakMiB: mib(hwm),
+          snapshot: false,
+          note: `peak at ${hwmAtS} s`,
+        });
+        Object.assign(figures, { stagesPeakAtS: hwmAtS, stagesRawIn: rawIn });
+        // the snapshot after the figures: writing one costs memory (the VmHWM above is from before)
+        if (wantsSnapshot('stages')) {
+          const path = await role.heapSnapshot(snapshots!);
+          const after = role.memory();
+          print(
+            `stages: heap snapshot ${path ?? 'not written within 5 minutes'} once done (VmHWM after it ${mib(after?.hwm ?? 0)} MiB)`,
+          );
+        }
+        sampler.stop();
+        const stopped = await role.stop(STOP_GRACE_MS);
+        if (stopped.code !== 0)
+          throw new Error(
+            `hetu run stages did not stop cleanly on SIGTERM: code ${stopped.code}, signal ${stopped.signal}:\n${role.output()}`,
+          );
+      }
     }
 
-    // 4. the API over the facts, then overview queries
-    const facts = (await ns.log.describeTopics())
-      .map((i) => i.name)
-      .filter((n) => n.startsWith('hetu.facts.'));
-    const factRecords = await offsetsOf(ns.log, facts);
-    const api = startRole(ROOT, 'api', ['--port', '0'], env);
-    const sampler = hwmSampler(api);
-    try {
-      await waitFor(
-        'its GraphQL API',
-        () => /GraphQL API at (\S+)\/graphql/.test(api.output()),
-        api,
-        600_000,
-      );
-      const url = /GraphQL API at (\S+)\/graphql/.exec(api.output())![1]!;
-      await waitFor(
-        'projections caught up',
-        () => api.output().includes('projections caught up'),
-        api,
-        STAGE_TIMEOUT_MS,
-      );
-      const caughtUpS = secs(performance.now() - api.startedAt);
-      const caughtUpHwm = sampler.hwm();
-      const times: number[] = [];
-      let failed = 0;
-      let clusters = '';
-      for (let i = 0; i < queries; i++) {
-        const q0 = performance.now();
-        const res = await fetch(`${url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: OVERVIEW_QUERY }),
+    // 4. the stages, in pipeline order, each in a process of its own until caught up
+    if (runs('each')) {
+      const { ns, env, ingestS } = await ingested('each');
+      figures.ingestS = ingestS;
+      factsOf = { ns, env };
+      for (const name of stages) {
+        const p = processors.get(name);
+        if (p === undefined)
+          throw new Error(`hetu run --list has a stage ${name} this bench cannot name the inputs of`);
+        const recordsIn = await offsetsOf(ns.log, p.inputs);
+        const role = startRole(
+          ROOT,
+          name,
+          ['--until-caught-up', ...(batch ? ['--batch-records', batch] : [])],
+          env,
+        );
+        const sampler = hwmSampler(role);
+        let snapshotHwm: number | undefined;
+        if (wantsSnapshot(name)) {
+          // once the group committed `snapshotAt` of the input (offsets); none if it ends first
+          let done = 0;
+          const poll = setInterval(() => {
+            void committedOf(ns.log, p.name, p.inputs).then(
+              (n) => (done = n),
+              () => undefined,
+            );
+          }, 2000);
+          try {
+            await waitFor(
+              `${Math.round(snapshotAt * 100)} % of its input committed`,
+              () => done >= snapshotAt * recordsIn,
+              role,
+              STAGE_TIMEOUT_MS,
+            );
+          } catch (err) {
+            if (role.exited() === null) throw err;
+          } finally {
+            clearInterval(poll);
+          }
+          if (role.exited() === null) {
+            snapshotHwm = sampler.hwm();
+            const path = await role.heapSnapshot(snapshots!);
+            print(
+              `${name}: heap snapshot ${path ?? 'not written within 5 minutes'} at ${Math.round((100 * done) / recordsIn)} % of its input (VmHWM before it ${mib(snapshotHwm)} MiB)`,
+            );
+          }
+        }
+        const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+          (resolve, reject) => {
+            const timer = setInterval(() => {
+              const e = role.exited();
+              if (e) {
+                clearInterval(timer);
+                resolve(e);
+              } else if (performance.now() - role.startedAt > STAGE_TIMEOUT_MS) {
+                clearInterval(timer);
+                void role.stop(STOP_GRACE_MS);
+                reject(
+                  new Error(
+                    `${name} did not catch up within ${STAGE_TIMEOUT_MS / 1000} s:\n${role.output()}`,
+                  ),
+                );
+              }
+            }, 50);
+          },
+        );
+        const seconds = secs(performance.now() - role.startedAt);
+        const hwm = snapshotHwm ?? sampler.hwm();
+        sampler.stop();
+        if (exit.code !== 0 || !/^caught up$/m.test(role.output()))
+          throw new Error(
+            `hetu run ${name} --until-caught-up exited with code ${exit.code}, signal ${exit.signal}:\n${role.output()}`,
+          );
+        const restored = /restored .*/.exec(role.output());
+        rows.push({
+          role: name,
+          recordsIn,
+          inputs: p.inputs.join(', '),
+          seconds,
+          readyMiB: mib(role.rssAtReady()),
+          peakMiB: mib(hwm),
+          snapshot: snapshotHwm !== undefined,
+          note: restored ? restored[0] : '',
         });
-        const body = (await res.json()) as {
-          data?: { overview?: { cluster: string } | { cluster: string }[] | null };
-          errors?: unknown;
-        };
-        times.push(performance.now() - q0);
-        const overview = body.data?.overview;
-        const list = Array.isArray(overview) ? overview : overview ? [overview] : [];
-        if (!res.ok || body.errors !== undefined || list.length === 0) {
-          if (failed++ === 0)
-            print(`api: overview query failed: HTTP ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
-        } else clusters = list.map((o) => o.cluster).join(',');
-      }
-      times.sort((a, b) => a - b);
-      const hwm = sampler.hwm();
-      const m = api.memory();
-      const snap = wantsSnapshot('api');
-      if (snap) {
-        const path = await api.heapSnapshot(snapshots!);
         print(
-          `api: heap snapshot ${path ?? 'not written within 5 minutes'} (VmHWM before it ${mib(hwm)} MiB)`,
+          `${name}: ${fmt(recordsIn)} input records in ${seconds} s; VmHWM ${mib(hwm)} MiB (RSS ${mib(role.rssAtReady())} MiB once running, highest sampled RSS ${mib(role.peakSampledRss())} MiB); load average ${loads()}`,
         );
       }
-      print(
-        `api: projections caught up ${caughtUpS} s after the spawn (${fmt(factRecords)} records in ${facts.length} fact topics), VmHWM then ${mib(caughtUpHwm)} MiB; ${queries} overview queries one after another (clusters: ${clusters || 'none'}; ${failed} failed): first ${times.length ? Math.round(times[0]!) : '-'} ms… median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms, max ${times.length ? Math.round(times[times.length - 1]!) : '-'} ms; VmHWM ${mib(hwm)} MiB, RSS now ${mib(m?.rss ?? 0)} MiB; load average ${loads()}`,
-      );
-      rows.push({
-        role: 'api',
-        recordsIn: factRecords,
-        inputs: `${facts.length} fact topics`,
-        seconds: caughtUpS,
-        readyMiB: mib(api.rssAtReady()),
-        peakMiB: mib(hwm),
-        snapshot: snap,
-        note: `${queries} overview queries, median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms`,
-      });
-    } finally {
-      sampler.stop();
-      const exit = await api.stop(STOP_GRACE_MS);
-      if (exit.code !== 0)
-        print(`api did not stop cleanly: code ${exit.code}, signal ${exit.signal}:\n${api.output()}`);
+    }
+
+    // 5. the API over the facts, then overview queries
+    if (runs('api')) {
+      if (factsOf === undefined)
+        throw new Error('HETU_BENCH_ROLES_ONLY=api needs stages or each: the API reads their facts');
+      const { ns, env } = factsOf;
+      const facts = (await ns.log.describeTopics())
+        .map((i) => i.name)
+        .filter((n) => n.startsWith('hetu.facts.'));
+      const factRecords = await offsetsOf(ns.log, facts);
+      const api = startRole(ROOT, 'api', ['--port', '0'], env);
+      const sampler = hwmSampler(api);
+      try {
+        await waitFor(
+          'its GraphQL API',
+          () => /GraphQL API at (\S+)\/graphql/.test(api.output()),
+          api,
+          600_000,
+        );
+        const url = /GraphQL API at (\S+)\/graphql/.exec(api.output())![1]!;
+        await waitFor(
+          'projections caught up',
+          () => api.output().includes('projections caught up'),
+          api,
+          STAGE_TIMEOUT_MS,
+        );
+        const caughtUpS = secs(performance.now() - api.startedAt);
+        const caughtUpHwm = sampler.hwm();
+        const times: number[] = [];
+        let failed = 0;
+        let clusters = '';
+        for (let i = 0; i < queries; i++) {
+          const q0 = performance.now();
+          const res = await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: OVERVIEW_QUERY }),
+          });
+          const body = (await res.json()) as {
+            data?: { overview?: { cluster: string } | { cluster: string }[] | null };
+            errors?: unknown;
+          };
+          times.push(performance.now() - q0);
+          const overview = body.data?.overview;
+          const list = Array.isArray(overview) ? overview : overview ? [overview] : [];
+          if (!res.ok || body.errors !== undefined || list.length === 0) {
+            if (failed++ === 0)
+              print(`api: overview query failed: HTTP ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+          } else clusters = list.map((o) => o.cluster).join(',');
+        }
+        times.sort((a, b) => a - b);
+        const hwm = sampler.hwm();
+        const m = api.memory();
+        const snap = wantsSnapshot('api');
+        if (snap) {
+          const path = await api.heapSnapshot(snapshots!);
+          print(
+            `api: heap snapshot ${path ?? 'not written within 5 minutes'} (VmHWM before it ${mib(hwm)} MiB)`,
+          );
+        }
+        print(
+          `api: projections caught up ${caughtUpS} s after the spawn (${fmt(factRecords)} records in ${facts.length} fact topics), VmHWM then ${mib(caughtUpHwm)} MiB; ${queries} overview queries one after another (clusters: ${clusters || 'none'}; ${failed} failed): first ${times.length ? Math.round(times[0]!) : '-'} ms… median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms, max ${times.length ? Math.round(times[times.length - 1]!) : '-'} ms; VmHWM ${mib(hwm)} MiB, RSS now ${mib(m?.rss ?? 0)} MiB; load average ${loads()}`,
+        );
+        rows.push({
+          role: 'api',
+          recordsIn: factRecords,
+          inputs: `${facts.length} fact topics`,
+          seconds: caughtUpS,
+          readyMiB: mib(api.rssAtReady()),
+          peakMiB: mib(hwm),
+          snapshot: snap,
+          note: `${queries} overview queries, median ${times.length ? Math.round(times[Math.floor(times.length / 2)]!) : '-'} ms`,
+        });
+      } finally {
+        sampler.stop();
+        const exit = await api.stop(STOP_GRACE_MS);
+        if (exit.code !== 0)
+          print(`api did not stop cleanly: code ${exit.code}, signal ${exit.signal}:\n${api.output()}`);
+      }
     }
 
     print('');
@@ -412,16 +617,16 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     print('|---|---:|---:|---:|---:|---|');
     for (const r of rows)
       print(
-        `| ${r.role} | ${fmt(r.recordsIn)} | ${r.seconds} s | ${r.readyMiB} MiB | ${r.peakMiB} MiB${r.snapshot ? ' (before a heap snapshot)' : ''} | ${r.peakMiB <= TARGET_MIB ? 'yes' : `**no**, by ${r.peakMiB - TARGET_MIB} MiB`} |`,
+        `| ${r.role} | ${r.failed ? '-' : fmt(r.recordsIn)} | ${r.seconds} s${r.failed ? `, then **exited**: ${r.failed}` : ''} | ${r.readyMiB} MiB | ${r.peakMiB} MiB${r.snapshot ? ' (before a heap snapshot)' : ''} | ${r.failed ? '**no**: did not finish' : r.peakMiB <= TARGET_MIB ? 'yes' : `**no**, by ${r.peakMiB - TARGET_MIB} MiB`} |`,
       );
     print('');
     print(
-      'records in: the offsets of its inputs (a stage) or of the fact topics (the api), transaction markers included; time: spawn to exit (a stage), spawn to projections caught up (the api)',
+      "records in: the offsets of its inputs (a stage; `stages`: of every stage's inputs, summed) or of the fact topics (the api), transaction markers included; time: spawn to exit (a stage), spawn to every group at its inputs' ends (`stages`), spawn to projections caught up (the api)",
     );
     print(`load average after: ${loads()}`);
     for (const r of rows) {
       const k = r.role.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-      figures[`${k}RecordsIn`] = r.recordsIn;
+      if (r.failed === undefined) figures[`${k}RecordsIn`] = r.recordsIn;
       figures[`${k}S`] = r.seconds;
       figures[`${k}ReadyMiB`] = r.readyMiB;
       figures[`${k}VmHwmMiB`] = r.peakMiB;

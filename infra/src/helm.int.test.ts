@@ -79,7 +79,7 @@ describe('the Helm chart on the test API server', () => {
     expect(c.args).toEqual(['start', '--host=0.0.0.0', '--port=4380', '--data-dir=/data', '--no-demo']);
     expect(c.resources).toEqual({
       requests: { cpu: '500m', memory: '512Mi' },
-      limits: { cpu: '2', memory: '1Gi' },
+      limits: { cpu: '2', memory: '1536Mi' },
     });
     expect([c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path]).toEqual([
       '/readyz',
@@ -225,8 +225,8 @@ describe('the Helm chart on the test API server', () => {
         name: 'hr-hetu-analyzer',
         replicas: 2,
         args: ['run', 'stages'],
-        requests: { cpu: '1', memory: '512Mi' },
-        limits: { cpu: '1', memory: '512Mi' },
+        requests: { cpu: '1', memory: '1Gi' },
+        limits: { cpu: '1', memory: '1Gi' },
         probes: [null, null],
         kafka,
       },
