@@ -328,6 +328,9 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     const now = paused();
     if (now === before) return;
     for (const f of follows.values()) {
+      // a resumed call gives the body it held at once, which can pause every call again: the
+      // rest then stay paused
+      if (paused() !== now) return;
       if (now) f.conn?.call?.pause();
       else f.conn?.call?.resume();
     }

@@ -226,6 +226,62 @@ describe('H2Pool', () => {
     await until(() => srv.open.size === 0);
   });
 
+  it('a paused call holds what arrives in one copy of its own, gives it on resume, and pauses its stream past 16 KiB', async () => {
+    const srv = await h2Server(10);
+    const pool = new H2Pool(srv.url);
+    closers.push(async () => pool.close());
+    const got: Buffer[] = [];
+    const a = recordingSink();
+    const sink: StreamSink = { ...a.sink, onData: (c) => void got.push(Buffer.from(c)) };
+    const raw: Buffer[] = [];
+    const call = pool.open(
+      '/a',
+      { ca: CERT },
+      {
+        ...sink,
+        onData: (c) => {
+          raw.push(c);
+          sink.onData(c);
+        },
+      },
+    ) as LogCall & { stream: ClientHttp2Stream };
+    await until(() => got.length === 1);
+    const [server] = [...srv.open.keys()];
+    call.pause();
+    server!.write('two\n');
+    server!.write('three\n');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.length).toBe(1); // held, not given
+    expect(call.stream.isPaused()).toBe(false); // a few bytes: the stream reads on
+    call.resume();
+    expect(got.map(String)).toEqual(['line /a\n', 'two\nthree\n']);
+    // The held body is an exact-size buffer of its own, not a view of a shared read buffer.
+    const held = raw[1]!;
+    expect([held.byteOffset, held.buffer.byteLength]).toEqual([0, held.length]);
+    // Past 16 KiB held, the HTTP/2 stream itself pauses; on resume all of it comes, in order.
+    call.pause();
+    const big = 'x'.repeat(1023) + '\n';
+    for (let i = 0; i < 20; i++) server!.write(big);
+    await until(() => call.stream.isPaused());
+    call.resume();
+    server!.end('end\n');
+    await a.closed;
+    expect(Buffer.concat(got).toString()).toBe('line /a\ntwo\nthree\n' + big.repeat(20) + 'end\n');
+  });
+
+  it('a paused call that closes gives what it held before the close', async () => {
+    const srv = await h2Server(10);
+    const pool = new H2Pool(srv.url);
+    closers.push(async () => pool.close());
+    const a = recordingSink();
+    const call: LogCall = pool.open('/a', { ca: CERT }, a.sink);
+    await until(() => a.events.length >= 2);
+    call.pause();
+    for (const s of srv.open.keys()) s.end('last\n');
+    await a.closed;
+    expect(a.events).toEqual(['response 200', 'data line /a\n', 'data last\n', 'close complete']);
+  });
+
   it('http1Call() gives the same sink events for an HTTP/1.1 request', async () => {
     const server: Server = createHttpsServer({ cert: CERT, key: KEY }, (_req, res) => {
       res.writeHead(200);

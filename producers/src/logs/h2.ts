@@ -93,6 +93,19 @@ const ALPN_H2 = new DataView(new Uint8Array([2, 0x68, 0x32]).buffer);
 const CALL = Symbol('hetu.h2call');
 type CalledStream = ClientHttp2Stream & { [CALL]?: H2Call };
 
+/**
+ * Most body a paused call holds (copied) before it pauses its HTTP/2 stream. Node's paused stream
+ * keeps each DATA chunk as a view of the session's read buffer, which pins that whole buffer:
+ * thousands of streams paused at once with a few lines each kept tens of MiB of read buffers and
+ * grew malloc's heap for good (docs/benchmarks.md, collect-logs). A call copies what arrives while
+ * paused into one exact-size buffer instead; past this many bytes the stream itself pauses (the
+ * session's `initialWindowSize`, `STREAM_WINDOW`, then bounds what the server may still send).
+ */
+const HOLD_MAX = 16 * 1024;
+
+/** The per-stream HTTP/2 flow-control window the pool's sessions announce. */
+const STREAM_WINDOW = 32 * 1024;
+
 /** One HTTP/2 stream of the pool and its sink. */
 class H2Call implements LogCall {
   readonly stream: ClientHttp2Stream;
@@ -101,6 +114,10 @@ class H2Call implements LogCall {
   responded = false;
   sawEnd = false;
   err: Error | null = null;
+  /** Paused by the sink: body is held in `held`, not given to the sink. */
+  paused = false;
+  /** Body that arrived while paused (an unpooled copy), given to the sink on resume or close. */
+  held: Buffer | null = null;
 
   constructor(stream: ClientHttp2Stream, sink: StreamSink, session: Session) {
     this.stream = stream;
@@ -109,11 +126,35 @@ class H2Call implements LogCall {
   }
 
   pause(): void {
-    this.stream.pause();
+    this.paused = true;
   }
 
   resume(): void {
-    this.stream.resume();
+    if (!this.paused) return;
+    this.paused = false;
+    const held = this.held;
+    this.held = null;
+    // the sink may pause again while it takes the held body: the stream then stays as it is
+    if (held !== null) this.sink.onData(held);
+    if (!this.paused && this.stream.isPaused()) this.stream.resume();
+  }
+
+  /** Body while paused: appended to `held`; the stream pauses once `held` passes HOLD_MAX. */
+  hold(chunk: Buffer): void {
+    const before = this.held;
+    const size = (before?.length ?? 0) + chunk.length;
+    const next = Buffer.allocUnsafeSlow(size);
+    if (before !== null) before.copy(next, 0);
+    chunk.copy(next, size - chunk.length);
+    this.held = next;
+    if (size >= HOLD_MAX) this.stream.pause();
+  }
+
+  /** Gives the sink what is held (the stream closes: nothing may be left behind). */
+  flush(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.sink.onData(held);
   }
 
   destroy(err?: Error): void {
@@ -138,7 +179,9 @@ function onStreamResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders)
   c.sink.onResponse(typeof status === 'number' ? status : Number(status));
 }
 function onStreamData(this: ClientHttp2Stream, chunk: Buffer): void {
-  callOf(this).sink.onData(chunk);
+  const c = callOf(this);
+  if (c.paused || c.held !== null) c.hold(chunk);
+  else c.sink.onData(chunk);
 }
 function onStreamEnd(this: ClientHttp2Stream): void {
   callOf(this).sawEnd = true;
@@ -153,6 +196,7 @@ function onStreamClose(this: ClientHttp2Stream): void {
   c.session.active--;
   const code = this.rstCode;
   if (!c.responded) c.err ??= new Error(`the HTTP/2 stream closed before an answer (code ${code ?? 'none'})`);
+  c.flush();
   const complete = c.err === null && c.sawEnd && (code === undefined || code === constants.NGHTTP2_NO_ERROR);
   c.sink.onClose(complete, c.err);
 }
@@ -427,6 +471,8 @@ export class H2Pool {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const servername = o.servername ?? (isIP(host) === 0 ? host : undefined);
     const session = connect(this.origin, {
+      // a paused stream may be sent at most this much more (Node's default is 65 535)
+      settings: { initialWindowSize: STREAM_WINDOW },
       // the TLS socket made here only to pass ALPN as a DataView (ALPN_H2)
       createConnection: () =>
         tlsConnect({
