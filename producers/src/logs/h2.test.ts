@@ -214,12 +214,7 @@ describe('H2Pool', () => {
   });
 
   it('open(): destroy(err) resets the stream and reports err, not complete', async () => {
-    const srv = await h2Server(10);
-    const pool = new H2Pool(srv.url);
-    closers.push(async () => pool.close());
-    const a = recordingSink();
-    const call: LogCall = pool.open('/a', { ca: CERT }, a.sink);
-    await until(() => a.events.length >= 2);
+    const { srv, a, call } = await answeredCall();
     call.destroy(new Error('log connection cut'));
     await a.closed;
     expect(a.events.at(-1)).toBe('close incomplete log connection cut');
@@ -270,12 +265,7 @@ describe('H2Pool', () => {
   });
 
   it('a paused call that closes gives what it held before the close', async () => {
-    const srv = await h2Server(10);
-    const pool = new H2Pool(srv.url);
-    closers.push(async () => pool.close());
-    const a = recordingSink();
-    const call: LogCall = pool.open('/a', { ca: CERT }, a.sink);
-    await until(() => a.events.length >= 2);
+    const { srv, a, call } = await answeredCall();
     call.pause();
     for (const s of srv.open.keys()) s.end('last\n');
     await a.closed;
@@ -298,6 +288,21 @@ describe('H2Pool', () => {
     expect(a.events).toEqual(['response 200', 'data one\n', 'data two\n', 'close complete']);
   });
 });
+
+/** A call of `/a` on a fresh server and pool, answered and with its first line in. */
+async function answeredCall(): Promise<{
+  srv: H2Server;
+  a: ReturnType<typeof recordingSink>;
+  call: LogCall;
+}> {
+  const srv = await h2Server(10);
+  const pool = new H2Pool(srv.url);
+  closers.push(async () => pool.close());
+  const a = recordingSink();
+  const call: LogCall = pool.open('/a', { ca: CERT }, a.sink);
+  await until(() => a.events.length >= 2);
+  return { srv, a, call };
+}
 
 /** A sink that records its events as text. */
 function recordingSink(): { sink: StreamSink; events: string[]; closed: Promise<void> } {
