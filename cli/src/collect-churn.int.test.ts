@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder } from '@hetu/streams';
 import { createKubeCollector, type KubeCollector } from '@hetu/producers/kube';
 import { killStaleProcesses, locateKube, startKube, type KubeHandle } from '../../infra/src/index.ts';
 import { createCatalogueTopics, openBackend, type Backend } from './backend.ts';
 import { parseGlobalConfig } from './config.ts';
-import { pipelineStages } from './stages.ts';
+import { pipelineStages, stageRuntime } from './stages.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NS = 'churn';
@@ -47,13 +46,7 @@ describe('the Kubernetes collector under a churn of 1 000 pods', () => {
   async function podsInFacts(): Promise<Set<string>> {
     await collector?.flushed();
     const stage = pipelineStages(backend).find(([name]) => name === 'kube')![1];
-    const rt = new ProcessorRuntime({
-      log: backend.log,
-      processor: stage,
-      encodeFact: avroFactEncoder(backend.serde),
-      encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-      maxBatchRecords: 2000,
-    });
+    const rt = stageRuntime(backend, stage);
     try {
       await (await rt.start()).whenCaughtUp(120_000);
     } finally {

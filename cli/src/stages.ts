@@ -4,6 +4,7 @@ import {
   avroDeadLetterEncoder,
   avroFactEncoder,
   type AnyProcessor,
+  type BatchCommittedInfo,
   type LogRecord,
   type RuntimeEvents,
 } from '@hetu/streams';
@@ -155,36 +156,32 @@ export async function inputRecords(
   return total;
 }
 
-/**
- * Runs one stage to the end of its input (what its inputs held when it started), then stops it.
- * `onRecords` is told the records folded so far after each batch, and the total at the end.
- */
-export async function runStage(
+/** A stage's runtime on `backend` as `hetu analyze` runs it: Avro facts and dead letters, batches of 2 000. */
+export function stageRuntime(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   events?: RuntimeEvents,
-  onRecords?: (done: number) => void,
-): Promise<void> {
-  let done = 0;
-  const rt = new ProcessorRuntime({
+): ProcessorRuntime<unknown, unknown> {
+  return new ProcessorRuntime({
     log: backend.log,
     processor,
     encodeFact: avroFactEncoder(backend.serde),
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
     maxBatchRecords: 2000,
-    ...(events || onRecords
-      ? {
-          events: {
-            ...events,
-            batchCommitted: (info) => {
-              events?.batchCommitted?.(info);
-              done += info.records;
-              onRecords?.(done);
-            },
-          },
-        }
-      : {}),
+    ...(events ? { events } : {}),
   });
+}
+
+/**
+ * Runs one stage to the end of its input (what its inputs held when it started), then stops it.
+ * `onBatch` is told each committed batch.
+ */
+export async function runStage(
+  backend: Backend,
+  processor: AnyProcessor<unknown, unknown>,
+  onBatch?: (info: BatchCommittedInfo) => void,
+): Promise<void> {
+  const rt = stageRuntime(backend, processor, onBatch ? { batchCommitted: onBatch } : undefined);
   const sub = await rt.start();
   try {
     await sub.whenCaughtUp(3_600_000);

@@ -4,10 +4,10 @@
  * prefix — its state (the changelog) and its pod-health facts, read incrementally from the log —
  * and how that differs from the API server's pods.
  */
-import { ProcessorRuntime, avroDeadLetterEncoder, avroFactEncoder, type Subscription } from '@hetu/streams';
+import type { Subscription } from '@hetu/streams';
 import { KUBE_CHANGELOG, POD_HEALTH_TOPIC, trimPod } from '@hetu/processors/kube';
 import type { Backend } from './backend.ts';
-import { pipelineStages } from './stages.ts';
+import { pipelineStages, stageRuntime } from './stages.ts';
 
 type Json = Record<string, unknown>;
 
@@ -107,12 +107,6 @@ export async function startKubeStage(
   backend: Backend,
 ): Promise<{ readonly sub: Subscription; close(): Promise<void> }> {
   const stage = pipelineStages(backend).find(([name]) => name === 'kube')![1];
-  const rt = new ProcessorRuntime({
-    log: backend.log,
-    processor: stage,
-    encodeFact: avroFactEncoder(backend.serde),
-    encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: 2000,
-  });
+  const rt = stageRuntime(backend, stage);
   return { sub: await rt.start(), close: () => rt.close() };
 }

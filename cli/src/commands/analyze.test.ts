@@ -221,9 +221,7 @@ describe('hetu analyze', () => {
       for (const [name, p] of analysisStages(backend, true)) {
         const topics = new Set<string>();
         written.set(name, topics);
-        await runStage(backend, p, {
-          batchCommitted: (info) => Object.keys(info.outputs).forEach((t) => topics.add(t)),
-        });
+        await runStage(backend, p, (info) => Object.keys(info.outputs).forEach((t) => topics.add(t)));
       }
     } finally {
       await backend.close();

@@ -25,8 +25,6 @@ import {
 } from '../llm.ts';
 import type { FromWorker, ToWorker } from './stage-worker.ts';
 
-export { runStage } from '../stages.ts';
-
 export interface AnalyzeProgress {
   /** Bytes of the recording read so far, of the total. */
   ingest?(read: number, total: number): void;
@@ -87,9 +85,10 @@ export async function analyze(
   // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
   const writeLock = new SharedArrayBuffer(4);
   try {
-    const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}), {
-      writeLock,
-    });
+    const backend = await openBackend(
+      parseGlobalConfig({ dataDir: dir, output: 'json' }, {}),
+      worker ? { writeLock } : {},
+    );
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm);
       await createAnalysisTopics(backend);
@@ -276,16 +275,18 @@ export async function runStages(backend: Backend, progress?: AnalyzeProgress): P
   }
 }
 
-/** `runStage`, telling `progress.records` how far it got. */
-async function runWithProgress(
+/** `runStage`, telling `progress.records` how far it got (on either thread). */
+export async function runWithProgress(
   backend: Backend,
   name: string,
   p: AnyProcessor<unknown, unknown>,
-  progress: AnalyzeProgress | undefined,
+  progress: Pick<AnalyzeProgress, 'records'> | undefined,
 ): Promise<void> {
-  if (!progress?.records) return runStage(backend, p);
+  const records = progress?.records;
+  if (!records) return runStage(backend, p);
   const total = await inputRecords(backend, p);
-  await runStage(backend, p, undefined, (done) => progress.records?.(name, done, total));
+  let done = 0;
+  await runStage(backend, p, (info) => records(name, (done += info.records), total));
 }
 
 export async function ingest(

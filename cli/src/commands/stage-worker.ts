@@ -26,13 +26,11 @@ if (parentPort) {
   const port = parentPort;
   const post = (m: FromWorker) => port.postMessage(m);
   // The modules load while the main thread reads the recording.
-  const [{ parseGlobalConfig }, { openBackend }, { analysisStages }, { inputRecords, runStage }] =
-    await Promise.all([
-      import('../config.ts'),
-      import('../backend.ts'),
-      import('./analyze.ts'),
-      import('../stages.ts'),
-    ]);
+  const [{ parseGlobalConfig }, { openBackend }, { analysisStages, runWithProgress }] = await Promise.all([
+    import('../config.ts'),
+    import('../backend.ts'),
+    import('./analyze.ts'),
+  ]);
   let backend: Backend | undefined;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
@@ -62,10 +60,9 @@ if (parentPort) {
         try {
           if (!backend || !p)
             throw new Error(`The stage worker cannot run ${m.stage}: not open, or no such stage.`);
-          const total = await inputRecords(backend, p);
-          await runStage(backend, p, undefined, (done) =>
-            post({ type: 'records', stage: m.stage, done, total }),
-          );
+          await runWithProgress(backend, m.stage, p, {
+            records: (stage, done, total) => post({ type: 'records', stage, done, total }),
+          });
           post({ type: 'done', stage: m.stage });
         } catch (err) {
           fail(m.stage, err);
