@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Projections, buildApi } from '@hetu/projections';
+import { Projections } from '@hetu/projections';
 import { writeScaleRecording } from '@hetu/producers/recording';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { analyzeOn } from '../cli/src/commands/analyze.ts';
-import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
+import { benchApi } from './live.ts';
 
 const DEMO = fileURLToPath(new URL('../demo/demo.jsonl.gz', import.meta.url));
 
@@ -85,14 +85,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     print(
       `projections caught up: ${applied} records in ${((performance.now() - t) / 1000).toFixed(2)} s (in-memory SQLite)`,
     );
-    const api = await buildApi({
-      projections,
-      log: backend.log,
-      serde: backend.serde,
-      processors: processorInfos(backend),
-      ruleHints: ruleHints(),
-      defaultMetrics: false,
-    });
+    const api = await benchApi(backend, projections);
     try {
       const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
       const url = `${base}/graphql`;

@@ -7,6 +7,18 @@ import type { Backend } from '../cli/src/backend.ts';
 import { startPipeline } from '../cli/src/pipeline.ts';
 import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
 
+/** The GraphQL API over `projections` as `hetu start` builds it (without Node's default metrics), not listening yet. */
+export function benchApi(backend: Backend, projections: Projections): ReturnType<typeof buildApi> {
+  return buildApi({
+    projections,
+    log: backend.log,
+    serde: backend.serde,
+    processors: processorInfos(backend),
+    ruleHints: ruleHints(),
+    defaultMetrics: false,
+  });
+}
+
 export interface LivePipeline {
   /** Resolves with `performance.now()` when a new group whose title holds `token` is pushed. */
   arrival(token: string): Promise<number>;
@@ -23,14 +35,7 @@ export async function startLivePipeline(
 ): Promise<LivePipeline> {
   const pipeline = await startPipeline(backend);
   const projections = await Projections.start({ log: backend.log, serde: backend.serde });
-  const api = await buildApi({
-    projections,
-    log: backend.log,
-    serde: backend.serde,
-    processors: processorInfos(backend),
-    ruleHints: ruleHints(),
-    defaultMetrics: false,
-  });
+  const api = await benchApi(backend, projections);
   const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
   const client = createClient({
     url: `${base.replace(/^http/, 'ws')}/graphql`,
