@@ -19,7 +19,9 @@ export function analyzeProgress(
 } {
   const began = new Map<string, number>();
   const folded = new Map<string, number>();
-  const secs = (name: string) => ((now() - (began.get(name) ?? now())) / 1000).toFixed(1);
+  /** Seconds since a stage started. */
+  const elapsed = (name: string) => (now() - (began.get(name) ?? now())) / 1000;
+  const secs = (name: string) => elapsed(name).toFixed(1);
   if (!out.isTTY)
     return {
       stage: (name) => {
@@ -43,7 +45,7 @@ export function analyzeProgress(
   let reading: cliProgress.SingleBar | undefined;
   const bars = new Map<string, cliProgress.SingleBar>();
   const rate = (name: string, done: number) => {
-    const s = (now() - (began.get(name) ?? now())) / 1000;
+    const s = elapsed(name);
     return s > 0 ? `, ${Math.round(done / s).toLocaleString('en-US')}/s` : '';
   };
   return {
