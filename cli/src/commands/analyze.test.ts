@@ -31,9 +31,17 @@ interface Scenario {
 
 describe('hetu analyze', () => {
   it('replays the demo recording through every stage, the same on two threads as on one, and names the root causes', async () => {
-    const first = toJson((await analyze('demo/demo.jsonl.gz')).result);
+    const events: string[] = [];
+    const progress = {
+      stage: (n: string) => events.push(`+${n}`),
+      stageDone: (n: string) => events.push(`-${n}`),
+    };
+    const first = toJson((await analyze('demo/demo.jsonl.gz', { progress })).result);
     const second = toJson((await analyze('demo/demo.jsonl.gz', { threads: 1 })).result);
     expect(second).toBe(first); // byte-identical
+    // Two at once from the start: the ready stage with the most input (anomalies) on one thread, the
+    // next (errors) on the other, before either ends.
+    expect(events.slice(0, 2)).toEqual(['+anomalies', '+errors']);
 
     const r = JSON.parse(first) as {
       summary: { observations: number; deadLetters: number };

@@ -264,6 +264,12 @@ describe('H2Pool', () => {
     expect(Buffer.concat(got).toString()).toBe('line /a\ntwo\nthree\n' + big.repeat(20) + 'end\n');
   });
 
+  it('announces a 32 KiB per-stream window, so a paused stream can be sent little', async () => {
+    const { srv } = await answeredCall();
+    const [stream] = [...srv.open.keys()];
+    expect(stream!.session!.remoteSettings.initialWindowSize).toBe(32 * 1024);
+  });
+
   it('a paused call that closes gives what it held before the close', async () => {
     const { srv, a, call } = await answeredCall();
     call.pause();
