@@ -56,7 +56,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topicSpecs } from '@hetu/schemas';
-import { prefixedLog, type AnyProcessor, type Log, type TopicSpec } from '@hetu/streams';
+import { groupProgress, prefixedLog, type AnyProcessor, type Log, type TopicSpec } from '@hetu/streams';
 import { parseGlobalConfig } from '../cli/src/config.ts';
 import { openBackend, type Backend } from '../cli/src/backend.ts';
 import { createAnalysisTopics, ingest } from '../cli/src/commands/analyze.ts';
@@ -183,40 +183,27 @@ interface Row {
 }
 
 /**
- * Where the stages' consumer groups are: `behind`, the groups that have not committed every
- * partition of their inputs to its end (high); `key`, every committed offset and end (equal keys:
- * nothing moved); `committed` and `ends`, the groups' committed offsets and their inputs' ends,
- * each summed over the groups (a topic read by three groups counts three times).
+ * Where the stages' consumer groups are (`groupProgress` of each): `behind`, the groups that have
+ * not committed their inputs to their ends; `key`, every group's committed offsets and ends, summed
+ * (commits and ends only grow, so equal keys: nothing moved); `committed` and `ends`, summed over the
+ * groups (a topic read by three groups counts three times).
  */
 async function positionsOf(
   log: Log,
   processors: readonly AnyProcessor<unknown, unknown>[],
 ): Promise<{ behind: string[]; key: string; ends: number; committed: number }> {
-  const topics = [...new Set(processors.flatMap((p) => p.inputs))];
-  const ends = new Map<string, bigint>();
-  for (const t of await log.describeTopics(topics))
-    for (const p of t.partitions) ends.set(`${t.name}\u0000${p.partition}`, p.high);
   const behind: string[] = [];
   const parts: string[] = [];
-  let committedSum = 0n;
-  let endSum = 0n;
+  let committed = 0n;
+  let ends = 0n;
   for (const p of processors) {
-    let late = false;
-    for (const t of p.inputs) {
-      const committed = await log.committed(p.name, t);
-      for (const [tp, high] of ends) {
-        if (!tp.startsWith(`${t}\u0000`)) continue;
-        const c = committed.get(Number(tp.slice(t.length + 1))) ?? -1n;
-        if (c > 0n) committedSum += c;
-        endSum += high;
-        parts.push(`${p.name}\u0000${tp}=${c}`);
-        if (high > 0n && c < high) late = true;
-      }
-    }
-    if (late) behind.push(p.name);
+    const g = await groupProgress(log, p.name, p.inputs);
+    committed += g.committed;
+    ends += g.end;
+    parts.push(`${p.name}=${g.committed}/${g.end}`);
+    if (g.committed < g.end) behind.push(p.name);
   }
-  for (const [tp, high] of ends) parts.push(`${tp}=${high}`);
-  return { behind, key: parts.join(' '), ends: Number(endSum), committed: Number(committedSum) };
+  return { behind, key: parts.join(' '), ends: Number(ends), committed: Number(committed) };
 }
 
 export async function bench(print: (line: string) => void): Promise<Record<string, number>> {
