@@ -139,12 +139,12 @@ describe('queries answer from the facts of the demo recording', () => {
     expect(d.clusters).toEqual(['demo']);
     const o = d.overview;
     expect(o.score).toEqual({
-      overall: 41,
+      overall: 42,
       level: 'high',
       reliability: 59,
       security: 0,
       cost: 74,
-      architecture: 42,
+      architecture: 47,
       noData: false,
       healthy: false,
     });
@@ -216,7 +216,7 @@ describe('queries answer from the facts of the demo recording', () => {
       { dimension: 'reliability', score: 59, points: -41 },
       { dimension: 'security', score: 0, points: -138 },
       { dimension: 'cost', score: 74, points: -16 },
-      { dimension: 'architecture', score: 42, points: -58 },
+      { dimension: 'architecture', score: 47, points: -53 },
     ]);
     // Level 3 with a namespace filter; shares are points ÷ count, two decimals.
     const l3 = await data(`{ score { rules(dimension: security) { rule points count
@@ -294,8 +294,8 @@ describe('queries answer from the facts of the demo recording', () => {
     expect(d.score.change).toEqual({
       since: '2026-11-26T08:30:00.000Z',
       overallThen: then.overallTo,
-      overallNow: 41,
-      delta: 41 - then.overallTo!,
+      overallNow: 42,
+      delta: 42 - then.overallTo!,
       levelThen: then.levelTo,
     });
     expect(d.score.history[0]).toEqual({

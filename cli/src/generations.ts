@@ -260,6 +260,7 @@ export function mappedLog(log: Log, mapping: GenerationMapping | (() => Generati
         ...options,
         group: m.group(options.group),
         topics: options.topics.map(m.topic),
+        ...(options.ungatedTopics ? { ungatedTopics: options.ungatedTopics.map(m.topic) } : {}),
         handler: (b, tx) =>
           options.handler(batch(b), {
             append: (topic, records) => tx.append(m.topic(topic), records),

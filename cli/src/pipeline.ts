@@ -1,4 +1,5 @@
 import {
+  HetuError,
   ProcessorRuntime,
   avroDeadLetterEncoder,
   avroFactEncoder,
@@ -7,7 +8,8 @@ import {
 } from '@hetu/streams';
 import type { Backend } from './backend.ts';
 import { createCatalogueTopics } from './backend.ts';
-import { internalFeedSpecs, pipelineStages } from './stages.ts';
+import { STAGE_OUTPUTS, internalFeedSpecs, pipelineStages } from './stages.ts';
+import { StageGates, type RawFrontier } from './gates.ts';
 import { createWorker, llmRequestsStage, type LlmSetup } from './llm.ts';
 import type { LlmWorker } from '@hetu/producers/llm';
 
@@ -17,6 +19,8 @@ export interface Pipeline {
   readonly subscriptions: readonly Subscription[];
   /** The LLM worker when an LLM is configured: its own role, its own subscription. */
   readonly llmWorker: LlmWorker | undefined;
+  /** The stages' event-time gates, when `PipelineOptions.rawFrontier` was given. */
+  readonly gates: StageGates | undefined;
   /**
    * Resolves once every stage has processed everything appended before the call. It does not wait
    * for the LLM worker (a model that hangs never stalls the stages): use `llmWorker.whenCaughtUp`.
@@ -34,6 +38,12 @@ export interface PipelineEvents {
 export interface PipelineOptions {
   /** Runs the LLM worker too (`hetu start` with an LLM configured). */
   readonly llm?: LlmSetup;
+  /**
+   * Where raw input is complete. Given (embedded log only), each stage waits until its inputs are
+   * complete up to a time before it takes records of that time (cli/src/gates.ts), so the facts
+   * do not depend on timing: the same as `hetu analyze` derives, and the same after a restart.
+   */
+  readonly rawFrontier?: RawFrontier;
 }
 
 /**
@@ -49,14 +59,28 @@ export async function startPipeline(
   const { log, serde } = backend;
   await createCatalogueTopics(log);
   await log.ensureTopics(internalFeedSpecs(7 * 86_400_000));
-  const runtimes = [
+  const stages = [
     ...pipelineStages(backend),
     llmRequestsStage(backend, { pseudonymize: options.llm?.pseudonymize === true }),
-  ].map(
+  ];
+  if (options.rawFrontier !== undefined && log.kind !== 'embedded')
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `Event-time gates need the embedded log; this pipeline runs on ${log.kind}: start it without a raw frontier.`,
+    );
+  const gates =
+    options.rawFrontier === undefined
+      ? undefined
+      : new StageGates(
+          stages.map(([name, p]) => ({ name, inputs: p.inputs, outputs: STAGE_OUTPUTS[name] ?? [] })),
+          options.rawFrontier,
+        );
+  const runtimes = stages.map(
     ([name, processor]) =>
       new ProcessorRuntime({
         log,
         processor,
+        ...(gates ? { gate: gates.gate(name), ungatedTopics: gates.ungated(name) } : {}),
         encodeFact: avroFactEncoder(serde),
         encodeDeadLetter: avroDeadLetterEncoder(serde),
         events: {
@@ -81,6 +105,7 @@ export async function startPipeline(
     runtimes,
     subscriptions,
     llmWorker,
+    gates,
     // Stages feed each other: wait until a pass over all of them finds nothing new.
     whenCaughtUp: async (timeoutMs) => {
       for (let pass = 0; pass < runtimes.length + 1; pass++) {

@@ -5,6 +5,7 @@ export type {
   BatchTransaction,
   CleanupPolicy,
   ErrorDecision,
+  EventTimeGate,
   Log,
   LogRecord,
   PartitionInfo,
@@ -22,6 +23,7 @@ export type { CrashSite } from './crash-points.ts';
 export { murmur2, partitionForKey } from './murmur2.ts';
 export { prng } from './prng.ts';
 export { groupProgress } from './progress.ts';
+export { EVENT_TIME_SLOT_MS } from './merge.ts';
 export { MAX_REQUEST_BYTES, sizedSlices } from './sized-slices.ts';
 export { EmbeddedLog } from './embedded/embedded-log.ts';
 export type { EmbeddedLogOptions } from './embedded/embedded-log.ts';

@@ -115,6 +115,36 @@ export interface SubscribeOptions {
    * whose output must come out in one deterministic order. Default: one task per partition number.
    */
   readonly singleTask?: boolean;
+  /**
+   * Event-time slot in ms (`PlanOptions.slotMs` in merge.ts): a batch never holds records of two
+   * slots, so where batches end, and with them the batch markers' offsets, depends on the records
+   * alone. Default: no slots (a batch is what is there, up to `maxBatchRecords`).
+   */
+  readonly slotMs?: number;
+  /**
+   * Holds back records at or after an event time until every input older than it is complete
+   * (docs/design-deterministic-live.md). Embedded log only; Kafka refuses it.
+   */
+  readonly gate?: EventTimeGate;
+  /** Subscribed topics the gate does not hold back (commands a person gives). */
+  readonly ungatedTopics?: readonly string[];
+}
+
+/**
+ * The event-time gate of a subscription: the time below which its inputs are complete (every
+ * record older than it that will ever be in them is there), moved by whoever knows (the stages
+ * before it, the feeders of raw input).
+ */
+export interface EventTimeGate {
+  /** Exclusive: records at or after it wait. -Infinity holds everything back; Infinity nothing. */
+  bound(): number;
+  /** Calls `listener` when the bound may have moved; returns the function that stops it. */
+  onMove(listener: () => void): () => void;
+  /**
+   * Called by the subscription once every record of its inputs older than `bound` (a bound it got
+   * from `bound()`) is processed and its outputs committed and visible.
+   */
+  reached(bound: number): void;
 }
 
 export interface Subscription {

@@ -40,6 +40,7 @@ export function prefixedLog(log: Log, prefix: string): Log {
         ...options,
         group: to(options.group),
         topics: options.topics.map(to),
+        ...(options.ungatedTopics ? { ungatedTopics: options.ungatedTopics.map(to) } : {}),
         handler: (b, tx) =>
           options.handler(batch(b), {
             append: (topic, records) => tx.append(to(topic), records),

@@ -66,7 +66,7 @@ describe('hetu analyze', () => {
       cluster.security,
       cluster.cost,
       cluster.architecture,
-    ]).toEqual([41, 59, 0, 74, 42]);
+    ]).toEqual([42, 59, 0, 74, 47]);
     expect(cluster.deductions.map((d) => `${d.dimension} ${d.rule} ${d.points} (${d.count})`)).toEqual([
       'reliability crashloop-pods -20 (2)',
       'reliability oomkilled-pods -5 (1)',
@@ -83,7 +83,7 @@ describe('hetu analyze', () => {
       'security missing-security-context -10 (7)',
       'security wildcard-rbac -3 (1)',
       'cost rightsizing-opportunities -16 (8)',
-      'architecture active-anomalies -15 (3)',
+      'architecture active-anomalies -10 (2)',
       'architecture open-incidents -14 (7)',
       'architecture namespaces-without-resourcequota -10 (2)',
       'architecture namespaces-without-limitrange -9 (3)',

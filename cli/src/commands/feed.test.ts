@@ -59,4 +59,58 @@ describe('hetu start feeding a recording', () => {
     expect(got.length).toBe(want.length);
     expect(got).toEqual(want);
   }, 120_000);
+
+  it('says when raw input is complete below a time: every line older than it is in the log', async () => {
+    const b = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'frontier') }, {}));
+    await createCatalogueTopics(b.log);
+    const appended: number[] = [];
+    const append = b.log.append.bind(b.log);
+    b.log.append = async (topic, records) => {
+      const r = await append(topic, records);
+      if (topic.startsWith('hetu.raw.')) for (const x of records) appended.push(x.timestamp!);
+      return r;
+    };
+    // Paced on a clock the test moves: each wait flushes, then says so.
+    let clock = 0;
+    const complete: { t: number; appended: number }[] = [];
+    const summary = await feedRecording(b, DEMO_RECORDING, {
+      speed: 60,
+      maxBatch: 500,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+      onComplete: (t) => complete.push({ t, appended: appended.length }),
+    });
+    await b.close();
+    expect(summary.observations).toBe(21_779);
+    expect(complete.length).toBeGreaterThan(100);
+    expect(complete[complete.length - 1]!.t).toBe(Infinity);
+    for (const [i, c] of complete.entries()) {
+      // Only forward, and when said, every line older than t was appended (and none later than
+      // those appended then is older).
+      if (i > 0) expect(c.t).toBeGreaterThanOrEqual(complete[i - 1]!.t);
+      const older = appended.filter((ts) => ts < c.t).length;
+      expect([c.t, older]).toEqual([c.t, appended.slice(0, c.appended).filter((ts) => ts < c.t).length]);
+    }
+  }, 120_000);
+
+  it('does not say the recording is complete when it stopped early', async () => {
+    const b = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'frontier-stopped') }, {}));
+    await createCatalogueTopics(b.log);
+    const stop = new AbortController();
+    const complete: number[] = [];
+    await feedRecording(b, DEMO_RECORDING, {
+      speed: Infinity,
+      maxBatch: 500,
+      signal: stop.signal,
+      onComplete: (t) => {
+        complete.push(t);
+        if (complete.length === 3) stop.abort();
+      },
+    });
+    await b.close();
+    expect(complete.length).toBe(3);
+    expect(complete.every((t) => Number.isFinite(t))).toBe(true);
+  }, 120_000);
 });

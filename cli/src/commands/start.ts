@@ -18,6 +18,7 @@ import {
 import type { GlobalConfig } from '../config.ts';
 import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline, type Pipeline } from '../pipeline.ts';
+import { RawFrontier } from '../gates.ts';
 import { startMetrics } from '../pipeline-metrics.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
@@ -79,6 +80,9 @@ export interface StartOptions {
   readonly followIntervalMs?: number;
 }
 
+/** How far behind the wall clock live raw input counts as complete (cli/src/gates.ts). */
+export const LIVE_INPUT_SLACK_MS = 1000;
+
 export interface FeedOptions {
   /** Event time runs this many times faster than the wall clock. */
   readonly speed: number;
@@ -89,6 +93,11 @@ export interface FeedOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Appends at most this many records at once. Default 2 000. */
   readonly maxBatch?: number;
+  /**
+   * Called when every line older than `t` is appended (the raw input is complete below `t`);
+   * `Infinity` once the whole recording is (cli/src/gates.ts).
+   */
+  readonly onComplete?: (t: number) => void;
 }
 
 export interface FeedSummary {
@@ -196,6 +205,9 @@ export async function feedRecording(backend: Backend, path: string, opts: FeedOp
       const wait = Number.isFinite(opts.speed) ? w0 + (ts - summary.firstTs) / opts.speed - now() : 0;
       if (wait > 0) {
         await flush();
+        // Lines reach the feed in event-time order (a late one goes to the DLQ): all before this
+        // one are in.
+        opts.onComplete?.(ts);
         await sleep(wait, opts.signal);
         if (opts.signal?.aborted) break;
       }
@@ -244,9 +256,14 @@ export async function feedRecording(backend: Backend, path: string, opts: FeedOp
     let list = pending.get(topic);
     if (!list) pending.set(topic, (list = []));
     list.push(record);
-    if (++size >= maxBatch) await flush();
+    if (++size >= maxBatch) {
+      await flush();
+      // A later line may have the same time as the last one appended: complete below it.
+      if (summary.lastTs !== null) opts.onComplete?.(summary.lastTs);
+    }
   }
   await flush();
+  if (!opts.signal?.aborted) opts.onComplete?.(Number.POSITIVE_INFINITY);
   return summary;
 }
 
@@ -390,7 +407,11 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
     // Pipeline metrics on the API's /metrics (docs/metrics.md); counted from the first batch.
     const metrics = startMetrics(live, io.llm !== undefined, () => projections);
     const events = { batchCommitted: (p: string, b: BatchCommittedInfo) => metrics.batchCommitted(p, b) };
-    let pipeline = await startPipeline(backend, events);
+    // Where raw input is complete (the feed of a recording, the collectors' clock): the stages
+    // wait for it, so their facts do not depend on timing (cli/src/gates.ts). Embedded log only.
+    const rawFrontier = opened.log.kind === 'embedded' ? new RawFrontier() : undefined;
+    const gated = rawFrontier ? { rawFrontier } : {};
+    let pipeline = await startPipeline(backend, events, gated);
     watch(pipeline);
     // The LLM worker is not generational (docs/replay.md): it runs on, whatever the switches.
     const llmWorker = io.llm ? createWorker(live, io.llm) : undefined;
@@ -479,6 +500,18 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       );
       io.onListening?.(server.url);
       let feeding: Promise<unknown> = Promise.resolve();
+      if (rawFrontier !== undefined && recording === undefined) {
+        if (target === null)
+          rawFrontier.complete(Number.POSITIVE_INFINITY); // no input comes
+        else {
+          // Collectors stamp what they see with the time they see it: complete a little behind
+          // the clock (what arrives later still goes through, in its partition's order).
+          const tick = () => rawFrontier.complete(Date.now() - LIVE_INPUT_SLACK_MS);
+          tick();
+          const clock = setInterval(tick, 250);
+          stop.signal.addEventListener('abort', () => clearInterval(clock), { once: true });
+        }
+      }
       if (recording !== undefined) {
         const paced = io.recording !== undefined || io.speed !== undefined;
         const speed = io.speed ?? 1;
@@ -490,6 +523,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         feeding = feedRecording(live, recording, {
           speed: paced ? speed : Infinity,
           signal: stop.signal,
+          ...(rawFrontier ? { onComplete: (t: number) => rawFrontier.complete(t) } : {}),
         }).then(
           (s) =>
             io.out.write(`recording fed: ${s.observations} observations, ${s.deadLetters} dead letters\n`),
@@ -525,7 +559,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             // generation's groups and changelogs, where the replay (or their last run) stopped.
             await pipeline.close();
             backend = nextBackend;
-            pipeline = await startPipeline(nextBackend, events);
+            pipeline = await startPipeline(nextBackend, events, gated);
             watch(pipeline);
             // The API: the generation's read models catch up while the old ones answer; then the
             // API starts again over them on the same port.

@@ -191,7 +191,9 @@ describe('anomalies processor', () => {
       'c1/an-65b1cde18628d324 +2040s cpu_usage_cores closed normal 2',
       'c1/an-d5be35fd79e11b18 +2281s memory_working_set_bytes open - 1',
       'c1/an-65b1cde18628d324 +5642s tombstone',
-      'c1/an-d5be35fd79e11b18 +5881s memory_working_set_bytes closed timeout 1',
+      // Stamped when the watermark closed it (the runtime stamps no output before its trigger);
+      // the episode's own closedAt is in the value.
+      'c1/an-d5be35fd79e11b18 +5882s memory_working_set_bytes closed timeout 1',
       'c1/an-e14fbda96c8f4906 +9002s http_error_ratio open - 1',
       'c1/an-e14fbda96c8f4906 +9182s http_error_ratio closed normal 1',
       'c1/an-d5be35fd79e11b18 +9482s tombstone',
@@ -311,7 +313,8 @@ describe('anomalies processor', () => {
     const id = episodeId(KEY_API, T0 + 30 * MIN);
     expect(facts(d).map(brief)).toEqual([
       `c1/${id} +1800s cpu_usage_cores open - 1`,
-      `c1/${id} +1800s cpu_usage_cores closed evicted 1`,
+      // Stamped at the sample that evicted it (minute 32); closedAt says when it closed.
+      `c1/${id} +1920s cpu_usage_cores closed evicted 1`,
     ]);
     expect((facts(d)[1]?.value as AnomalyEpisodeRecord).closedAt).toBe(T0 + 30 * MIN);
     const last = d.changelog.slice(-5).map((r) => [r.key?.toString(), r.value === null]);

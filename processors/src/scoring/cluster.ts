@@ -28,6 +28,13 @@ import { combine, emptyPartial, partialOf, type ScorePartial } from './partial.t
 import { fromPartialRecord, type NamespaceScorePartialRecord } from './partial-record.ts';
 import { scoreKey, toScopeScoreRecord, toScoreChangedRecord } from './record.ts';
 import { scoreFromPartial } from './score.ts';
+
+// A round's marker and its partials carry the same time: the merge's tie-break by topic name must
+// hand over the partials first (feed.ts, round()).
+if (!(SCORE_PARTIALS_TOPIC < SCORING_CLUSTER_TOPIC))
+  throw new Error(
+    `${SCORE_PARTIALS_TOPIC} must sort before ${SCORING_CLUSTER_TOPIC}: the round markers rely on it.`,
+  );
 import { collect } from './collect.ts';
 import type { ScopeScore } from './types.ts';
 

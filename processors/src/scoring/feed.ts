@@ -308,9 +308,11 @@ export function scoringFeedProcessor(
     });
     for (const ns of [...c.namespaces].sort(compareText))
       ctx.emit(SCORING_FEED_TOPIC, marker(destinationKey(name, ns), at));
-    // 1 ms later: the event-time merge of the cluster stage then hands over every partial of the
-    // round (stamped `at`) before the marker, whatever partition each came from.
-    ctx.emit(SCORING_CLUSTER_TOPIC, marker(name, at + 1));
+    // Stamped `at` like the round's partials: the cluster stage's event-time merge orders equal
+    // times by topic name, and hetu.internal.score-partials sorts before
+    // hetu.internal.scoring-cluster, so every partial of the round comes before the marker,
+    // whatever partition each came from.
+    ctx.emit(SCORING_CLUSTER_TOPIC, marker(name, at));
     c.dirtySince = null;
   }
 

@@ -11,6 +11,7 @@ import type {
   AppendRecord,
   Batch,
   CleanupPolicy,
+  EventTimeGate,
   Log,
   LogRecord,
   ReadOptions,
@@ -898,10 +899,23 @@ class EmbeddedSubscription implements Subscription {
    */
   private async loop(): Promise<void> {
     const max = this.options.maxBatchRecords ?? 500;
+    const gate = this.options.gate;
+    const stopWatching = gate?.onMove(() => this.wake());
+    try {
+      await this.passes(max, gate);
+    } finally {
+      stopWatching?.();
+    }
+  }
+
+  private async passes(max: number, gate: EventTimeGate | undefined): Promise<void> {
     while (!this.stopped && !this.log.isClosed) {
       let progressed = false;
       this.woken = false;
       this.log.refresh();
+      // The gate's bound at the start of the pass: a pass that finds nothing to do below it has
+      // processed every record older than it (a later, higher bound only lets more through).
+      const bound = gate?.bound() ?? Infinity;
       const tasks = new Map<number, { topic: string; partition: number }[]>();
       for (const tp of this.log.assignment(this)) {
         const id = this.singleTask ? 0 : tp.partition;
@@ -911,9 +925,10 @@ class EmbeddedSubscription implements Subscription {
       }
       for (const [task, tps] of tasks) {
         if (this.stopped) break;
-        const did = await this.step(task, tps, max);
+        const did = await this.step(task, tps, max, bound);
         progressed ||= did;
       }
+      if (!progressed && !this.stopped && gate !== undefined) gate.reached(bound);
       this.notifyWaiters();
       if (!progressed && !this.stopped && !this.woken) await this.sleep(this.log.pollIntervalMs);
     }
@@ -960,7 +975,10 @@ class EmbeddedSubscription implements Subscription {
     task: number,
     tps: readonly { topic: string; partition: number }[],
     max: number,
+    bound: number,
   ): Promise<boolean> {
+    const ungated = new Set(this.options.ungatedTopics ?? []);
+    const planning = { bound, ...(this.options.slotMs !== undefined ? { slotMs: this.options.slotMs } : {}) };
     const lockKey = `${this.group}\u0000task\u0000${task}`;
     // Read-ahead page per partition: a task of many partitions reads little of each at a time.
     const page = Math.max(16, Math.min(max, Math.ceil((4 * max) / tps.length)));
@@ -988,17 +1006,18 @@ class EmbeddedSubscription implements Subscription {
           get complete() {
             return buf.readTo >= end;
           },
+          ...(ungated.has(topic) ? { ungated: true } : {}),
           buf,
           end,
         });
       }
       if (queues.length === 0) return false;
-      let plan = planBatch(queues, max);
+      let plan = planBatch(queues, max, planning);
       while (plan === 'wait') {
         // A partition ran out of read-ahead: read the next page of every short one, plan again.
         for (const q of queues)
           if (!q.complete && q.buf.rows.length < max) this.readPage(q.topic, q.partition, q.buf, q.end, page);
-        plan = planBatch(queues, max);
+        plan = planBatch(queues, max, planning);
       }
       const records: LogRecord[] = [];
       const next = new Map<number, number>();
@@ -1030,6 +1049,8 @@ class EmbeddedSubscription implements Subscription {
         next: n,
       }));
       if (records.length === 0) {
+        // Nothing below the gate and no empty stretch to move past: nothing to do.
+        if (positions.length === 0) return false;
         this.log.commitBatch(this.group, positions, []);
         for (const p of positions) this.positions.set(`${p.topic}\u0000${p.partition}`, p.next);
         return true;

@@ -583,6 +583,11 @@ export class KafkaLog implements Log {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
+    if (options.gate !== undefined)
+      throw new HetuError(
+        'HETU_LOG_UNSUPPORTED',
+        `Group ${options.group}: the Kafka log has no event-time gate; subscribe without one (docs/design-deterministic-live.md).`,
+      );
     for (const t of options.topics) await this.partitionCount(t);
     const sub = new KafkaSubscription(this, options);
     this.subscriptions.add(sub);
@@ -956,7 +961,11 @@ class KafkaSubscription implements Subscription {
             complete: q.fetchedTo !== undefined && q.end !== undefined && q.fetchedTo >= q.end,
             q,
           }));
-        const plan = planBatch(queues, max);
+        const plan = planBatch(
+          queues,
+          max,
+          this.options.slotMs !== undefined ? { slotMs: this.options.slotMs } : {},
+        );
         if (plan === 'wait' || plan.length === 0) continue;
         const records: LogRecord[] = [];
         const positions: { q: PartitionQueue; n: number; next: bigint }[] = [];

@@ -271,8 +271,17 @@ export async function foldBatch<In, S>(
   const outputs: { topic: string; record: AppendRecord | FactRecord }[] = [];
   const deadLetters: DeadLetter[] = [];
   let skipped = 0;
+  // An output is stamped no earlier than the task's watermark (docs/design-deterministic-live.md,
+  // "output time = trigger time"): once a stage has processed every input older than t, it has
+  // written every output older than t, so a stage after it can tell when its input is complete.
+  // Times that belong to the fact (when an episode closed) stay in its value.
   const emit: Emit = (topic, record) => {
-    outputs.push({ topic, record });
+    const w = task.watermark;
+    const ts = record.timestamp;
+    outputs.push({
+      topic,
+      record: Number.isFinite(w) && (ts === undefined || ts < w) ? { ...record, timestamp: w } : record,
+    });
   };
   const changed = (key: string) => {
     if (key === POSITION_KEY) throw new Error('The positions key is reserved.');

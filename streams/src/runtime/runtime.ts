@@ -1,4 +1,5 @@
-import type { Log, Subscription, TopicSpec } from '../port.ts';
+import type { EventTimeGate, Log, Subscription, TopicSpec } from '../port.ts';
+import { EVENT_TIME_SLOT_MS } from '../merge.ts';
 import { HetuError, isTransient } from '../errors.ts';
 import { crashPoint } from '../crash-points.ts';
 import {
@@ -67,6 +68,15 @@ export interface ProcessorRuntimeOptions<In, V> {
   readonly now?: () => number;
   readonly dlqTopic?: string;
   readonly maxBatchRecords?: number;
+  /**
+   * Event-time slot of its batches (`SubscribeOptions.slotMs`). Default `EVENT_TIME_SLOT_MS`, the
+   * same for every stage and command, so the same input is cut into the same batches.
+   */
+  readonly slotMs?: number;
+  /** Holds input back until it is complete up to an event time (`SubscribeOptions.gate`). */
+  readonly gate?: EventTimeGate;
+  /** Inputs the gate does not hold back. */
+  readonly ungatedTopics?: readonly string[];
   readonly events?: RuntimeEvents;
   /** Retries of a failing batch before a non-transient, non-input error stops the processor. Default 0. */
   readonly maxProgrammerErrorRetries?: number;
@@ -200,6 +210,9 @@ export class ProcessorRuntime<In, V> {
       topics: processor.inputs,
       fromBeginning: true,
       maxBatchRecords: this.opts.maxBatchRecords ?? 500,
+      slotMs: this.opts.slotMs ?? EVENT_TIME_SLOT_MS,
+      ...(this.opts.gate ? { gate: this.opts.gate } : {}),
+      ...(this.opts.ungatedTopics ? { ungatedTopics: this.opts.ungatedTopics } : {}),
       ...(processor.singleTask ? { singleTask: true } : {}),
       onError: (err, batch, attempt) => {
         if (isTransient(err) || attempt <= maxRetries) {

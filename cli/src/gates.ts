@@ -1,0 +1,126 @@
+import type { EventTimeGate } from '@hetu/streams';
+
+/**
+ * Event-time gates for the stages of one process (`hetu start`; docs/design-deterministic-live.md):
+ * each stage takes a record only once every input older than it is complete, so the stages running
+ * at once see their inputs in the order `hetu analyze` gives them, and derive the same facts,
+ * whatever the timing, and after a restart.
+ *
+ * A topic is complete below an event time when
+ * - it is raw input (`hetu.raw.*`): whoever feeds it says so (`RawFrontier`);
+ * - a stage writes it: that stage has processed every input older than that time (the runtime
+ *   stamps no output earlier than the input that caused it), which its subscription reports.
+ * Inputs neither raw nor written by a stage (commands a person gives, the LLM's analyses) are not
+ * held back: they are taken as they come.
+ */
+
+/** Where raw input is complete: below `value()`, nothing more will be appended. Only moves forward. */
+export class RawFrontier {
+  private at = Number.NEGATIVE_INFINITY;
+  private readonly listeners = new Set<() => void>();
+
+  value(): number {
+    return this.at;
+  }
+
+  /** Raw input is complete below `t` (Infinity: nothing more will come). Earlier times are ignored. */
+  complete(t: number): void {
+    if (!(t > this.at)) return;
+    this.at = t;
+    for (const l of [...this.listeners]) l();
+  }
+
+  onMove(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** A stage as the gates see it: what it reads and what it writes. */
+export interface GatedStage {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+const isRaw = (topic: string): boolean => topic.startsWith('hetu.raw.');
+
+/** The gates of one set of stages over one raw frontier. */
+export class StageGates {
+  private readonly raw: RawFrontier;
+  private readonly inputsOf = new Map<string, readonly string[]>();
+  private readonly writersOf = new Map<string, string[]>();
+  /** Per stage: every input older than it is processed, and the outputs are committed. */
+  private readonly reached = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(stages: readonly GatedStage[], raw: RawFrontier) {
+    this.raw = raw;
+    for (const s of stages) {
+      this.inputsOf.set(s.name, s.inputs);
+      for (const t of s.outputs) {
+        let w = this.writersOf.get(t);
+        if (!w) this.writersOf.set(t, (w = []));
+        w.push(s.name);
+      }
+    }
+    for (const s of stages)
+      for (const t of s.inputs)
+        if (this.writersOf.get(t)?.includes(s.name))
+          throw new Error(`Stage ${s.name} reads ${t}, which it writes: a gate cannot order that.`);
+  }
+
+  /** The inputs of `stage` its gate does not hold back. */
+  ungated(stage: string): string[] {
+    return this.inputs(stage).filter((t) => !isRaw(t) && !this.writersOf.has(t));
+  }
+
+  /** The time below which every gated input of `stage` is complete. */
+  bound(stage: string): number {
+    let b = Number.POSITIVE_INFINITY;
+    for (const t of this.inputs(stage)) {
+      if (isRaw(t)) b = Math.min(b, this.raw.value());
+      else for (const w of this.writersOf.get(t) ?? []) b = Math.min(b, this.reached.get(w) ?? -Infinity);
+    }
+    return b;
+  }
+
+  /** Every input of `stage` older than `t` is processed (kept only when it moves forward). */
+  reach(stage: string, t: number): void {
+    if (!(t > (this.reached.get(stage) ?? -Infinity))) return;
+    this.reached.set(stage, t);
+    this.notify();
+  }
+
+  /** How far `stage` is known to have processed its input (-Infinity: nothing known yet). */
+  frontier(stage: string): number {
+    return this.reached.get(stage) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** The gate to give `stage`'s subscription. */
+  gate(stage: string): EventTimeGate {
+    this.inputs(stage);
+    return {
+      bound: () => this.bound(stage),
+      onMove: (listener) => {
+        this.listeners.add(listener);
+        const stopRaw = this.raw.onMove(listener);
+        return () => {
+          this.listeners.delete(listener);
+          stopRaw();
+        };
+      },
+      reached: (t) => this.reach(stage, t),
+    };
+  }
+
+  private inputs(stage: string): readonly string[] {
+    const inputs = this.inputsOf.get(stage);
+    if (!inputs) throw new Error(`No stage ${stage} among the gated stages.`);
+    return inputs;
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { EventTimeGate } from '../port.ts';
+import { EmbeddedLog } from './embedded-log.ts';
+
+/** A gate moved by the test, recording what the subscription reports. */
+function testGate(initial: number) {
+  let bound = initial;
+  const listeners = new Set<() => void>();
+  const reached: number[] = [];
+  const gate: EventTimeGate = {
+    bound: () => bound,
+    onMove: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    reached: (t) => {
+      if (reached[reached.length - 1] !== t) reached.push(t);
+    },
+  };
+  return {
+    gate,
+    reached,
+    move(to: number) {
+      bound = to;
+      for (const l of listeners) l();
+    },
+  };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+};
+
+describe('embedded log: an event-time gate', () => {
+  it('delivers only records older than the bound, reports when it got there, and goes on when it moves', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    await log.ensureTopics([
+      { name: 'in', partitions: 1, cleanupPolicy: 'delete' },
+      { name: 'cmd', partitions: 1, cleanupPolicy: 'delete' },
+    ]);
+    await log.append(
+      'in',
+      [100, 900, 1_000, 1_500, 2_500].map((t) => ({ key: null, value: Buffer.from(`in${t}`), timestamp: t })),
+    );
+    await log.append('cmd', [{ key: null, value: Buffer.from('cmd9000'), timestamp: 9_000 }]);
+    const g = testGate(1_000);
+    const batches: string[][] = [];
+    const sub = await log.subscribe({
+      group: 'g',
+      topics: ['in', 'cmd'],
+      gate: g.gate,
+      ungatedTopics: ['cmd'],
+      slotMs: 1_000,
+      handler: async (b) => {
+        batches.push(b.records.map((r) => r.value!.toString()));
+      },
+    });
+    // Below 1 000 only; the command is not held back.
+    await until(() => g.reached.includes(1_000));
+    expect(batches).toEqual([['in100', 'in900'], ['cmd9000']]);
+    g.move(2_000);
+    await until(() => g.reached.includes(2_000));
+    expect(batches.slice(2)).toEqual([['in1000', 'in1500']]);
+    g.move(Infinity);
+    await until(() => g.reached.includes(Infinity));
+    expect(batches.slice(3)).toEqual([['in2500']]);
+    expect(g.reached).toEqual([1_000, 2_000, Infinity]);
+    await sub.close();
+    await log.close();
+  });
+
+  it('reports nothing while records below the bound are still to be processed', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    await log.ensureTopics([{ name: 'in', partitions: 1, cleanupPolicy: 'delete' }]);
+    await log.append('in', [{ key: null, value: Buffer.from('x'), timestamp: 10 }]);
+    const g = testGate(Infinity);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const sub = await log.subscribe({
+      group: 'g',
+      topics: ['in'],
+      gate: g.gate,
+      handler: async () => {
+        await held;
+        handled++;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(g.reached).toEqual([]);
+    release();
+    await until(() => g.reached.includes(Infinity));
+    expect(handled).toBe(1);
+    await sub.close();
+    await log.close();
+  });
+});
