@@ -5,6 +5,7 @@ import { createClient } from 'graphql-ws';
 import { Projections, buildApi } from '@hetu/projections';
 import type { Backend } from '../cli/src/backend.ts';
 import { startPipeline } from '../cli/src/pipeline.ts';
+import { RawFrontier, startLiveClock } from '../cli/src/gates.ts';
 import { processorInfos, ruleHints } from '../cli/src/commands/start.ts';
 
 /** The GraphQL API over `projections` as `hetu start` builds it (without Node's default metrics), not listening yet. */
@@ -32,8 +33,12 @@ export async function startLivePipeline(
   backend: Backend,
   namespace: string,
   print: (line: string) => void,
+  options: { gated?: boolean } = {},
 ): Promise<LivePipeline> {
-  const pipeline = await startPipeline(backend);
+  // Gated as `hetu start` gates stages watching a cluster: raw input complete 1 s behind the clock.
+  const rawFrontier = options.gated ? new RawFrontier() : undefined;
+  const pipeline = await startPipeline(backend, {}, rawFrontier ? { rawFrontier } : {});
+  const stopClock = rawFrontier ? startLiveClock(rawFrontier) : () => undefined;
   const projections = await Projections.start({ log: backend.log, serde: backend.serde });
   const api = await benchApi(backend, projections);
   const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
@@ -70,6 +75,7 @@ export async function startLivePipeline(
     arrival: (token) => new Promise<number>((resolve) => waiting.set(token, resolve)),
     forget: (token) => void waiting.delete(token),
     close: async () => {
+      stopClock();
       stop();
       await client.dispose();
       await api.close();

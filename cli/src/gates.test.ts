@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RawFrontier, StageGates } from './gates.ts';
+import { LIVE_INPUT_SLACK_MS, RawFrontier, StageGates, startLiveClock } from './gates.ts';
 import { STAGE_OUTPUTS, pipelineStages } from './stages.ts';
 import type { Backend } from './backend.ts';
 
@@ -70,5 +70,19 @@ describe('stage gates', () => {
     const gates = new StageGates(all, new RawFrontier());
     const ungated = new Set(all.flatMap((s) => gates.ungated(s.name)));
     expect([...ungated].sort()).toEqual(['hetu.commands']);
+  });
+
+  it('moves raw input with the wall clock, 1 s behind it, while live collectors run', async () => {
+    const raw = new RawFrontier();
+    let now = 1_000_000;
+    const stop = startLiveClock(raw, () => now);
+    expect(raw.value()).toBe(1_000_000 - LIVE_INPUT_SLACK_MS);
+    now += 5_000;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(raw.value()).toBe(1_005_000 - LIVE_INPUT_SLACK_MS);
+    stop();
+    now += 5_000;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(raw.value()).toBe(1_005_000 - LIVE_INPUT_SLACK_MS);
   });
 });

@@ -36,6 +36,21 @@ export class RawFrontier {
   }
 }
 
+/** How far behind the wall clock live raw input counts as complete. */
+export const LIVE_INPUT_SLACK_MS = 1000;
+
+/**
+ * Moves `raw` with the wall clock, `LIVE_INPUT_SLACK_MS` behind it, every 250 ms: collectors stamp
+ * what they see with the time they see it (what arrives later still goes through, in its
+ * partition's order). Returns the function that stops it.
+ */
+export function startLiveClock(raw: RawFrontier, now: () => number = Date.now): () => void {
+  const tick = () => raw.complete(now() - LIVE_INPUT_SLACK_MS);
+  tick();
+  const clock = setInterval(tick, 250);
+  return () => clearInterval(clock);
+}
+
 /** A stage as the gates see it: what it reads and what it writes. */
 export interface GatedStage {
   readonly name: string;

@@ -18,7 +18,7 @@ import {
 import type { GlobalConfig } from '../config.ts';
 import { openBackend, type Backend } from '../backend.ts';
 import { startPipeline, type Pipeline } from '../pipeline.ts';
-import { RawFrontier } from '../gates.ts';
+import { RawFrontier, startLiveClock } from '../gates.ts';
 import { startMetrics } from '../pipeline-metrics.ts';
 import { createKubeCollector } from '@hetu/producers/kube';
 import { createMetricsCollector } from '@hetu/producers/metrics';
@@ -79,9 +79,6 @@ export interface StartOptions {
    */
   readonly followIntervalMs?: number;
 }
-
-/** How far behind the wall clock live raw input counts as complete (cli/src/gates.ts). */
-export const LIVE_INPUT_SLACK_MS = 1000;
 
 export interface FeedOptions {
   /** Event time runs this many times faster than the wall clock. */
@@ -503,14 +500,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       if (rawFrontier !== undefined && recording === undefined) {
         if (target === null)
           rawFrontier.complete(Number.POSITIVE_INFINITY); // no input comes
-        else {
-          // Collectors stamp what they see with the time they see it: complete a little behind
-          // the clock (what arrives later still goes through, in its partition's order).
-          const tick = () => rawFrontier.complete(Date.now() - LIVE_INPUT_SLACK_MS);
-          tick();
-          const clock = setInterval(tick, 250);
-          stop.signal.addEventListener('abort', () => clearInterval(clock), { once: true });
-        }
+        else stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
       }
       if (recording !== undefined) {
         const paced = io.recording !== undefined || io.speed !== undefined;
