@@ -46,7 +46,8 @@
 // memory).
 // The raw topics and internal feeds of the prefix keep their records RETENTION_MS (counted from
 // the records' event times, which start an hour before the run), so a shared broker is not filled
-// up; the facts and changelogs (compacted) stay.
+// up while it runs; at the end every topic under its prefixes and the stages' groups are deleted
+// (HETU_BENCH_ROLES_KEEP=1 keeps them).
 // Figures only: nothing is asserted.
 // Run alone: `npm run bench -- roles`; `HETU_BENCH_ROLES_PODS=2000 npm run bench -- roles` is quicker.
 import { execFileSync } from 'node:child_process';
@@ -254,6 +255,8 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   );
   const figures: Record<string, number> = { pods };
   const rows: Row[] = [];
+  /** The topic prefixes the bench created (deleted at the end). */
+  const prefixes: string[] = [];
   try {
     // 1. the recording
     const file = join(dir, 'scale.jsonl.gz');
@@ -278,6 +281,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       part: Part,
     ): Promise<{ prefix: string; ns: Backend; env: NodeJS.ProcessEnv; ingestS: number }> => {
       const prefix = `bench-roles-${randomUUID().slice(0, 8)}.`;
+      prefixes.push(prefix);
       const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
       await ns.log.ensureTopics(benchTopicSpecs());
       await createAnalysisTopics(ns);
@@ -620,8 +624,34 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
     }
     return figures;
   } finally {
+    // The prefixes' topics and groups go, so a shared broker keeps nothing of the bench
+    // (HETU_BENCH_ROLES_KEEP=1 keeps them to look at).
+    if (process.env.HETU_BENCH_ROLES_KEEP !== '1' && prefixes.length > 0)
+      try {
+        print(await dropPrefixes(kafka.log, prefixes));
+      } catch (err) {
+        print(`could not delete the bench's topics (${prefixes.join(', ')}): ${(err as Error).message}`);
+      }
     await kafka.close();
     await services.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Deletes every topic under the prefixes and the stages' consumer groups there; says what it
+ * deleted. (The API role's projection groups are named by its data directory's store ids: Kafka
+ * expires them once empty, after offsets.retention.minutes.)
+ */
+async function dropPrefixes(log: Log, prefixes: readonly string[]): Promise<string> {
+  const under = (name: string) => prefixes.some((p) => name.startsWith(p));
+  const topics = (await log.describeTopics()).map((t) => t.name).filter(under);
+  await log.deleteTopics(topics);
+  const backend = { serde: {} } as unknown as Backend;
+  const names = [...pipelineStages(backend), llmRequestsStage(backend, { pseudonymize: false })].map(
+    ([, p]) => p.name,
+  );
+  const groups = prefixes.flatMap((prefix) => names.map((n) => prefix + n));
+  await log.deleteGroups(groups);
+  return `deleted the bench's ${topics.length} topics and the stages' consumer groups under ${prefixes.join(', ')}`;
 }
