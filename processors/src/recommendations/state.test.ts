@@ -13,6 +13,7 @@ import {
   restoreRecommendationsState,
   stateKeys,
   stateRecord,
+  stateRecordJSON,
 } from './state.ts';
 import type { RecommendationsState } from './state.ts';
 import type { RecommendationsConfig } from './config.ts';
@@ -639,6 +640,15 @@ describe('bounds and determinism', () => {
     expect(JSON.stringify(rest)).toBe(JSON.stringify(restD));
     expect(stateKeys(restored)).toEqual(stateKeys(d));
     for (const key of stateKeys(d)) expect(stateRecord(restored, key)).toEqual(stateRecord(d, key));
+    // The changelog text written directly is the JSON of the record, for every kind of key.
+    let containers = 0;
+    for (const st of [a, c, d, restored])
+      for (const key of [...stateKeys(st), 'c:nope', 'h:nope', 'rec:nope']) {
+        const v = stateRecord(st, key);
+        expect(stateRecordJSON(st, key)).toBe(v === null ? null : JSON.stringify(v));
+        if (key.startsWith('c:') && v !== null) containers++;
+      }
+    expect(containers).toBeGreaterThan(0);
   });
 
   it('stateKeys of each step name the records that changed', () => {

@@ -18,7 +18,15 @@ import {
   resolveRecommendationsConfig,
 } from './config.ts';
 import type { RecommendationsConfig } from './config.ts';
-import { addSample, hourOf, pruneBefore, quantile, windowFromJSON, windowToJSON } from './histogram.ts';
+import {
+  addSample,
+  hourOf,
+  pruneBefore,
+  quantile,
+  windowFromJSON,
+  windowJSON,
+  windowToJSON,
+} from './histogram.ts';
 import type { HourJSON, QuantileResult, WindowHistogram } from './histogram.ts';
 import {
   CACHE_HIT_BELOW,
@@ -1109,6 +1117,29 @@ export function stateKeys(state: RecommendationsState): string[] {
     ...state.gc.keys(),
     ...[...state.recs.keys()].map(recStateKey),
   ].sort();
+}
+
+/**
+ * `JSON.stringify(stateRecord(state, key))` (null for a tombstone): the same text, a container's
+ * (the record written most often) built without its intermediate arrays.
+ */
+export function stateRecordJSON(state: RecommendationsState, key: string): string | null {
+  const c = key.startsWith('c:') ? state.containers.get(key) : undefined;
+  if (
+    c === undefined ||
+    c.workload === undefined ||
+    c.container === undefined ||
+    c.spec === undefined ||
+    typeof c.seq !== 'number'
+  ) {
+    const v = stateRecord(state, key);
+    return v === null ? null : JSON.stringify(v);
+  }
+  return (
+    `{"kind":"container","v":1,"workload":${JSON.stringify(c.workload)},"container":${JSON.stringify(c.container)}` +
+    `,"spec":${JSON.stringify(c.spec)},"lastTs":${Number.isFinite(c.lastTs) ? String(c.lastTs) : 'null'}` +
+    `,"seq":${Number.isFinite(c.seq) ? String(c.seq) : 'null'},"cpu":${windowJSON(c.cpu)},"memory":${windowJSON(c.memory)}}`
+  );
 }
 
 /** The JSON record of `key`, or null when it has none (a tombstone). */

@@ -35,7 +35,7 @@ import {
   observeMetric,
   observeSpec,
   restoreRecommendationsState,
-  stateRecord,
+  stateRecordJSON,
   type RecommendationsState,
 } from './state.ts';
 import type {
@@ -607,8 +607,8 @@ export function recommendationsProcessor(
         const rest = key.slice(FOLD.length);
         const i = rest.indexOf('/');
         const s = state.clusters.get(rest.slice(0, i));
-        const v = s === undefined ? null : stateRecord(s, rest.slice(i + 1));
-        return v === null ? null : Buffer.from(JSON.stringify(v));
+        const v = s === undefined ? null : stateRecordJSON(s, rest.slice(i + 1));
+        return v === null ? null : Buffer.from(v);
       }
       if (key.startsWith(POD)) {
         const e = state.pods.get(key.slice(POD.length));
