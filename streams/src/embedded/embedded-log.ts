@@ -427,8 +427,9 @@ export class EmbeddedLog implements Log {
     positions: RecordPosition[] | null,
   ): void {
     const row = this.topicRow(topic);
-    const next = new Map<number, number>();
-    const counts = new Map<number, number>();
+    // Per partition written, in the order first written: its next offset, records and clean state.
+    const parts: ({ next: number; count: number; tracked: CleanState | undefined } | undefined)[] = [];
+    const order: number[] = [];
     for (const r of records) {
       let partition = r.partition;
       if (partition === undefined) {
@@ -444,19 +445,27 @@ export class EmbeddedLog implements Log {
           'HETU_LOG_BAD_PARTITION',
           `Partition ${partition} does not exist in topic ${topic} (it has ${row.partitions}).`,
         );
-      let offset = next.get(partition);
-      offset ??= this.endOffset(topic, partition);
+      let part = parts[partition];
+      if (part === undefined) {
+        part = parts[partition] = {
+          next: this.endOffset(topic, partition),
+          count: 0,
+          tracked: this.cleanState.get(`${topic}\u0000${partition}`),
+        };
+        order.push(partition);
+      }
+      const offset = part.next;
       const ts = r.timestamp ?? this.opts.now();
       this.st.insertRecord.run(topic, partition, offset, r.key, r.value, ts, encodeHeaders(r.headers));
-      const tracked = this.cleanState.get(`${topic}\u0000${partition}`);
-      if (tracked !== undefined) track(tracked, r.key, r.value === null, offset, ts);
+      if (part.tracked !== undefined) track(part.tracked, r.key, r.value === null, offset, ts);
       positions?.push({ topic, partition, offset: BigInt(offset) });
-      next.set(partition, offset + 1);
-      counts.set(partition, (counts.get(partition) ?? 0) + 1);
+      part.next = offset + 1;
+      part.count++;
     }
-    for (const [partition, offset] of next) {
-      this.st.bumpPartition.run(offset, counts.get(partition)!, topic, partition);
-      this.ends.set(`${topic}\u0000${partition}`, offset);
+    for (const partition of order) {
+      const part = parts[partition]!;
+      this.st.bumpPartition.run(part.next, part.count, topic, partition);
+      this.ends.set(`${topic}\u0000${partition}`, part.next);
       touched.add(`${topic}\u0000${partition}`);
     }
   }
