@@ -207,35 +207,6 @@ export function windowToJSON(w: WindowHistogram): HourJSON[] {
     ]);
 }
 
-/** A number as JSON.stringify writes it (null when not finite). */
-function jsonNumber(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
-}
-
-/**
- * `JSON.stringify(windowToJSON(w))`, the same text, written directly: a container's record is
- * written after every batch that sampled it, and the arrays of `windowToJSON` cost more than the
- * text itself.
- */
-export function windowJSON(w: WindowHistogram): string {
-  const hours = [...w.values()].sort((a, b) => a.hour - b.hour);
-  let out = '[';
-  for (let i = 0; i < hours.length; i++) {
-    const h = hours[i]!;
-    if (i > 0) out += ',';
-    out += `[${jsonNumber(h.hour)},${jsonNumber(h.n)},${jsonNumber(h.firstTs)},${jsonNumber(h.lastTs)},[`;
-    const buckets = [...h.cells.keys()].sort((a, b) => a - b);
-    for (let j = 0; j < buckets.length; j++) {
-      const b = buckets[j]!;
-      const c = h.cells.get(b)!;
-      if (j > 0) out += ',';
-      out += `[${jsonNumber(b)},${jsonNumber(c.count)},${jsonNumber(c.max)}]`;
-    }
-    out += ']]';
-  }
-  return out + ']';
-}
-
 export function windowFromJSON(json: unknown): WindowHistogram | null {
   if (!Array.isArray(json)) return null;
   const w: WindowHistogram = new Map();

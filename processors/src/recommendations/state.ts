@@ -18,15 +18,8 @@ import {
   resolveRecommendationsConfig,
 } from './config.ts';
 import type { RecommendationsConfig } from './config.ts';
-import {
-  addSample,
-  hourOf,
-  pruneBefore,
-  quantile,
-  windowFromJSON,
-  windowJSON,
-  windowToJSON,
-} from './histogram.ts';
+import { addSample, hourOf, pruneBefore, quantile, windowFromJSON, windowToJSON } from './histogram.ts';
+import { encodeContainerRecord } from './container-record.ts';
 import type { HourJSON, QuantileResult, WindowHistogram } from './histogram.ts';
 import {
   CACHE_HIT_BELOW,
@@ -1120,26 +1113,14 @@ export function stateKeys(state: RecommendationsState): string[] {
 }
 
 /**
- * `JSON.stringify(stateRecord(state, key))` (null for a tombstone): the same text, a container's
- * (the record written most often) built without its intermediate arrays.
+ * The changelog value of `key` (null for a tombstone): a container's (the record written most
+ * often) in the binary format of container-record.ts, any other record as its JSON.
  */
-export function stateRecordJSON(state: RecommendationsState, key: string): string | null {
+export function stateRecordBytes(state: RecommendationsState, key: string): Buffer | null {
   const c = key.startsWith('c:') ? state.containers.get(key) : undefined;
-  if (
-    c === undefined ||
-    c.workload === undefined ||
-    c.container === undefined ||
-    c.spec === undefined ||
-    typeof c.seq !== 'number'
-  ) {
-    const v = stateRecord(state, key);
-    return v === null ? null : JSON.stringify(v);
-  }
-  return (
-    `{"kind":"container","v":1,"workload":${JSON.stringify(c.workload)},"container":${JSON.stringify(c.container)}` +
-    `,"spec":${JSON.stringify(c.spec)},"lastTs":${Number.isFinite(c.lastTs) ? String(c.lastTs) : 'null'}` +
-    `,"seq":${Number.isFinite(c.seq) ? String(c.seq) : 'null'},"cpu":${windowJSON(c.cpu)},"memory":${windowJSON(c.memory)}}`
-  );
+  if (c !== undefined) return encodeContainerRecord(c);
+  const v = stateRecord(state, key);
+  return v === null ? null : Buffer.from(JSON.stringify(v));
 }
 
 /** The JSON record of `key`, or null when it has none (a tombstone). */
