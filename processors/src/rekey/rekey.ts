@@ -42,6 +42,20 @@ function digitText(b: Buffer): string | null {
   return v === null ? null : String(v);
 }
 
+/**
+ * UTF-8 bytes of a text that repeats on every record (a cluster name, a source topic, a partition
+ * number), encoded once: the buffers are shared by the records written, which only read them.
+ */
+const textBuffers = new Map<string, Buffer>();
+export function textBytes(text: string): Buffer {
+  let b = textBuffers.get(text);
+  if (b === undefined) {
+    b = Buffer.from(text);
+    if (textBuffers.size < 1024) textBuffers.set(text, b);
+  }
+  return b;
+}
+
 /** The source position of a record: its own, or the one a re-key stage recorded in its headers. */
 export function sourceOf(r: LogRecord): {
   topic: string;
@@ -102,13 +116,13 @@ export function rekeyProcessor(opts: {
       if (key === null) return;
       const src = sourceOf(r);
       const out: AppendRecord = {
-        key: Buffer.from(key),
+        key: textBytes(key),
         value: r.value,
         timestamp: r.timestamp,
         headers: {
           ...r.headers,
-          [SOURCE_TOPIC_HEADER]: Buffer.from(src.topic),
-          [SOURCE_PARTITION_HEADER]: Buffer.from(String(src.partition)),
+          [SOURCE_TOPIC_HEADER]: textBytes(src.topic),
+          [SOURCE_PARTITION_HEADER]: textBytes(String(src.partition)),
           [SOURCE_OFFSET_HEADER]: Buffer.from(src.offset),
           ...(src.key !== null ? { [SOURCE_KEY_HEADER]: Buffer.from(src.key) } : {}),
         },
