@@ -26,6 +26,7 @@ import {
   type AnomaliesState,
   type AnomalyEpisodeRecord,
 } from './index.ts';
+import { SERIES_RECORD_BINARY, decodeSeriesRecord } from './series-record.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 8);
@@ -228,6 +229,39 @@ describe('anomalies processor', () => {
       await pipeAll(second, samples.slice(cut));
       expect([...facts(first), ...facts(second)]).toEqual(expected);
       expect(stateJSON(second.rawState())).toEqual(stateJSON(whole.rawState()));
+    }
+  });
+
+  it('restores from series records of format 1 (JSON, as older versions wrote them) as well', async () => {
+    const samples = mixedSamples();
+    const whole = new ProcessorTestDriver(processor());
+    await pipeAll(whole, samples);
+    for (const cut of [75, 150, 260]) {
+      const first = new ProcessorTestDriver(processor());
+      await pipeAll(first, samples.slice(0, cut));
+      // The binary series records are smaller than format 1's JSON ones.
+      const series = first.changelog.filter((r) => r.key?.toString().startsWith('s/') && r.value !== null);
+      expect(series.length).toBeGreaterThan(0);
+      for (const r of series) expect(r.value![0]).toBe(SERIES_RECORD_BINARY);
+      const live = stateJSON(first.rawState());
+      // A data directory of an older version: every series record (up to the cut) in JSON.
+      const old = first.changelog.map((r) => {
+        const k = r.key?.toString() ?? '';
+        if (!k.startsWith('s/') || r.value === null) return r;
+        const json = JSON.stringify(decodeSeriesRecord(k.slice(2), r.value));
+        expect(json.length).toBeGreaterThan(r.value.length);
+        return { ...r, value: Buffer.from(json) };
+      });
+      first.changelog.splice(0, first.changelog.length, ...old);
+      const second = first.restart();
+      expect(stateJSON(second.rawState())).toEqual(live);
+      // Continued by this version (binary records after the JSON ones), restored again.
+      await pipeAll(second, samples.slice(cut, cut + 40));
+      const third = second.restart();
+      expect(stateJSON(third.rawState())).toEqual(stateJSON(second.rawState()));
+      await pipeAll(third, samples.slice(cut + 40));
+      expect([...facts(first), ...facts(second), ...facts(third)]).toEqual(facts(whole));
+      expect(stateJSON(third.rawState())).toEqual(stateJSON(whole.rawState()));
     }
   });
 

@@ -5,6 +5,12 @@ import type { DetectorConfig, DetectorState } from './detector.ts';
 import { advanceWatermark, applyKeyed, createSeriesTable, seriesTableFromJSON } from './episodes.ts';
 import type { AnomalyChange, Episode, SeriesTable, SeriesTableConfig, SeriesTableJSON } from './episodes.ts';
 import { seriesKey } from './key.ts';
+import {
+  SERIES_RECORD_BINARY,
+  decodeSeriesRecord,
+  encodeSeriesRecord,
+  identityFromKey,
+} from './series-record.ts';
 
 /**
  * The anomaly detector as a stateful processor on the log (SPEC §5; docs/anomalies.md, "Running
@@ -13,7 +19,8 @@ import { seriesKey } from './key.ts';
  *
  * Its state is persisted per key in the changelog `hetu.state.anomalies`:
  *  - `s/<seriesKey>`: a series (identity, detector state, last sample time, open episode's id, and
- *    the sequence number of its last sample, which gives the least-recently-updated order back);
+ *    the sequence number of its last sample, which gives the least-recently-updated order back),
+ *    in the binary format of series-record.ts (the JSON records of format 1 are still read);
  *  - `e/<episodeId>`: an open, or closed and not yet dropped, episode (and the sequence number of
  *    its last change, which gives the order of the open and closed lists back);
  *  - `m`: the sequence counter and the table's watermark.
@@ -56,6 +63,9 @@ interface SeriesInfo {
   /** Sequence number of the series' last accepted sample. */
   seq: number;
 }
+
+/** Whether a series' key gives its identity back (then its changelog records leave it out). */
+const keyedIdentity = new WeakMap<SeriesInfo, boolean>();
 
 interface EpisodeInfo {
   readonly key: string;
@@ -281,25 +291,29 @@ export function toRecord(ep: Episode, info: Omit<SeriesInfo, 'seq'>): AnomalyEpi
 
 function snapshot(state: AnomaliesState, key: string): Buffer | null {
   settle(state);
-  const json = (v: SeriesRecord | EpisodeRecord | MetaRecord) => Buffer.from(JSON.stringify(v));
+  const json = (v: EpisodeRecord | MetaRecord) => Buffer.from(JSON.stringify(v));
   if (key === META_KEY) return json(metaOf(state));
   if (key.startsWith(SERIES_PREFIX)) {
     const k = key.slice(SERIES_PREFIX.length);
     const s = state.table.series.get(k);
     const info = state.series.get(k);
     if (s === undefined || info === undefined) return null;
-    const { n, wMean, wM2, level, seasonal, profile } = s.detector;
-    return json({
-      v: 1,
-      seq: info.seq,
-      cluster: info.cluster,
-      metric: info.metric,
-      labels: { ...info.labels },
-      lastTs: s.lastTs,
-      normalRun: s.normalRun,
-      episode: s.episode === null ? null : s.episode.id,
-      detector: { n, wMean, wM2, level, seasonal, profile },
-    });
+    let keyed = keyedIdentity.get(info);
+    if (keyed === undefined) keyedIdentity.set(info, (keyed = identityFromKey(k, info)));
+    return encodeSeriesRecord(
+      {
+        v: 1,
+        seq: info.seq,
+        cluster: info.cluster,
+        metric: info.metric,
+        labels: info.labels,
+        lastTs: s.lastTs,
+        normalRun: s.normalRun,
+        episode: s.episode === null ? null : s.episode.id,
+        detector: s.detector,
+      },
+      keyed,
+    );
   }
   if (key.startsWith(EPISODE_PREFIX)) {
     const id = key.slice(EPISODE_PREFIX.length);
@@ -320,6 +334,7 @@ function restore(state: AnomaliesState, key: string, value: Buffer | null): void
   } else if (key.startsWith(SERIES_PREFIX)) {
     const k = key.slice(SERIES_PREFIX.length);
     if (value === null) r.series.delete(k);
+    else if (value[0] === SERIES_RECORD_BINARY) r.series.set(k, decodeSeriesRecord(k, value));
     else r.series.set(k, parse<SeriesRecord>());
   } else if (key.startsWith(EPISODE_PREFIX)) {
     const id = key.slice(EPISODE_PREFIX.length);

@@ -633,7 +633,13 @@ export function incidentsProcessor(
     // One pass over the pods: those of each workload in scope, in the map's order.
     const scopePods = new Map<string, PodEntry[]>();
     const podsInScope: [string, PodEntry][] = [];
+    // A pod's workload name is what follows some '/' of its workload's key: pods of other names are
+    // skipped without building their key (this runs on every incident change, over every pod).
+    const names = new Set<string>();
+    for (const k of scope.keys())
+      for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) names.add(k.slice(i + 1));
     for (const e of c.pods) {
+      if (!names.has(e[1].h.workload.name)) continue;
       const wk = workloadKey(e[1].h.workload);
       if (!scope.has(wk)) continue;
       podsInScope.push(e);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONTAINER_RECORD_BINARY, decodeContainerRecord } from './container-record.ts';
 import {
   advance,
   applyCommand,
@@ -13,6 +14,7 @@ import {
   restoreRecommendationsState,
   stateKeys,
   stateRecord,
+  stateRecordBytes,
 } from './state.ts';
 import type { RecommendationsState } from './state.ts';
 import type { RecommendationsConfig } from './config.ts';
@@ -639,6 +641,20 @@ describe('bounds and determinism', () => {
     expect(JSON.stringify(rest)).toBe(JSON.stringify(restD));
     expect(stateKeys(restored)).toEqual(stateKeys(d));
     for (const key of stateKeys(d)) expect(stateRecord(restored, key)).toEqual(stateRecord(d, key));
+    // The changelog value: a container's binary record decodes to its JSON form, others are JSON.
+    let containers = 0;
+    for (const st of [a, c, d, restored])
+      for (const key of [...stateKeys(st), 'c:nope', 'h:nope', 'rec:nope']) {
+        const v = stateRecord(st, key);
+        const bytes = stateRecordBytes(st, key);
+        if (v === null) expect(bytes).toBe(null);
+        else if (key.startsWith('c:')) {
+          containers++;
+          expect(bytes![0]).toBe(CONTAINER_RECORD_BINARY);
+          expect(decodeContainerRecord(bytes!)).toEqual(JSON.parse(JSON.stringify(v)));
+        } else expect(bytes!.toString('utf8')).toBe(JSON.stringify(v));
+      }
+    expect(containers).toBeGreaterThan(0);
   });
 
   it('stateKeys of each step name the records that changed', () => {

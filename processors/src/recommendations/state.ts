@@ -19,6 +19,7 @@ import {
 } from './config.ts';
 import type { RecommendationsConfig } from './config.ts';
 import { addSample, hourOf, pruneBefore, quantile, windowFromJSON, windowToJSON } from './histogram.ts';
+import { encodeContainerRecord } from './container-record.ts';
 import type { HourJSON, QuantileResult, WindowHistogram } from './histogram.ts';
 import {
   CACHE_HIT_BELOW,
@@ -1109,6 +1110,17 @@ export function stateKeys(state: RecommendationsState): string[] {
     ...state.gc.keys(),
     ...[...state.recs.keys()].map(recStateKey),
   ].sort();
+}
+
+/**
+ * The changelog value of `key` (null for a tombstone): a container's (the record written most
+ * often) in the binary format of container-record.ts, any other record as its JSON.
+ */
+export function stateRecordBytes(state: RecommendationsState, key: string): Buffer | null {
+  const c = key.startsWith('c:') ? state.containers.get(key) : undefined;
+  if (c !== undefined) return encodeContainerRecord(c);
+  const v = stateRecord(state, key);
+  return v === null ? null : Buffer.from(JSON.stringify(v));
 }
 
 /** The JSON record of `key`, or null when it has none (a tombstone). */

@@ -21,6 +21,7 @@ import {
 } from '@hetu/schemas';
 import { readRecording } from '@hetu/producers/recording';
 import { stateKeys } from './state.ts';
+import { CONTAINER_RECORD_BINARY, decodeContainerRecord } from './container-record.ts';
 import { SOURCE_TOPIC_HEADER, clusterOfKey, rekeyProcessor } from '../rekey/rekey.ts';
 import {
   CLUSTER_FEED_TOPIC,
@@ -352,6 +353,33 @@ describe('recommendations processor', () => {
     }
   });
 
+  it('restores container records of format 1 (JSON, as older versions wrote them) as well', async () => {
+    const ins = scenario();
+    const recs = records(ins);
+    const whole: Driver = new ProcessorTestDriver(processor());
+    await pipeAll(whole, ins);
+    const expected = facts(whole);
+    for (const cut of [50, 123, ins.length - 1]) {
+      const first: Driver = new ProcessorTestDriver(processor());
+      await pipeAll(first, ins.slice(0, cut));
+      let containers = 0;
+      const old = first.changelog.map((r) => {
+        if (r.value === null || r.value[0] !== CONTAINER_RECORD_BINARY) return r;
+        containers++;
+        const json = Buffer.from(JSON.stringify(decodeContainerRecord(r.value)));
+        return { ...r, value: json };
+      });
+      expect(containers, `cut ${cut}`).toBeGreaterThan(0);
+      first.changelog.splice(0, first.changelog.length, ...old);
+      const restored = first.restoredTask();
+      const rest = await continueTask(restored, recs.slice(cut));
+      expect([...facts(first), ...rest], `cut ${cut}`).toEqual(expected);
+      expect(stateJSON(restored.state as RecommendationsTaskState), `cut ${cut}`).toEqual(
+        stateJSON(whole.rawState()),
+      );
+    }
+  });
+
   it('gives identical facts and changelog for the same input twice', async () => {
     const a: Driver = new ProcessorTestDriver(processor());
     const b: Driver = new ProcessorTestDriver(processor());
@@ -372,7 +400,7 @@ function stateJSON(state: RecommendationsTaskState): Record<string, string | nul
   for (const k of state.pods.keys()) keys.push(`p/${k}`);
   for (const k of state.owners.keys()) keys.push(`o/${k}`);
   const out: Record<string, string | null> = {};
-  for (const k of keys.sort()) out[k] = def.snapshot(state, k)?.toString('utf8') ?? null;
+  for (const k of keys.sort()) out[k] = def.snapshot(state, k)?.toString('base64') ?? null;
   return {
     ...out,
     pods: JSON.stringify([...state.pods]),

@@ -6,7 +6,8 @@
  * Per task the state holds one recommendations fold (`state.ts`) per cluster, plus what is needed
  * to attribute container samples to workloads: each live pod's workload and containers, and the
  * controller owner of each ReplicaSet and Job. Changelog keys (`hetu.state.recommendations`):
- *  - `r/<cluster>/<fold key>`: a record of the cluster's fold (`stateRecord`, JSON);
+ *  - `r/<cluster>/<fold key>`: a record of the cluster's fold (`stateRecord`, JSON; a container's
+ *    in the binary format of container-record.ts);
  *  - `p/<cluster>/<namespace>/<pod>`: a pod's workload and container names;
  *  - `o/<cluster>/<Kind>/<namespace>/<name>`: a ReplicaSet's or Job's controller owner;
  *  - `m`: the observation counter (pods and owners are evicted least recently observed first).
@@ -23,6 +24,8 @@ import type { KubePod, OwnerRef } from '../health/index.ts';
 import { controllerOwner, workloadOf } from '../health/index.ts';
 import { sourceOf } from '../rekey/rekey.ts';
 import type { RecommendationsConfig } from './config.ts';
+import { RECOMMENDATIONS_RESTORE_INVALID, recommendationsError } from './config.ts';
+import { CONTAINER_RECORD_BINARY, decodeContainerRecord } from './container-record.ts';
 import { recommendationKey, toRecommendationRecord } from './record.ts';
 import {
   advance,
@@ -35,7 +38,7 @@ import {
   observeMetric,
   observeSpec,
   restoreRecommendationsState,
-  stateRecord,
+  stateRecordBytes,
   type RecommendationsState,
 } from './state.ts';
 import type {
@@ -380,7 +383,16 @@ export function recommendationsProcessor(
     const owners: [string, OwnerEntry][] = [];
     for (const [key, value] of records) {
       if (value === null) continue;
-      const json = JSON.parse(value.toString('utf8')) as unknown;
+      // A container's record is binary (container-record.ts); JSON ones of format 1 are read too.
+      let json: unknown;
+      if (value[0] === CONTAINER_RECORD_BINARY) {
+        json = decodeContainerRecord(value);
+        if (json === null)
+          throw recommendationsError(
+            RECOMMENDATIONS_RESTORE_INVALID,
+            `recommendations: malformed state record ${key}.`,
+          );
+      } else json = JSON.parse(value.toString('utf8')) as unknown;
       if (key === META) state.seq = (json as { seq: number }).seq;
       else if (key.startsWith(FOLD)) {
         const rest = key.slice(FOLD.length);
@@ -607,8 +619,7 @@ export function recommendationsProcessor(
         const rest = key.slice(FOLD.length);
         const i = rest.indexOf('/');
         const s = state.clusters.get(rest.slice(0, i));
-        const v = s === undefined ? null : stateRecord(s, rest.slice(i + 1));
-        return v === null ? null : Buffer.from(JSON.stringify(v));
+        return s === undefined ? null : stateRecordBytes(s, rest.slice(i + 1));
       }
       if (key.startsWith(POD)) {
         const e = state.pods.get(key.slice(POD.length));

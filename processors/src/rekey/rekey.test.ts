@@ -50,3 +50,55 @@ describe('re-key stage', () => {
     await log.close();
   });
 });
+
+describe('sourceOf', () => {
+  const rec = (headers: Record<string, string | Buffer>) => ({
+    topic: 'feed',
+    partition: 1,
+    offset: 7n,
+    key: Buffer.from('k'),
+    value: null,
+    timestamp: 0,
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k, typeof v === 'string' ? Buffer.from(v) : v]),
+    ),
+  });
+
+  it('reads the headers as their UTF-8 text, whatever their digits or bytes', () => {
+    const cases: [string, string][] = [
+      ['0', '0'],
+      ['2', '48768'],
+      ['12', '18839764992'],
+      ['007', '0012'],
+      ['', ''],
+      [' 3', '1e3'],
+      ['9007199254740993', '99999999999999999999'],
+      ['x', '12a'],
+      ['-1', '-0'],
+    ];
+    for (const topic of [
+      'hetu.raw.metrics',
+      'hetu.raw.metrics',
+      'hetu.facts.pod-health',
+      'tø',
+      'hetu.raw.metricz',
+    ])
+      for (const [partition, offset] of cases) {
+        const r = rec({
+          'hetu-source-topic': topic,
+          'hetu-source-partition': partition,
+          'hetu-source-offset': offset,
+          'hetu-source-key': 'prod/ü',
+        });
+        expect(sourceOf(r)).toEqual({ topic, partition: Number(partition), offset, key: 'prod/ü' });
+      }
+    // Without the optional headers; and a record that was not re-keyed.
+    expect(sourceOf(rec({ 'hetu-source-topic': 'a' }))).toEqual({
+      topic: 'a',
+      partition: 0,
+      offset: '0',
+      key: null,
+    });
+    expect(sourceOf(rec({}))).toEqual({ topic: 'feed', partition: 1, offset: '7', key: 'k' });
+  });
+});

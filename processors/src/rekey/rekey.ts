@@ -6,6 +6,56 @@ export const SOURCE_PARTITION_HEADER = 'hetu-source-partition';
 export const SOURCE_OFFSET_HEADER = 'hetu-source-offset';
 export const SOURCE_KEY_HEADER = 'hetu-source-key';
 
+/** Source topic names by their bytes: a feed names the same few topics on every record. */
+const topicNames: { bytes: Buffer; text: string }[] = [];
+
+/** `b.toString('utf8')`, decoded once per distinct topic name. */
+function topicText(b: Buffer): string {
+  for (const t of topicNames) {
+    const c = t.bytes;
+    if (c.length !== b.length) continue;
+    let i = 0;
+    while (i < c.length && c[i] === b[i]) i++;
+    if (i === c.length) return t.text;
+  }
+  const text = b.toString('utf8');
+  if (topicNames.length < 64) topicNames.push({ bytes: Buffer.from(b), text });
+  return text;
+}
+
+/** The number of a header of 1 to 15 ASCII digits, without a leading zero (or just "0"); else null. */
+function digits(b: Buffer): number | null {
+  const n = b.length;
+  if (n === 0 || n > 15 || (n > 1 && b[0] === 0x30)) return null;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = b[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** `b.toString('utf8')` for a header `digits` reads (the number's own decimal text). */
+function digitText(b: Buffer): string | null {
+  const v = digits(b);
+  return v === null ? null : String(v);
+}
+
+/**
+ * UTF-8 bytes of a text that repeats on every record (a cluster name, a source topic, a partition
+ * number), encoded once: the buffers are shared by the records written, which only read them.
+ */
+const textBuffers = new Map<string, Buffer>();
+export function textBytes(text: string): Buffer {
+  let b = textBuffers.get(text);
+  if (b === undefined) {
+    b = Buffer.from(text);
+    if (textBuffers.size < 1024) textBuffers.set(text, b);
+  }
+  return b;
+}
+
 /** The source position of a record: its own, or the one a re-key stage recorded in its headers. */
 export function sourceOf(r: LogRecord): {
   topic: string;
@@ -16,10 +66,12 @@ export function sourceOf(r: LogRecord): {
   const h = r.headers;
   const topic = h[SOURCE_TOPIC_HEADER];
   if (topic) {
+    const partition = h[SOURCE_PARTITION_HEADER];
+    const offset = h[SOURCE_OFFSET_HEADER];
     return {
-      topic: topic.toString('utf8'),
-      partition: Number(h[SOURCE_PARTITION_HEADER]?.toString('utf8') ?? '0'),
-      offset: h[SOURCE_OFFSET_HEADER]?.toString('utf8') ?? '0',
+      topic: topicText(topic),
+      partition: partition === undefined ? 0 : (digits(partition) ?? Number(partition.toString('utf8'))),
+      offset: offset === undefined ? '0' : (digitText(offset) ?? offset.toString('utf8')),
       key: h[SOURCE_KEY_HEADER]?.toString('utf8') ?? null,
     };
   }
@@ -64,13 +116,13 @@ export function rekeyProcessor(opts: {
       if (key === null) return;
       const src = sourceOf(r);
       const out: AppendRecord = {
-        key: Buffer.from(key),
+        key: textBytes(key),
         value: r.value,
         timestamp: r.timestamp,
         headers: {
           ...r.headers,
-          [SOURCE_TOPIC_HEADER]: Buffer.from(src.topic),
-          [SOURCE_PARTITION_HEADER]: Buffer.from(String(src.partition)),
+          [SOURCE_TOPIC_HEADER]: textBytes(src.topic),
+          [SOURCE_PARTITION_HEADER]: textBytes(String(src.partition)),
           [SOURCE_OFFSET_HEADER]: Buffer.from(src.offset),
           ...(src.key !== null ? { [SOURCE_KEY_HEADER]: Buffer.from(src.key) } : {}),
         },

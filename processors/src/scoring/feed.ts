@@ -35,6 +35,7 @@ import {
   SOURCE_PARTITION_HEADER,
   SOURCE_TOPIC_HEADER,
   sourceOf,
+  textBytes,
 } from '../rekey/rekey.ts';
 import {
   CLUSTER_LEVEL,
@@ -202,13 +203,13 @@ export function scoringFeedProcessor(
     return [
       topic,
       {
-        key: Buffer.from(destinationKey(input.cluster, destination)),
+        key: textBytes(destinationKey(input.cluster, destination)),
         value,
         timestamp: r.timestamp,
         headers: {
           ...r.headers,
-          [SOURCE_TOPIC_HEADER]: Buffer.from(src.topic),
-          [SOURCE_PARTITION_HEADER]: Buffer.from(String(src.partition)),
+          [SOURCE_TOPIC_HEADER]: textBytes(src.topic),
+          [SOURCE_PARTITION_HEADER]: textBytes(String(src.partition)),
           [SOURCE_OFFSET_HEADER]: Buffer.from(src.offset),
           ...(src.key !== null ? { [SOURCE_KEY_HEADER]: Buffer.from(src.key) } : {}),
         },
