@@ -1,5 +1,4 @@
 import {
-  HetuError,
   ProcessorRuntime,
   avroDeadLetterEncoder,
   avroFactEncoder,
@@ -39,7 +38,7 @@ export interface PipelineOptions {
   /** Runs the LLM worker too (`hetu start` with an LLM configured). */
   readonly llm?: LlmSetup;
   /**
-   * Where raw input is complete. Given (embedded log only), each stage waits until its inputs are
+   * Where raw input is complete. Given, each stage waits until its inputs are
    * complete up to a time before it takes records of that time (cli/src/gates.ts), so the facts
    * do not depend on timing: the same as `hetu analyze` derives, and the same after a restart.
    */
@@ -63,11 +62,6 @@ export async function startPipeline(
     ...pipelineStages(backend),
     llmRequestsStage(backend, { pseudonymize: options.llm?.pseudonymize === true }),
   ];
-  if (options.rawFrontier !== undefined && log.kind !== 'embedded')
-    throw new HetuError(
-      'HETU_CLI_BAD_OPTION',
-      `Event-time gates need the embedded log; this pipeline runs on ${log.kind}: start it without a raw frontier.`,
-    );
   const gates =
     options.rawFrontier === undefined
       ? undefined

@@ -123,7 +123,7 @@ export interface SubscribeOptions {
   readonly slotMs?: number;
   /**
    * Holds back records at or after an event time until every input older than it is complete
-   * (docs/design-deterministic-live.md). Embedded log only; Kafka refuses it.
+   * (docs/design-deterministic-live.md).
    */
   readonly gate?: EventTimeGate;
   /** Subscribed topics the gate does not hold back (commands a person gives). */

@@ -405,9 +405,9 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
     const metrics = startMetrics(live, io.llm !== undefined, () => projections);
     const events = { batchCommitted: (p: string, b: BatchCommittedInfo) => metrics.batchCommitted(p, b) };
     // Where raw input is complete (the feed of a recording, the collectors' clock): the stages
-    // wait for it, so their facts do not depend on timing (cli/src/gates.ts). Embedded log only.
-    const rawFrontier = opened.log.kind === 'embedded' ? new RawFrontier() : undefined;
-    const gated = rawFrontier ? { rawFrontier } : {};
+    // wait for it, so their facts do not depend on timing (cli/src/gates.ts).
+    const rawFrontier = new RawFrontier();
+    const gated = { rawFrontier };
     let pipeline = await startPipeline(backend, events, gated);
     watch(pipeline);
     // The LLM worker is not generational (docs/replay.md): it runs on, whatever the switches.
@@ -497,7 +497,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       );
       io.onListening?.(server.url);
       let feeding: Promise<unknown> = Promise.resolve();
-      if (rawFrontier !== undefined && recording === undefined) {
+      if (recording === undefined) {
         if (target === null)
           rawFrontier.complete(Number.POSITIVE_INFINITY); // no input comes
         else stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
@@ -513,7 +513,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         feeding = feedRecording(live, recording, {
           speed: paced ? speed : Infinity,
           signal: stop.signal,
-          ...(rawFrontier ? { onComplete: (t: number) => rawFrontier.complete(t) } : {}),
+          onComplete: (t: number) => rawFrontier.complete(t),
         }).then(
           (s) =>
             io.out.write(`recording fed: ${s.observations} observations, ${s.deadLetters} dead letters\n`),

@@ -22,6 +22,7 @@ import type {
   AppendRecord,
   Batch,
   CleanupPolicy,
+  EventTimeGate,
   Log,
   LogRecord,
   ReadOptions,
@@ -583,11 +584,6 @@ export class KafkaLog implements Log {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
-    if (options.gate !== undefined)
-      throw new HetuError(
-        'HETU_LOG_UNSUPPORTED',
-        `Group ${options.group}: the Kafka log has no event-time gate; subscribe without one (docs/design-deterministic-live.md).`,
-      );
     for (const t of options.topics) await this.partitionCount(t);
     const sub = new KafkaSubscription(this, options);
     this.subscriptions.add(sub);
@@ -774,6 +770,92 @@ class KafkaSubscription implements Subscription {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    const gate = this.options.gate;
+    if (gate !== undefined) {
+      const stopWatching = gate.onMove(() => {
+        this.gateMoved?.();
+        void this.drain().catch((err) => this.fail(err));
+      });
+      void this.gateLoop(gate).finally(stopWatching);
+    }
+  }
+
+  /** The gate bound the partitions' ends were last read from the broker for. */
+  private endsFreshBelow = Number.NEGATIVE_INFINITY;
+
+  /**
+   * When the gate's bound moved, reads the gated partitions' ends from the broker: the stages
+   * before this one wrote every record older than the bound before it moved, but this consumer
+   * may not have fetched them yet, and a partition last seen at its end would otherwise take no
+   * part in the merge (records of the other partitions would go first).
+   */
+  private async refreshEnds(bound: number, ungated: ReadonlySet<string>): Promise<void> {
+    if (!(bound > this.endsFreshBelow)) return;
+    for (const topic of this.options.topics) {
+      if (ungated.has(topic)) continue;
+      for (const [partition, end] of await this.log.endOffsets(topic)) {
+        const q = this.queues.get(`${topic}\u0000${partition}`);
+        if (q !== undefined && (q.end === undefined || end.high > q.end)) q.end = end.high;
+      }
+    }
+    this.endsFreshBelow = bound;
+  }
+
+  /** Ends the gate loop's wait (the bound moved). */
+  private gateMoved: (() => void) | undefined;
+
+  /**
+   * Reports to the gate each bound below which every record of the inputs is processed and the
+   * outputs are visible (`EventTimeGate.reached`), checking the partitions' ends on the broker:
+   * a record appended before the bound moved may not be fetched yet.
+   */
+  private async gateLoop(gate: EventTimeGate): Promise<void> {
+    let reached = Number.NEGATIVE_INFINITY;
+    while (!this.stopped && !this.closingNow) {
+      const bound = gate.bound();
+      if (bound > reached) {
+        const below = await this.processedBelow(bound).catch(() => false);
+        if (below && !this.stopped) {
+          reached = bound;
+          gate.reached(bound);
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          if (this.gateMoved === done) this.gateMoved = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, 200);
+        this.gateMoved = done;
+        void this.done.then(done, done);
+      });
+    }
+  }
+
+  /** True when every gated input record older than `bound` is processed and committed, and visible. */
+  private async processedBelow(bound: number): Promise<boolean> {
+    const ungated = new Set(this.options.ungatedTopics ?? []);
+    for (const topic of this.options.topics) {
+      if (ungated.has(topic)) continue;
+      for (const [partition, end] of await this.log.endOffsets(topic)) {
+        if (end.high <= end.low) continue;
+        const k = `${topic}\u0000${partition}`;
+        const q = this.queues.get(k);
+        if (q === undefined) return false;
+        const pos = q.pos ?? this.positions.get(k);
+        if (pos !== undefined && pos >= end.high) continue;
+        const head = q.records[0];
+        if (head !== undefined) {
+          if (head.timestamp >= bound) continue;
+          return false;
+        }
+        // Nothing fetched past the position: only batch markers left, or records not fetched yet.
+        if (q.fetchedTo !== undefined && q.fetchedTo >= end.high) continue;
+        return false;
+      }
+    }
+    return this.outputsVisible();
   }
 
   /**
@@ -936,7 +1018,17 @@ class KafkaSubscription implements Subscription {
     await this.ready;
     if (generation !== this.generation) return;
     const max = this.options.maxBatchRecords ?? 500;
+    const ungated = new Set(this.options.ungatedTopics ?? []);
     for (let progressed = true; progressed; ) {
+      const bound = this.options.gate?.bound() ?? Infinity;
+      if (this.options.gate !== undefined) {
+        await this.refreshEnds(bound, ungated);
+        if (generation !== this.generation) return;
+      }
+      const planning = {
+        bound,
+        ...(this.options.slotMs !== undefined ? { slotMs: this.options.slotMs } : {}),
+      };
       progressed = false;
       const tasks = new Map<number, PartitionQueue[]>();
       for (const q of this.queues.values()) {
@@ -959,13 +1051,10 @@ class KafkaSubscription implements Subscription {
             partition: q.partition,
             records: q.records,
             complete: q.fetchedTo !== undefined && q.end !== undefined && q.fetchedTo >= q.end,
+            ...(ungated.has(q.topic) ? { ungated: true } : {}),
             q,
           }));
-        const plan = planBatch(
-          queues,
-          max,
-          this.options.slotMs !== undefined ? { slotMs: this.options.slotMs } : {},
-        );
+        const plan = planBatch(queues, max, planning);
         if (plan === 'wait' || plan.length === 0) continue;
         const records: LogRecord[] = [];
         const positions: { q: PartitionQueue; n: number; next: bigint }[] = [];
