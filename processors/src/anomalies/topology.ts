@@ -1,13 +1,14 @@
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
 import type { MetricSampled, RecordTypes } from '@hetu/schemas';
 import { DetectorStateError } from './detector.ts';
-import type { DetectorConfig, DetectorState } from './detector.ts';
+import type { DetectorConfig } from './detector.ts';
 import { advanceWatermark, applyKeyed, createSeriesTable, seriesTableFromJSON } from './episodes.ts';
 import type { AnomalyChange, Episode, SeriesTable, SeriesTableConfig, SeriesTableJSON } from './episodes.ts';
 import { seriesKey } from './key.ts';
 import {
   SERIES_RECORD_BINARY,
   decodeSeriesRecord,
+  type SeriesRecordData,
   encodeSeriesRecord,
   identityFromKey,
 } from './series-record.ts';
@@ -73,20 +74,8 @@ interface EpisodeInfo {
   seq: number;
 }
 
-type DetectorJSON = Pick<DetectorState, 'n' | 'wMean' | 'wM2' | 'level' | 'seasonal' | 'profile'>;
-
-interface SeriesRecord {
-  readonly v: 1;
-  readonly seq: number;
-  readonly cluster: string;
-  readonly metric: string;
-  readonly labels: Record<string, string>;
-  readonly lastTs: number;
-  readonly normalRun: number;
-  /** Id of the open episode (its record is `e/<id>`), or null. */
-  readonly episode: string | null;
-  readonly detector: DetectorJSON;
-}
+/** A series' changelog record as restored (format 1's JSON shape; series-record.ts). */
+type SeriesRecord = SeriesRecordData;
 
 interface EpisodeRecord {
   readonly v: 1;
