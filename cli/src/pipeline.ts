@@ -7,7 +7,7 @@ import {
 } from '@hetu/streams';
 import type { Backend } from './backend.ts';
 import { createCatalogueTopics } from './backend.ts';
-import { STAGE_OUTPUTS, internalFeedSpecs, pipelineStages } from './stages.ts';
+import { STAGE_BATCH_RECORDS, STAGE_OUTPUTS, internalFeedSpecs, pipelineStages } from './stages.ts';
 import { StageGates, type RawFrontier } from './gates.ts';
 import { createWorker, llmRequestsStage, type LlmSetup } from './llm.ts';
 import type { LlmWorker } from '@hetu/producers/llm';
@@ -74,6 +74,7 @@ export async function startPipeline(
       new ProcessorRuntime({
         log,
         processor,
+        maxBatchRecords: STAGE_BATCH_RECORDS,
         ...(gates ? { gate: gates.gate(name), ungatedTopics: gates.ungated(name) } : {}),
         encodeFact: avroFactEncoder(serde),
         encodeDeadLetter: avroDeadLetterEncoder(serde),

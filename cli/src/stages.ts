@@ -156,7 +156,14 @@ export async function inputRecords(
   return total;
 }
 
-/** A stage's runtime on `backend` as `hetu analyze` runs it: Avro facts and dead letters, batches of 2 000. */
+/**
+ * Records per batch of a stage in `hetu analyze`, `hetu replay` and `hetu start`: with the
+ * event-time slots (EVENT_TIME_SLOT_MS) it decides where batches end, and so the offsets of batch
+ * markers that evidence points at; the same everywhere, so the three derive the same facts.
+ */
+export const STAGE_BATCH_RECORDS = 2000;
+
+/** A stage's runtime on `backend` as `hetu analyze` runs it: Avro facts and dead letters, batches of STAGE_BATCH_RECORDS. */
 export function stageRuntime(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
@@ -167,7 +174,7 @@ export function stageRuntime(
     processor,
     encodeFact: avroFactEncoder(backend.serde),
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: 2000,
+    maxBatchRecords: STAGE_BATCH_RECORDS,
     ...(events ? { events } : {}),
   });
 }

@@ -19,7 +19,7 @@ import {
 } from '@hetu/streams';
 import { TOPICS, topicEntry, topicSpec } from '@hetu/schemas';
 import type { Backend } from '../backend.ts';
-import { INTERNAL_FEEDS, pipelineStages } from '../stages.ts';
+import { INTERNAL_FEEDS, STAGE_BATCH_RECORDS, pipelineStages } from '../stages.ts';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC } from '../llm.ts';
 import { printRows, toJson } from '../output.ts';
 import {
@@ -37,9 +37,6 @@ import {
 
 /** The commands topic: applied from its start up to the window's end (docs/replay.md). */
 const COMMANDS_TOPIC = 'hetu.commands';
-
-/** Records per batch, as `hetu analyze` runs the stages (so a full replay plans the same batches). */
-const MAX_BATCH_RECORDS = 2000;
 
 /** Inclusive bounds of a replay window: event time and/or offset in every input partition. */
 export interface ReplayWindow {
@@ -356,7 +353,7 @@ async function runStage(
     processor,
     encodeFact: avroFactEncoder(backend.serde),
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
-    maxBatchRecords: MAX_BATCH_RECORDS,
+    maxBatchRecords: STAGE_BATCH_RECORDS,
   });
   const interrupted = () =>
     new HetuError(
