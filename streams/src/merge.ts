@@ -93,6 +93,8 @@ export function planBatch(
   let total = 0;
   /** End (exclusive) of the batch's slot, once its first record is known. */
   let slotEnd = Infinity;
+  /** No record of `q` at or after this time goes into the batch. */
+  const limitOf = (q: MergeQueue) => (q.ungated ? slotEnd : Math.min(bound, slotEnd));
   while (total < max) {
     const heads: (MergeHead & { i: number })[] = [];
     for (const [i, q] of queues.entries()) {
@@ -100,7 +102,7 @@ export function planBatch(
       if (r !== undefined) {
         // A gated partition whose next record is at or past the gate waits, and so does all
         // that follows it in the partition (offset order).
-        if (r.timestamp >= (q.ungated ? slotEnd : Math.min(bound, slotEnd))) continue;
+        if (r.timestamp >= limitOf(q)) continue;
         heads.push({ topic: q.topic, partition: q.partition, ts: r.timestamp, i });
       } else if (!q.complete) return 'wait';
     }
@@ -109,7 +111,7 @@ export function planBatch(
     const q = queues[pick.head.i]!;
     const from = used[pick.head.i]!;
     if (slotMs !== undefined && slotEnd === Infinity) slotEnd = (slotOf(pick.head.ts, slotMs) + 1) * slotMs;
-    const limit = q.ungated ? slotEnd : Math.min(bound, slotEnd);
+    const limit = limitOf(q);
     const pending = q.records.slice(from, from + (max - total));
     // Up to the next head in the merge's total order (time, then topic, then partition), so the
     // order is the same wherever batches end.

@@ -1,4 +1,4 @@
-import { planBatch, type MergeQueue } from '../merge.ts';
+import { gateBound, planBatch, type MergeQueue } from '../merge.ts';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -893,10 +893,13 @@ class EmbeddedSubscription implements Subscription {
 
   private readonly log: EmbeddedLog;
   private readonly options: SubscribeOptions;
+  /** Subscribed topics the gate does not hold back. */
+  private readonly ungated: ReadonlySet<string>;
 
   constructor(log: EmbeddedLog, options: SubscribeOptions) {
     this.log = log;
     this.options = options;
+    this.ungated = new Set(options.ungatedTopics ?? []);
     this.group = options.group;
     this.topics = options.topics;
     this.done = new Promise<void>((res, rej) => {
@@ -951,7 +954,8 @@ class EmbeddedSubscription implements Subscription {
       this.log.refresh();
       // The gate's bound at the start of the pass: a pass that finds nothing to do below it has
       // processed every record older than it (a later, higher bound only lets more through).
-      const bound = gate?.bound() ?? Infinity;
+      // Floored to a slot start as the planner floors it, so `reached` says what was processed.
+      const bound = gateBound(gate?.bound() ?? Infinity, this.options.slotMs);
       const tasks = new Map<number, { topic: string; partition: number }[]>();
       for (const tp of this.log.assignment(this)) {
         const id = this.singleTask ? 0 : tp.partition;
@@ -1013,7 +1017,7 @@ class EmbeddedSubscription implements Subscription {
     max: number,
     bound: number,
   ): Promise<boolean> {
-    const ungated = new Set(this.options.ungatedTopics ?? []);
+    const ungated = this.ungated;
     const planning = { bound, ...(this.options.slotMs !== undefined ? { slotMs: this.options.slotMs } : {}) };
     const lockKey = `${this.group}\u0000task\u0000${task}`;
     // Read-ahead page per partition: a task of many partitions reads little of each at a time.

@@ -95,4 +95,31 @@ describe('embedded log: an event-time gate', () => {
     await sub.close();
     await log.close();
   });
+
+  it('reports the bound floored to a slot start, as far as it took records', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    await log.ensureTopics([{ name: 'in', partitions: 1, cleanupPolicy: 'delete' }]);
+    await log.append(
+      'in',
+      [500, 2_100].map((t) => ({ key: null, value: Buffer.from(`in${t}`), timestamp: t })),
+    );
+    const g = testGate(2_500);
+    const seen: string[] = [];
+    const sub = await log.subscribe({
+      group: 'g',
+      topics: ['in'],
+      gate: g.gate,
+      slotMs: 1_000,
+      handler: async (b) => {
+        seen.push(...b.records.map((r) => r.value!.toString()));
+      },
+    });
+    // 2 500 floors to 2 000: the record at 2 100 waits, so 2 000 is as far as it got.
+    await until(() => g.reached.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual(['in500']);
+    expect(g.reached).toEqual([2_000]);
+    await sub.close();
+    await log.close();
+  });
 });

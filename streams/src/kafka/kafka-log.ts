@@ -12,7 +12,7 @@ import {
 } from 'kafkajs';
 import { partitionForKey } from '../murmur2.ts';
 import { coPartitionedAssigner, singleTaskAssigner } from './co-partitioned-assigner.ts';
-import { planBatch } from '../merge.ts';
+import { gateBound, planBatch } from '../merge.ts';
 import { HetuError } from '../errors.ts';
 import { MAX_REQUEST_BYTES, sizedSlices } from '../sized-slices.ts';
 import { crashPoint } from '../crash-points.ts';
@@ -699,6 +699,8 @@ class KafkaSubscription implements Subscription {
   private rejectDone!: (e: unknown) => void;
   private readonly log: KafkaLog;
   private readonly options: SubscribeOptions;
+  /** Subscribed topics the gate does not hold back. */
+  private readonly ungated: ReadonlySet<string>;
   private readonly consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
   /** Next offset per `topic\0partition`, past control records too. */
@@ -730,6 +732,7 @@ class KafkaSubscription implements Subscription {
   constructor(log: KafkaLog, options: SubscribeOptions) {
     this.log = log;
     this.options = options;
+    this.ungated = new Set(options.ungatedTopics ?? []);
     this.consumer = log.newConsumer(options.group, options.singleTask === true);
     this.done = new Promise<void>((res, rej) => {
       this.resolveDone = res;
@@ -789,10 +792,10 @@ class KafkaSubscription implements Subscription {
    * may not have fetched them yet, and a partition last seen at its end would otherwise take no
    * part in the merge (records of the other partitions would go first).
    */
-  private async refreshEnds(bound: number, ungated: ReadonlySet<string>): Promise<void> {
+  private async refreshEnds(bound: number): Promise<void> {
     if (!(bound > this.endsFreshBelow)) return;
     for (const topic of this.options.topics) {
-      if (ungated.has(topic)) continue;
+      if (this.ungated.has(topic)) continue;
       for (const [partition, end] of await this.log.endOffsets(topic)) {
         const q = this.queues.get(`${topic}\u0000${partition}`);
         if (q !== undefined && (q.end === undefined || end.high > q.end)) q.end = end.high;
@@ -812,7 +815,8 @@ class KafkaSubscription implements Subscription {
   private async gateLoop(gate: EventTimeGate): Promise<void> {
     let reached = Number.NEGATIVE_INFINITY;
     while (!this.stopped && !this.closingNow) {
-      const bound = gate.bound();
+      // Floored to a slot start as the planner floors it, so `reached` says what was processed.
+      const bound = gateBound(gate.bound(), this.options.slotMs);
       if (bound > reached) {
         const below = await this.processedBelow(bound).catch(() => false);
         if (below && !this.stopped) {
@@ -835,9 +839,8 @@ class KafkaSubscription implements Subscription {
 
   /** True when every gated input record older than `bound` is processed and committed, and visible. */
   private async processedBelow(bound: number): Promise<boolean> {
-    const ungated = new Set(this.options.ungatedTopics ?? []);
     for (const topic of this.options.topics) {
-      if (ungated.has(topic)) continue;
+      if (this.ungated.has(topic)) continue;
       for (const [partition, end] of await this.log.endOffsets(topic)) {
         if (end.high <= end.low) continue;
         const k = `${topic}\u0000${partition}`;
@@ -1018,11 +1021,11 @@ class KafkaSubscription implements Subscription {
     await this.ready;
     if (generation !== this.generation) return;
     const max = this.options.maxBatchRecords ?? 500;
-    const ungated = new Set(this.options.ungatedTopics ?? []);
+    const ungated = this.ungated;
     for (let progressed = true; progressed; ) {
-      const bound = this.options.gate?.bound() ?? Infinity;
+      const bound = gateBound(this.options.gate?.bound() ?? Infinity, this.options.slotMs);
       if (this.options.gate !== undefined) {
-        await this.refreshEnds(bound, ungated);
+        await this.refreshEnds(bound);
         if (generation !== this.generation) return;
       }
       const planning = {
