@@ -38,7 +38,7 @@
 // and the API's target), CONTAINER_V8 below, unless HETU_BENCH_ROLE_NODE_OPTIONS says otherwise
 // (empty: V8's own sizing for this machine). `hetu run` refuses the embedded log: KAFKA_BROKERS /
 // SCHEMA_REGISTRY_URL when set, else Kafka and Apicurio from .cache/infra. HETU_BENCH_ROLES_BATCH
-// sets --batch-records (default: hetu run's own, 500, as the chart runs the roles).
+// sets --batch-records (default: hetu run's own, 2 000, as the chart runs the roles).
 // HETU_BENCH_HEAP_SNAPSHOTS=<dir> has the roles named in HETU_BENCH_ROLES_SNAPSHOT (a comma list,
 // default all; `stages` for step 3) write a heap snapshot there: a stage once its group committed
 // HETU_BENCH_ROLES_SNAPSHOT_AT (default 0.8) of its input, the API after the queries, `stages`
@@ -234,7 +234,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
   );
   print(`load average before: ${loads()}`);
   print(`NODE_OPTIONS of the roles: ${v8 || '(none: V8 sizes itself for this machine)'}`);
-  print(`--batch-records of the stages: ${batch ?? "hetu run's default (500)"}`);
+  print(`--batch-records of the stages: ${batch ?? "hetu run's default (2 000)"}`);
 
   const parts = (process.env.HETU_BENCH_ROLES_ONLY ?? PARTS.join(','))
     .split(',')

@@ -302,4 +302,69 @@ describe('a running hetu run follows hetu replay --switch', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
+
+  it('hetu start on Kafka (under a topic prefix) follows a switch recorded by hetu replay on the broker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hetu-follow-start-kafka-'));
+    const brokers = inject('kafkaBrokers').join(',');
+    const registry = inject('schemaRegistryUrl');
+    const kafka = await openBackend(parseGlobalConfig({ kafka: brokers, registry }, {}));
+    const prefix = `follow-start-${randomUUID().slice(0, 8)}.`;
+    const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+    const sink = lineSink();
+    const stop = new AbortController();
+    let running: Promise<void> | undefined;
+    try {
+      await createAnalysisTopics(ns);
+      await load(ns, linesOf('early', T0, 30));
+      await load(ns, linesOf('late', T0 + HOUR, 30));
+      let url = '';
+      running = runStart(parseGlobalConfig({ kafka: brokers, registry, dataDir: join(dir, 'data') }, {}), {
+        out: sink.out,
+        signal: stop.signal,
+        prefix,
+        demo: false,
+        kube: null,
+        port: 0,
+        webRoot: null,
+        followIntervalMs: 300,
+        onListening: (u) => (url = u),
+      });
+      const up = await Promise.race([
+        sink.waitFor((l) => l.startsWith('hetu is up: ')),
+        running.then(() => {
+          throw new Error('hetu start stopped');
+        }),
+      ]);
+      expect(up).toContain(`topic prefix ${prefix}`);
+      await answers(url, ['early', 'late']);
+      // Its stages' groups are under the prefix: the errors group committed the input there.
+      await caughtUp(ns, 'errors');
+
+      // Generation 2 (errors from the late workload on), replayed and switched on the broker.
+      const report = await replayOn(ns, { from: new Date(T0 + HOUR).toISOString(), processors: ['errors'] });
+      expect([report.generation, report.verified]).toEqual([2, true]);
+      await switchGeneration(ns.log, 2, new Date().toISOString());
+      const switched = await sink.waitFor((l) => l.startsWith('generation switch: 1 → 2'));
+      expect(switched).toContain(`API answers from ${join(dir, 'data', 'projections.g2')} at ${url}/graphql`);
+      expect(await workloads(url)).toEqual(['late']);
+
+      // New input goes through generation 2's errors group.
+      await load(ns, linesOf('fresh', T0 + 2 * HOUR, 30));
+      await caughtUp(ns, physicalName('errors', 2));
+      await answers(url, ['fresh', 'late']);
+
+      await switchGeneration(ns.log, 1, new Date().toISOString());
+      await sink.waitFor((l) => l.startsWith('generation switch: 2 → 1'));
+      await caughtUp(ns, 'errors');
+      await answers(url, ['early', 'fresh', 'late']);
+
+      stop.abort();
+      await running;
+    } finally {
+      stop.abort();
+      await running?.catch(() => undefined);
+      await kafka.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

@@ -60,17 +60,36 @@ export interface GatedStage {
 
 const isRaw = (topic: string): boolean => topic.startsWith('hetu.raw.');
 
+/**
+ * Where the stages' frontiers come from when the stages run in several processes (`hetu run`;
+ * cli/src/frontiers.ts): each process publishes how far the tasks it owns got, and reads the others'.
+ */
+export interface SharedFrontiers {
+  /** Every input of `stage` older than this is processed, by every task (-Infinity: not known). */
+  frontier(stage: string): number;
+  /** A task of `stage` owned here processed every input older than `bound`. */
+  reachedTask(stage: string, task: number, bound: number): void;
+  /** Calls `listener` when a frontier may have moved; returns the function that stops it. */
+  onMove(listener: () => void): () => void;
+}
+
 /** The gates of one set of stages over one raw frontier. */
 export class StageGates {
   private readonly raw: RawFrontier;
+  private readonly shared: SharedFrontiers | undefined;
   private readonly inputsOf = new Map<string, readonly string[]>();
   private readonly writersOf = new Map<string, string[]>();
   /** Per stage: every input older than it is processed, and the outputs are committed. */
   private readonly reached = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
-  constructor(stages: readonly GatedStage[], raw: RawFrontier) {
+  /**
+   * `shared`: the stages' frontiers come from there (stages in several processes) instead of
+   * from the subscriptions of this process.
+   */
+  constructor(stages: readonly GatedStage[], raw: RawFrontier, shared?: SharedFrontiers) {
     this.raw = raw;
+    this.shared = shared;
     for (const s of stages) {
       this.inputsOf.set(s.name, s.inputs);
       for (const t of s.outputs) {
@@ -95,9 +114,18 @@ export class StageGates {
     let b = Number.POSITIVE_INFINITY;
     for (const t of this.inputs(stage)) {
       if (isRaw(t)) b = Math.min(b, this.raw.value());
-      else for (const w of this.writersOf.get(t) ?? []) b = Math.min(b, this.reached.get(w) ?? -Infinity);
+      else for (const w of this.writersOf.get(t) ?? []) b = Math.min(b, this.frontier(w));
     }
     return b;
+  }
+
+  /** The stages `stage` waits for that have reported no frontier yet (for a line saying so). */
+  waitingFor(stage: string): string[] {
+    const out = new Set<string>();
+    for (const t of this.inputs(stage))
+      if (!isRaw(t))
+        for (const w of this.writersOf.get(t) ?? []) if (this.frontier(w) === -Infinity) out.add(w);
+    return [...out];
   }
 
   /** Every input of `stage` older than `t` is processed (kept only when it moves forward). */
@@ -109,23 +137,28 @@ export class StageGates {
 
   /** How far `stage` is known to have processed its input (-Infinity: nothing known yet). */
   frontier(stage: string): number {
+    if (this.shared) return this.shared.frontier(stage);
     return this.reached.get(stage) ?? Number.NEGATIVE_INFINITY;
   }
 
   /** The gate to give `stage`'s subscription. */
   gate(stage: string): EventTimeGate {
     this.inputs(stage);
+    const shared = this.shared;
     return {
       bound: () => this.bound(stage),
       onMove: (listener) => {
         this.listeners.add(listener);
         const stopRaw = this.raw.onMove(listener);
+        const stopShared = shared?.onMove(listener);
         return () => {
           this.listeners.delete(listener);
           stopRaw();
+          stopShared?.();
         };
       },
       reached: (t) => this.reach(stage, t),
+      ...(shared ? { reachedTask: (task: number, t: number) => shared.reachedTask(stage, task, t) } : {}),
     };
   }
 

@@ -386,9 +386,14 @@ program
   .option('--host <host>', 'address the API listens on; beyond loopback it needs tokens (default 127.0.0.1)')
   .option('--port <port>', 'port of the API: GraphQL at /graphql, /healthz, /readyz, /metrics (default 4380)')
   .option('--introspection', 'allow GraphQL introspection (__schema, __type)')
+  .option(
+    '--topic-prefix <prefix>',
+    'namespace on a shared Kafka cluster: prefix of every topic and consumer group (env HETU_TOPIC_PREFIX)',
+  )
   .action(
     async (o: {
       demo: boolean;
+      topicPrefix?: string;
       recording?: string;
       speed?: string;
       host?: string;
@@ -415,10 +420,12 @@ program
       const context = s.get('kube.context');
       const cluster = s.get('kube.cluster');
       const prometheus = s.get('prometheus.url');
+      const prefix = o.topicPrefix ?? process.env.HETU_TOPIC_PREFIX;
       await (
         await import('./commands/start.ts')
       ).runStart(globalConfigOf(s), {
         out: process.stdout,
+        ...(prefix ? { prefix } : {}),
         ...(llm ? { llm } : {}),
         ...(kubeconfig !== undefined || context !== undefined
           ? {
@@ -454,8 +461,15 @@ program
     '--topic-prefix <prefix>',
     'namespace on a shared Kafka cluster: prefix of every topic and consumer group (env HETU_TOPIC_PREFIX)',
   )
-  .option('--batch-records <n>', 'records per batch, one transaction each, of a stage (default 500)')
+  .option(
+    '--batch-records <n>',
+    "records per batch, one transaction each, of a stage (default 2000, as hetu start's: the same facts)",
+  )
   .option('--until-caught-up', 'stages: stop once what their inputs held at the start is processed')
+  .option(
+    '--ungated',
+    'stages: take inputs as they come instead of waiting for the stages before them to pass an event time',
+  )
   .option('--kubeconfig <file>', 'collectors: the cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)')
   .option('--context <name>', 'collectors: context of the kubeconfig (default its current context)')
   .option('--cluster <name>', "collectors: name stamped on the cluster's records (env HETU_CLUSTER)")
@@ -471,6 +485,7 @@ program
         topicPrefix?: string;
         batchRecords?: string;
         untilCaughtUp?: boolean;
+        ungated?: boolean;
         kubeconfig?: string;
         context?: string;
         cluster?: string;
@@ -508,6 +523,7 @@ program
         ...(prefix ? { prefix } : {}),
         ...(o.batchRecords !== undefined ? { batchRecords: Number(o.batchRecords) } : {}),
         untilCaughtUp: o.untilCaughtUp === true,
+        ...(o.ungated === true ? { ungated: true } : {}),
         ...(kubeconfig !== undefined || context !== undefined
           ? {
               kube: {

@@ -15,6 +15,9 @@ import { openBackend, type Backend } from './backend.ts';
 import { analyzeOn, createAnalysisTopics, ingest, table } from './commands/analyze.ts';
 import { canonicalJson, factDigest } from './digest.ts';
 import { listRoles } from './commands/run.ts';
+import { FRONTIERS_TOPIC, decodeFrontier, stageTasks } from './frontiers.ts';
+import { llmRequestsStage } from './llm.ts';
+import { pipelineStages } from './stages.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,7 +46,7 @@ interface Child {
 
 function runChild(
   prefix: string,
-  role: string,
+  role: string | readonly string[],
   extra: readonly string[] = ['--batch-records', BATCH],
 ): Child {
   const args = [
@@ -53,7 +56,7 @@ function runChild(
     '--registry',
     inject('schemaRegistryUrl'),
     'run',
-    role,
+    ...(typeof role === 'string' ? [role] : role),
     '--topic-prefix',
     prefix,
     ...extra,
@@ -172,6 +175,18 @@ async function facts(backend: Backend, topic: string): Promise<Record<string, st
   return out;
 }
 
+/** The demo's facts as `hetu analyze` derives them on the embedded log (once per file). */
+let analyzedDemo: Promise<Awaited<ReturnType<typeof factDigest>>> | undefined;
+function demoDigest(dir: string): Promise<Awaited<ReturnType<typeof factDigest>>> {
+  analyzedDemo ??= (async () => {
+    const embedded = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'analyze') }, {}));
+    return analyzeOn(embedded, DEMO)
+      .then(() => factDigest(embedded))
+      .finally(() => embedded.close());
+  })();
+  return analyzedDemo;
+}
+
 const restoredTask = (line: string) => /^restored errors task (\d+):/.exec(line)?.[1];
 
 describe('hetu run <stage> as separate processes on Kafka', () => {
@@ -269,10 +284,7 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       ),
     );
     try {
-      const embedded = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'analyze') }, {}));
-      const want = await analyzeOn(embedded, DEMO)
-        .then(() => factDigest(embedded))
-        .finally(() => embedded.close());
+      const want = await demoDigest(dir);
 
       const prefix = `run-roles-${randomUUID().slice(0, 8)}.`;
       const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
@@ -317,6 +329,74 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       expect(api.lines).toContain('api stopped');
       console.log(
         `hetu run: ${stages.length} stage processes in turn gave the digest of hetu analyze; hetu run api served it`,
+      );
+    } finally {
+      await kafka.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
+
+  it('stage processes running at once, gated by the frontiers they publish, derive the digest of hetu analyze', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hetu-run-gated-'));
+    const kafka = await openBackend(
+      parseGlobalConfig(
+        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
+        {},
+      ),
+    );
+    try {
+      const want = await demoDigest(dir);
+      const prefix = `run-gated-${randomUUID().slice(0, 8)}.`;
+      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+      await createAnalysisTopics(ns);
+      await ingest(ns, DEMO);
+      // Every stage at once, in four processes, incidents in two of them (its three tasks shared):
+      // a fan-in stage that took its inputs as they come would see them in an order that depends on
+      // how fast the processes before it go.
+      const processes = [
+        ['kube', 'errors', 'anomalies'],
+        ['feed'],
+        ['incidents', 'recommendations'],
+        ['incidents', 'scoring-feed', 'scoring-namespaces', 'scoring-cluster', 'llm-requests'],
+      ];
+      const kids = processes.map((roles) => runChild(prefix, roles, []));
+      for (const k of kids) await k.waitFor((l) => l.startsWith('hetu run: '));
+      const stages = [...pipelineStages(ns), llmRequestsStage(ns)];
+      expect(new Set(processes.flat())).toEqual(new Set(stages.map(([n]) => n)));
+      // Done when every stage's group committed everything its inputs hold, twice in a row.
+      const deadline = Date.now() + 600_000;
+      for (let quiet = 0; quiet < 2; ) {
+        let done = true;
+        for (const [, p] of stages) {
+          const g = await groupProgress(ns.log, p.name, p.inputs);
+          if (g.committed < g.end) done = false;
+        }
+        quiet = done ? quiet + 1 : 0;
+        if (Date.now() > deadline) throw new Error('the stage processes did not catch up within 600 s');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      for (const k of kids) k.process.kill('SIGTERM');
+      for (const [i, k] of kids.entries()) {
+        const exit = await k.exit;
+        expect(exit.code, `hetu run ${processes[i]!.join(' ')}: ${exit.stderr}`).toBe(0);
+        expect(k.lines.some((l) => l.includes('(ungated)'))).toBe(false);
+      }
+      expect(await factDigest(ns)).toEqual(want);
+
+      // Every task of every stage said how far it got.
+      const published = new Map<string, number>();
+      for (const r of await ns.log.read(FRONTIERS_TOPIC, 0))
+        published.set(r.key!.toString('utf8'), decodeFrontier(r.value)!);
+      for (const [, p] of stages) {
+        const tasks = await stageTasks(ns.log, p);
+        expect(tasks).toBeGreaterThan(0);
+        for (let t = 0; t < tasks; t++)
+          expect(published.get(`g1/${p.name}/${t}`), `${p.name} task ${t}`).toBeGreaterThan(
+            Date.parse('2026-01-01T00:00:00Z'),
+          );
+      }
+      console.log(
+        `hetu run: ${stages.length} stages at once in ${processes.length} processes, gated through ${FRONTIERS_TOPIC} (${published.size} task frontiers), gave the digest of hetu analyze`,
       );
     } finally {
       await kafka.close();

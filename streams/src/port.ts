@@ -145,6 +145,13 @@ export interface EventTimeGate {
    * from `bound()`) is processed and its outputs committed and visible.
    */
   reached(bound: number): void;
+  /**
+   * Optional, per task (a partition number of the inputs; 0 in a single-task subscription) this
+   * subscription owns: every record of that task's gated inputs older than `bound` is processed
+   * and the outputs are committed and visible. Instances of one stage in several processes each
+   * own some tasks; their reports together say how far the stage got (cli/src/frontiers.ts).
+   */
+  reachedTask?(task: number, bound: number): void;
 }
 
 export interface Subscription {

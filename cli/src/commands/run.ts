@@ -13,6 +13,7 @@ import {
   avroFactEncoder,
   prefixedLog,
   type AnyProcessor,
+  type Log,
 } from '@hetu/streams';
 import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
 import type { AuthConfig } from '@hetu/projections';
@@ -20,6 +21,15 @@ import { DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import type { GlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { internalFeedSpecs } from '../feeds.ts';
+import { RawFrontier, StageGates, startLiveClock } from '../gates.ts';
+import {
+  FRONTIERS_TOPIC,
+  FrontierPublisher,
+  FrontierTable,
+  LogFrontiers,
+  stageTasks,
+  type FrontierStage,
+} from '../frontiers.ts';
 import type { LlmSetup } from '../llm.ts';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
@@ -57,8 +67,16 @@ export interface RunOptions {
    * `prefixedLog` does), so several installations or test runs share one cluster. Default none.
    */
   readonly prefix?: string;
-  /** Records per batch (one transaction) of a stage. Default 500. */
+  /**
+   * Records per batch (one transaction) of a stage. Default STAGE_BATCH_RECORDS (2 000), as
+   * `hetu start`, `hetu analyze` and `hetu replay` batch: with it the stages derive their facts.
+   */
   readonly batchRecords?: number;
+  /**
+   * Stages take their inputs as they come instead of waiting for the stages before them to pass
+   * an event time (docs/roles.md, "Event-time gates across processes"). Default false.
+   */
+  readonly ungated?: boolean;
   /**
    * Stop once every stage of the process has processed what its inputs held when it started (a
    * backfill, a Kubernetes Job, a test), instead of running until SIGTERM. Stages only.
@@ -264,8 +282,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       'HETU_CLI_BAD_OPTION',
       `hetu run ${label} needs Kafka (--kafka <brokers> --registry <url>, or HETU_KAFKA_BROKERS and HETU_SCHEMA_REGISTRY_URL): the embedded log belongs to one process, so to run every role on one machine use 'hetu start'.`,
     );
-  const batchRecords = io.batchRecords ?? 500;
-  if (!Number.isInteger(batchRecords) || batchRecords < 1)
+  if (io.batchRecords !== undefined && (!Number.isInteger(io.batchRecords) || io.batchRecords < 1))
     throw new HetuError(
       'HETU_CLI_BAD_OPTION',
       `--batch-records must be a whole number of at least 1, not ${io.batchRecords}.`,
@@ -313,15 +330,38 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
   failed.catch(() => undefined);
   const watch = (done: Promise<void> | undefined) => void done?.catch(fail);
   let follower: SwitchFollower | undefined;
+  let gating: RoleGating | undefined;
   try {
     await ensurePipelineTopics(backend);
     const stages = roles.some((r) => r.kind === 'stage')
       ? await stageProcessors(backend, io.llm?.pseudonymize === true)
       : [];
+    let stageSetup: StageSetup | undefined;
+    if (stages.length > 0) {
+      const { STAGE_BATCH_RECORDS, STAGE_OUTPUTS } = await import('../stages.ts');
+      if (io.ungated !== true) {
+        gating = await openRoleGating(base, io, STAGE_OUTPUTS);
+        watch(gating.done);
+      }
+      const g = gating;
+      const gatesByGeneration = new Map<number, Promise<StageGates>>();
+      stageSetup = {
+        batchRecords: io.batchRecords ?? STAGE_BATCH_RECORDS,
+        gatesOf: g
+          ? (b, generation) => {
+              let gates = gatesByGeneration.get(generation);
+              if (!gates) gatesByGeneration.set(generation, (gates = g.gatesFor(b, generation)));
+              return gates;
+            }
+          : undefined,
+      };
+    }
     for (const role of roles) {
       if (role.kind === 'stage') {
         const [, processor] = stages.find(([n]) => n === role.name)!;
-        running.push(await startStage(backend, role.name, processor, io, where, batchRecords, watch));
+        running.push(
+          await startStage(backend, active.generation, role.name, processor, io, where, stageSetup!, watch),
+        );
       } else if (role.kind === 'worker') running.push(await startWorker(backend, io, where));
       else if (role.kind === 'api')
         running.push(await startApi(cfg, backend, io, where, port, active.generation));
@@ -372,26 +412,95 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       await r.close();
       io.out.write(`${r.stoppedLine}\n`);
     }
+    // After the stages: their last frontiers go out first.
+    await gating?.close();
     await opened.close();
   }
 }
 
+/** What every stage of the process shares: the batch size, and the gates by generation (none: ungated). */
+interface StageSetup {
+  readonly batchRecords: number;
+  readonly gatesOf: ((b: Backend, generation: number) => Promise<StageGates>) | undefined;
+}
+
+/**
+ * The event-time gates of the stages of this process across processes (docs/roles.md): raw input
+ * complete up to the wall clock less LIVE_INPUT_SLACK_MS, as in `hetu start` on a cluster, and the
+ * stages' frontiers through the frontiers topic (cli/src/frontiers.ts).
+ */
+interface RoleGating {
+  gatesFor(b: Backend, generation: number): Promise<StageGates>;
+  /** Rejects when following the frontiers topic failed. */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How often a stage held back by a stage nobody reported for says so. */
+const WAITING_LINE_MS = 30_000;
+
+async function openRoleGating(
+  base: Log,
+  io: RunOptions,
+  outputs: Readonly<Record<string, readonly string[]>>,
+): Promise<RoleGating> {
+  const raw = new RawFrontier();
+  const stopClock = startLiveClock(raw);
+  let lastErrorLine = 0;
+  const publisher = new FrontierPublisher(base, (err) => {
+    if (Date.now() - lastErrorLine < WAITING_LINE_MS) return;
+    lastErrorLine = Date.now();
+    io.out.write(
+      `could not publish the stages' frontiers to ${FRONTIERS_TOPIC} (${err instanceof Error ? err.message : String(err)}); trying again every second: the stages after these wait meanwhile\n`,
+    );
+  });
+  const table = new FrontierTable();
+  try {
+    await table.follow(base);
+  } catch (err) {
+    stopClock();
+    throw err;
+  }
+  return {
+    gatesFor: async (b, generation) => {
+      const all = await stageProcessors(b, io.llm?.pseudonymize === true);
+      const stages: FrontierStage[] = [];
+      for (const [name, p] of all) stages.push({ name, group: p.name, tasks: await stageTasks(b.log, p) });
+      return new StageGates(
+        all.map(([name, p]) => ({ name, inputs: p.inputs, outputs: outputs[name] ?? [] })),
+        raw,
+        new LogFrontiers(table, publisher, generation, stages),
+      );
+    },
+    done: table.done ?? Promise.resolve(),
+    close: async () => {
+      stopClock();
+      await publisher.close();
+      await table.close();
+    },
+  };
+}
+
 async function startStage(
   backend: Backend,
+  generation: number,
   role: string,
   processor: AnyProcessor<unknown, unknown>,
   io: RunOptions,
   where: string,
-  batchRecords: number,
+  setup: StageSetup,
   watch: (done: Promise<void>) => void,
 ): Promise<Running> {
-  const start = async (b: Backend, p: AnyProcessor<unknown, unknown>) => {
+  let gates: StageGates | undefined;
+  const start = async (b: Backend, p: AnyProcessor<unknown, unknown>, gen: number) => {
+    gates = await setup.gatesOf?.(b, gen);
     const runtime = new ProcessorRuntime({
       log: b.log,
       processor: p,
       encodeFact: avroFactEncoder(b.serde),
       encodeDeadLetter: avroDeadLetterEncoder(b.serde),
-      maxBatchRecords: batchRecords,
+      maxBatchRecords: setup.batchRecords,
+      ...(gates ? { gate: gates.gate(role), ungatedTopics: gates.ungated(role) } : {}),
       events: {
         restored: (i) =>
           io.out.write(
@@ -401,10 +510,22 @@ async function startStage(
     });
     return { runtime, subscription: await runtime.start() };
   };
-  let current = await start(backend, processor);
+  let current = await start(backend, processor, generation);
   io.out.write(
-    `hetu run ${role}: consumer group ${processor.name} on ${where}; reads ${processor.inputs.join(', ')}\n`,
+    `hetu run ${role}: consumer group ${processor.name} on ${where}; reads ${processor.inputs.join(', ')}${gates ? '' : ' (ungated)'}\n`,
   );
+  // A stage held back by stages nobody runs says so (once per set of them).
+  let waitingLine = '';
+  const waiting = setInterval(() => {
+    const missing = gates?.waitingFor(role) ?? [];
+    const line =
+      missing.length === 0
+        ? ''
+        : `${role} waits for ${missing.join(', ')}: no instance of ${missing.length === 1 ? 'it' : 'them'} has said how far it got (start 'hetu run ${missing.join(' ')}' with the same Kafka and topic prefix, or run this stage with --ungated)`;
+    if (line !== '' && line !== waitingLine) io.out.write(`${line}\n`);
+    waitingLine = line;
+  }, WAITING_LINE_MS);
+  waiting.unref();
   return {
     done: current.subscription.done,
     whenCaughtUp: () => current.subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER),
@@ -413,11 +534,14 @@ async function startStage(
     switchTo: async (next, generation) => {
       await current.runtime.close();
       const [, p] = (await stageProcessors(next, io.llm?.pseudonymize === true)).find(([n]) => n === role)!;
-      current = await start(next, p);
+      current = await start(next, p, generation);
       watch(current.subscription.done);
       return `${role} restarted on consumer group ${physicalName(p.name, generation)}`;
     },
-    close: () => current.runtime.close(),
+    close: () => {
+      clearInterval(waiting);
+      return current.runtime.close();
+    },
     stoppedLine: `${role} stopped: its last batch committed, its partitions handed back to the group`,
   };
 }

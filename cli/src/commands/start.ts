@@ -3,7 +3,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { HetuError, partitionForKey, type AppendRecord, type BatchCommittedInfo } from '@hetu/streams';
+import {
+  HetuError,
+  partitionForKey,
+  prefixedLog,
+  type AppendRecord,
+  type BatchCommittedInfo,
+} from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
 import { RULES } from '@hetu/processors/scoring';
 import {
@@ -50,6 +56,11 @@ export interface StartOptions {
   readonly signal?: AbortSignal;
   /** Play the demo recording into an empty log when no recording is given. Default true. */
   readonly demo?: boolean;
+  /**
+   * Namespace on a shared Kafka cluster: every topic and consumer group gets this prefix
+   * (`--topic-prefix`, env HETU_TOPIC_PREFIX; as for `hetu run`). Default none.
+   */
+  readonly prefix?: string;
   /** A recording to feed as event time passes (`--recording`). */
   readonly recording?: string;
   /** How many times faster than recorded (`--speed`); default 1 for --recording; the demo plays at once unless given. */
@@ -361,16 +372,18 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
     );
   const followMs = io.followIntervalMs ?? followIntervalMs();
   const opened = await openBackend(cfg);
+  // Every topic and consumer group under the prefix, when given (as `hetu run --topic-prefix`).
+  const root = io.prefix ? prefixedLog(opened.log, io.prefix) : opened.log;
   // Stages and projections read the active generation (docs/replay.md); each has its own read
   // model. A switch while running moves them to the new one (follower below).
-  let active = await activeLog(opened.log).catch(async (err: unknown) => {
+  let active = await activeLog(root).catch(async (err: unknown) => {
     await opened.close();
     throw err;
   });
   let backend: Backend = { ...opened, log: active.log };
   // What does not belong to a generation (collectors, the recording feed, the LLM worker, the
   // metrics) reads through the mapping of whichever generation is active at each call.
-  const live: Backend = { ...opened, log: mappedLog(opened.log, () => active.mapping) };
+  const live: Backend = { ...opened, log: mappedLog(root, () => active.mapping) };
   let projectionsDir = generationProjectionsDir(cfg.dataDir, active.generation);
   const stop = new AbortController();
   // Graceful shutdown (docs/metrics.md): stop feeding, let running batches commit, close
@@ -477,7 +490,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       const topics = await backend.log.describeTopics();
       io.out.write(
         [
-          `hetu is up: ${backend.description}`,
+          `hetu is up: ${backend.description}${io.prefix ? `, topic prefix ${io.prefix}` : ''}`,
           `schema registry (Confluent API): ${backend.registryUrl}`,
           `${topics.length} topics ('hetu topics'); stages running: ${processorInfos(backend)
             .map((p) => p.name)
@@ -539,7 +552,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       // names, without a restart (docs/replay.md, "Following a switch").
       if (followMs > 0)
         follower = followSwitches({
-          log: opened.log,
+          log: root,
           current: active,
           intervalMs: followMs,
           onPollError: pollErrorLine(io.out, followMs),

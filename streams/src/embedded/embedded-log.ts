@@ -967,6 +967,8 @@ class EmbeddedSubscription implements Subscription {
         if (this.stopped) break;
         const did = await this.step(task, tps, max, bound);
         progressed ||= did;
+        // Nothing of this task below the bound is left: every such record is processed.
+        if (!did && !this.stopped && gate?.reachedTask !== undefined) gate.reachedTask(task, bound);
       }
       if (!progressed && !this.stopped && gate !== undefined) gate.reached(bound);
       this.notifyWaiters();

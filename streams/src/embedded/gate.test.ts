@@ -122,4 +122,38 @@ describe('embedded log: an event-time gate', () => {
     await sub.close();
     await log.close();
   });
+
+  it('reports each task it owns, floored, once nothing of that task below the bound is left', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    await log.ensureTopics([{ name: 'in', partitions: 2, cleanupPolicy: 'delete' }]);
+    await log.append('in', [
+      { key: null, value: Buffer.from('p0@100'), timestamp: 100, partition: 0 },
+      { key: null, value: Buffer.from('p0@3100'), timestamp: 3_100, partition: 0 },
+      { key: null, value: Buffer.from('p1@1200'), timestamp: 1_200, partition: 1 },
+    ]);
+    const g = testGate(2_500);
+    const tasks: string[] = [];
+    g.gate.reachedTask = (task, bound) => {
+      const t = `${task}<${bound}`;
+      if (!tasks.includes(t)) tasks.push(t);
+    };
+    const seen: string[] = [];
+    const sub = await log.subscribe({
+      group: 'g',
+      topics: ['in'],
+      gate: g.gate,
+      slotMs: 1_000,
+      handler: async (b) => {
+        seen.push(...b.records.map((r) => r.value!.toString()));
+      },
+    });
+    await until(() => tasks.length === 2);
+    expect(tasks.sort()).toEqual(['0<2000', '1<2000']);
+    expect(seen.sort()).toEqual(['p0@100', 'p1@1200']);
+    g.move(4_000);
+    await until(() => tasks.includes('0<4000') && tasks.includes('1<4000'));
+    expect(seen).toContain('p0@3100');
+    await sub.close();
+    await log.close();
+  });
 });

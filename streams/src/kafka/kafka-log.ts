@@ -99,6 +99,8 @@ const REBALANCING = [
 /** How long deleteTopics() waits for the cluster's metadata to stop listing a deleted topic. */
 const DELETE_WAIT_MS = 60_000;
 
+/** How long close() waits for a last report to the gate. */
+const CLOSE_GATE_MS = 2_000;
 /** How long close() waits for the batch in hand to commit before it disconnects anyway. */
 const CLOSE_DRAIN_MS = 20_000;
 
@@ -813,17 +815,8 @@ class KafkaSubscription implements Subscription {
    * a record appended before the bound moved may not be fetched yet.
    */
   private async gateLoop(gate: EventTimeGate): Promise<void> {
-    let reached = Number.NEGATIVE_INFINITY;
     while (!this.stopped && !this.closingNow) {
-      // Floored to a slot start as the planner floors it, so `reached` says what was processed.
-      const bound = gateBound(gate.bound(), this.options.slotMs);
-      if (bound > reached) {
-        const below = await this.processedBelow(bound).catch(() => false);
-        if (below && !this.stopped) {
-          reached = bound;
-          gate.reached(bound);
-        }
-      }
+      await this.checkGate(gate);
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -837,12 +830,61 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  /** True when every gated input record older than `bound` is processed and committed, and visible. */
-  private async processedBelow(bound: number): Promise<boolean> {
-    for (const topic of this.options.topics) {
-      if (this.ungated.has(topic)) continue;
-      for (const [partition, end] of await this.log.endOffsets(topic)) {
+  /** The bound last reported to the gate, for the whole subscription and per task. */
+  private readonly gateReported = { all: Number.NEGATIVE_INFINITY, tasks: new Map<number, number>() };
+
+  /** Reports to the gate what is processed below its bound now, if that moved on. */
+  private async checkGate(gate: EventTimeGate): Promise<void> {
+    const reported = this.gateReported;
+    // Floored to a slot start as the planner floors it, so `reached` says what was processed.
+    const bound = gateBound(gate.bound(), this.options.slotMs);
+    const tasks =
+      gate.reachedTask === undefined
+        ? []
+        : [...new Set([...this.queues.values()].map((q) => this.taskOf(q)))].filter(
+            (t) => bound > (reported.tasks.get(t) ?? Number.NEGATIVE_INFINITY),
+          );
+    if (!(bound > reported.all) && tasks.length === 0) return;
+    const ends = await this.gatedEnds().catch(() => undefined);
+    if (ends === undefined || this.stopped) return;
+    // What was processed, then that its outputs are visible (a batch committing in between is
+    // covered: its outputs are checked too).
+    const all = bound > reported.all && this.processedBelow(bound, ends);
+    const done = tasks.filter((task) => this.processedBelow(bound, ends, task));
+    if (!all && done.length === 0) return;
+    if (!(await this.outputsVisible().catch(() => false)) || this.stopped) return;
+    if (all) {
+      reported.all = bound;
+      gate.reached(bound);
+    }
+    for (const task of done) {
+      reported.tasks.set(task, bound);
+      gate.reachedTask!(task, bound);
+    }
+  }
+
+  /** The gated input partitions' offsets on the broker, by topic. */
+  private async gatedEnds(): Promise<Map<string, Map<number, { low: bigint; high: bigint }>>> {
+    const out = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+    for (const topic of this.options.topics)
+      if (!this.ungated.has(topic)) out.set(topic, await this.log.endOffsets(topic));
+    return out;
+  }
+
+  /**
+   * True when every gated input record older than `bound` (of `task` only, when given) is
+   * processed, by the offsets `ends` read from the broker after the bound was taken. The caller
+   * checks that the outputs are visible.
+   */
+  private processedBelow(
+    bound: number,
+    ends: Map<string, Map<number, { low: bigint; high: bigint }>>,
+    task?: number,
+  ): boolean {
+    for (const [topic, partitions] of ends) {
+      for (const [partition, end] of partitions) {
         if (end.high <= end.low) continue;
+        if (task !== undefined && this.taskOf({ partition }) !== task) continue;
         const k = `${topic}\u0000${partition}`;
         const q = this.queues.get(k);
         if (q === undefined) return false;
@@ -858,7 +900,7 @@ class KafkaSubscription implements Subscription {
         return false;
       }
     }
-    return this.outputsVisible();
+    return true;
   }
 
   /**
@@ -1430,6 +1472,17 @@ class KafkaSubscription implements Subscription {
           new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_MS))),
         ]);
         clearTimeout(timer);
+        // What the last batches reached goes to the gate before the tasks are handed back: a
+        // stage that stops (a backfill that caught up) leaves its frontier for the stages after it.
+        const gate = this.options.gate;
+        if (gate !== undefined) {
+          let t2: NodeJS.Timeout | undefined;
+          await Promise.race([
+            this.checkGate(gate).catch(() => undefined),
+            new Promise<void>((resolve) => (t2 = setTimeout(resolve, CLOSE_GATE_MS))),
+          ]);
+          clearTimeout(t2);
+        }
         await this.shutdown();
         this.resolveDone();
       }
