@@ -141,6 +141,11 @@ export class StageGates {
     return this.reached.get(stage) ?? Number.NEGATIVE_INFINITY;
   }
 
+  /** Every stage's frontier, by name (for the metrics). */
+  frontiers(): Map<string, number> {
+    return new Map([...this.inputsOf.keys()].map((s) => [s, this.frontier(s)]));
+  }
+
   /** The gate to give `stage`'s subscription. */
   gate(stage: string): EventTimeGate {
     this.inputs(stage);

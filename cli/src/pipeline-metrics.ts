@@ -36,7 +36,13 @@ export function startMetrics(
   backend: Backend,
   llmWorker: boolean,
   projections: () => Projections | undefined,
+  frontiers?: () => ReadonlyMap<string, number>,
 ): PipelineMetrics {
   const stages = stageGroups(backend, llmWorker);
-  return createPipelineMetrics({ log: backend.log, groups: () => stages, projections });
+  return createPipelineMetrics({
+    log: backend.log,
+    groups: () => stages,
+    projections,
+    ...(frontiers ? { frontiers } : {}),
+  });
 }

@@ -34,7 +34,8 @@ function parseMetrics(text: string): Sample[] {
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+    const v = m[3]!;
+    out.push({ name: m[1]!, labels, value: v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v) });
   }
   return out;
 }
@@ -310,6 +311,25 @@ describe('hetu start: pipeline metrics on /metrics', () => {
           'llm-worker',
         ]),
       );
+
+      // Frontiers: the recording is fed to its end, and every stage processed all of it, so every
+      // stage's input is complete for good.
+      const frontiers = of(s, 'hetu_stage_frontier_seconds');
+      expect(new Set(frontiers.map((x) => x.labels['stage']))).toEqual(
+        new Set([
+          'kube',
+          'errors',
+          'anomalies',
+          'feed',
+          'incidents',
+          'recommendations',
+          'scoring-feed',
+          'scoring-namespaces',
+          'scoring-cluster',
+          'llm-requests',
+        ]),
+      );
+      for (const f of frontiers) expect([f.labels['stage'], f.value]).toEqual([f.labels['stage'], Infinity]);
 
       // LLM tokens: what the server reported for every call it answered.
       const calls = llm.chatRequests().length;

@@ -415,13 +415,20 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
   };
   try {
     // Pipeline metrics on the API's /metrics (docs/metrics.md); counted from the first batch.
-    const metrics = startMetrics(live, io.llm !== undefined, () => projections);
+    // (`pipeline` is assigned below, before the API serves a scrape.)
+    let pipeline: Pipeline | undefined;
+    const metrics = startMetrics(
+      live,
+      io.llm !== undefined,
+      () => projections,
+      () => pipeline?.gates?.frontiers() ?? new Map(),
+    );
     const events = { batchCommitted: (p: string, b: BatchCommittedInfo) => metrics.batchCommitted(p, b) };
     // Where raw input is complete (the feed of a recording, the collectors' clock): the stages
     // wait for it, so their facts do not depend on timing (cli/src/gates.ts).
     const rawFrontier = new RawFrontier();
     const gated = { rawFrontier };
-    let pipeline = await startPipeline(backend, events, gated);
+    pipeline = await startPipeline(backend, events, gated);
     watch(pipeline);
     // The LLM worker is not generational (docs/replay.md): it runs on, whatever the switches.
     const llmWorker = io.llm ? createWorker(live, io.llm) : undefined;
@@ -560,7 +567,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             const nextBackend: Backend = { ...opened, log: next.log };
             // The stages: the batch in hand commits, the groups are left; they start again on the
             // generation's groups and changelogs, where the replay (or their last run) stopped.
-            await pipeline.close();
+            await pipeline?.close();
             backend = nextBackend;
             pipeline = await startPipeline(nextBackend, events, gated);
             watch(pipeline);

@@ -121,6 +121,11 @@ export interface PipelineMetricsOptions {
   readonly groups: () => readonly ConsumerGroupTopics[];
   /** The projections (once started): dead letters and LLM token usage as the facts record them. */
   readonly projections?: () => Projections | undefined;
+  /**
+   * Per stage, the event time below which it has processed all its input (its gate's frontier;
+   * docs/design-deterministic-live.md), asked at each scrape; -Infinity (nothing known) is left out.
+   */
+  readonly frontiers?: () => ReadonlyMap<string, number>;
 }
 
 /**
@@ -200,6 +205,21 @@ export function createPipelineMetrics(opts: PipelineMetricsOptions): PipelineMet
     },
   });
   const metrics: Metric[] = [recordsIn, recordsOut, deadLetters, skipped, batchDuration, watermark, lag];
+  if (opts.frontiers) {
+    const frontiers = opts.frontiers;
+    const frontier: Gauge<'stage'> = new Gauge({
+      name: 'hetu_stage_frontier_seconds',
+      help: 'Event time (seconds since the epoch) below which a stage has processed all its input and committed its outputs; the stages after it wait for it. time() minus it is how far behind the stage is; +Inf once its input is finished.',
+      labelNames: ['stage'] as const,
+      registers: [],
+      collect() {
+        frontier.reset();
+        for (const [stage, t] of frontiers())
+          if (t > Number.NEGATIVE_INFINITY) frontier.set({ stage }, t === Infinity ? Infinity : t / 1000);
+      },
+    });
+    metrics.push(frontier);
+  }
   const stores = () => opts.projections?.()?.stores;
   if (opts.projections) {
     // Counters whose values the projections hold: set at each scrape from the stores.
