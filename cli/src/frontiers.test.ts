@@ -8,6 +8,7 @@ import {
   decodeFrontier,
   encodeFrontier,
   ensureFrontiersTopic,
+  forgetGeneration,
   frontierKey,
 } from './frontiers.ts';
 import { RawFrontier, StageGates } from './gates.ts';
@@ -145,6 +146,35 @@ describe('stage frontiers through the log', () => {
     await until(() => gates.bound('feed') === 3_000);
     stop();
     await publisher.close();
+    await table.close();
+    await log.close();
+  });
+
+  it("forgets a pruned generation's frontiers, and only those", async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    expect(await forgetGeneration(log, 2)).toBe(0); // no topic yet
+    await ensureFrontiersTopic(log);
+    const publisher = new FrontierPublisher(log);
+    for (const [g, task] of [
+      [1, 0],
+      [2, 0],
+      [2, 1],
+      [12, 0],
+    ] as const)
+      publisher.report(frontierKey(g, 'hetu-kube', task), 1_000);
+    await until(() => publisher.publishedFrontier(frontierKey(12, 'hetu-kube', 0)) === 1_000);
+    await publisher.close();
+    expect(await forgetGeneration(log, 2)).toBe(2);
+    expect(await forgetGeneration(log, 2)).toBe(0); // already gone
+    const table = new FrontierTable();
+    await table.follow(log);
+    await until(() => table.get(frontierKey(12, 'hetu-kube', 0)) === 1_000);
+    expect(table.get(frontierKey(1, 'hetu-kube', 0))).toBe(1_000);
+    const last = (await log.read(FRONTIERS_TOPIC, 0)).slice(-2);
+    expect(last.map((r) => [r.key!.toString(), r.value])).toEqual([
+      ['g2/hetu-kube/0', null],
+      ['g2/hetu-kube/1', null],
+    ]);
     await table.close();
     await log.close();
   });

@@ -48,6 +48,37 @@ export function decodeFrontier(value: Buffer | null): number | undefined {
 }
 
 /**
+ * Removes generation `n`'s frontiers (tombstones for its keys; compaction drops them), as
+ * `hetu replay --prune <n>` removes its topics and groups. Returns how many keys it removed.
+ */
+export async function forgetGeneration(log: Log, n: number): Promise<number> {
+  const [info] = await log.describeTopics([FRONTIERS_TOPIC]);
+  if (!info) return 0;
+  const prefix = `g${n}/`;
+  const live = new Set<string>();
+  for (const p of info.partitions) {
+    let from = p.low;
+    while (from < p.high) {
+      const chunk = await log.read(FRONTIERS_TOPIC, p.partition, { fromOffset: from, maxRecords: 10_000 });
+      if (chunk.length === 0) break;
+      for (const r of chunk) {
+        const key = r.key?.toString('utf8');
+        if (key === undefined || !key.startsWith(prefix)) continue;
+        if (r.value === null) live.delete(key);
+        else live.add(key);
+      }
+      from = chunk[chunk.length - 1]!.offset + 1n;
+    }
+  }
+  if (live.size > 0)
+    await log.append(
+      FRONTIERS_TOPIC,
+      [...live].sort().map((key) => ({ key: Buffer.from(key, 'utf8'), value: null })),
+    );
+  return live.size;
+}
+
+/**
  * Publishes tasks' frontiers: only forward, the newest of each key, one append at a time (a
  * frontier reported while an append is on its way goes in the next). An append that fails is
  * tried again a second later, with whatever is newest by then.

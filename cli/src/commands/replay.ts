@@ -19,6 +19,7 @@ import {
 } from '@hetu/streams';
 import { TOPICS, topicEntry, topicSpec } from '@hetu/schemas';
 import type { Backend } from '../backend.ts';
+import { forgetGeneration } from '../frontiers.ts';
 import { INTERNAL_FEEDS, STAGE_BATCH_RECORDS, pipelineStages } from '../stages.ts';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC } from '../llm.ts';
 import { printRows, toJson } from '../output.ts';
@@ -733,6 +734,8 @@ export async function pruneOn(
     );
   }
   await log.deleteTopics(plan.topics);
+  // The stages' frontiers of that generation (hetu run's gates; cli/src/frontiers.ts) go too.
+  await forgetGeneration(log, n);
   return { ...plan, pruned: true, prunedAt };
 }
 
