@@ -474,8 +474,15 @@ program
   .option('--context <name>', 'collectors: context of the kubeconfig (default its current context)')
   .option('--cluster <name>', "collectors: name stamped on the cluster's records (env HETU_CLUSTER)")
   .option('--prometheus <url>', 'collect-metrics: Prometheus server root (env HETU_PROMETHEUS_URL)')
-  .option('--host <host>', 'api: address to listen on; beyond loopback it needs tokens (default 127.0.0.1)')
+  .option(
+    '--host <host>',
+    'api and --metrics-port: address to listen on; the API beyond loopback needs tokens (default 127.0.0.1)',
+  )
   .option('--port <port>', 'api: port of the GraphQL API (default 4380)')
+  .option(
+    '--metrics-port <port>',
+    'stages: serve their pipeline metrics at http://<host>:<port>/metrics (0: any free port)',
+  )
   .option('--introspection', 'api: allow GraphQL introspection')
   .action(
     async (
@@ -486,6 +493,7 @@ program
         batchRecords?: string;
         untilCaughtUp?: boolean;
         ungated?: boolean;
+        metricsPort?: string;
         kubeconfig?: string;
         context?: string;
         cluster?: string;
@@ -524,6 +532,7 @@ program
         ...(o.batchRecords !== undefined ? { batchRecords: Number(o.batchRecords) } : {}),
         untilCaughtUp: o.untilCaughtUp === true,
         ...(o.ungated === true ? { ungated: true } : {}),
+        ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
         ...(kubeconfig !== undefined || context !== undefined
           ? {
               kube: {

@@ -314,6 +314,11 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
         body: JSON.stringify({ query: '{ clusters }' }),
       });
       expect(await res.json()).toEqual({ data: { clusters: ['demo'] } });
+      // Its /metrics: the API's, and the deployment's dead letters and LLM use from the facts.
+      const metricsText = await (await fetch(`${url}/metrics`)).text();
+      expect(metricsText).toContain('hetu_api_http_requests_total{');
+      expect(metricsText).toContain('# TYPE hetu_dlq_records_total counter');
+      expect(metricsText).toContain('\nhetu_llm_calls_total 0\n');
       // …and the dashboard on the same port when it is built (the e2e tests build web/dist), or says
       // in its start line that it is not.
       if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
@@ -359,8 +364,13 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
         ['incidents', 'recommendations'],
         ['incidents', 'scoring-feed', 'scoring-namespaces', 'scoring-cluster', 'llm-requests'],
       ];
-      const kids = processes.map((roles) => runChild(prefix, roles, []));
-      for (const k of kids) await k.waitFor((l) => l.startsWith('hetu run: '));
+      const kids = processes.map((roles) => runChild(prefix, roles, ['--metrics-port', '0']));
+      const metricsUrls: string[] = [];
+      for (const k of kids) {
+        const line = await k.waitFor((l) => l.startsWith('hetu run: stage metrics at '));
+        metricsUrls.push(line.slice('hetu run: stage metrics at '.length));
+        await k.waitFor((l) => l.startsWith('hetu run: ') && l.includes(' running.'));
+      }
       const stages = [...pipelineStages(ns), llmRequestsStage(ns)];
       expect(new Set(processes.flat())).toEqual(new Set(stages.map(([n]) => n)));
       // Done when every stage's group committed everything its inputs hold, twice in a row.
@@ -374,6 +384,39 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
         quiet = done ? quiet + 1 : 0;
         if (Date.now() > deadline) throw new Error('the stage processes did not catch up within 600 s');
         await new Promise((r) => setTimeout(r, 1000));
+      }
+      // Each process's /metrics: its stages' records in, their groups' lag (none left), and the
+      // frontier of every stage (through the frontiers topic), past the demo's times.
+      for (const [i, url] of metricsUrls.entries()) {
+        const text = await (await fetch(url)).text();
+        const value = (name: string, label: string, v: string) => {
+          const line = text
+            .split('\n')
+            .find((l) => l.startsWith(`${name}{`) && l.includes(`${label}="${v}"`));
+          return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+        };
+        for (const role of processes[i]!) {
+          const [, p] = stages.find(([n]) => n === role)!;
+          const ins = text
+            .split('\n')
+            .filter(
+              (l) => l.startsWith('hetu_processor_records_in_total{') && l.includes(`processor="${p.name}"`),
+            )
+            .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+          if (role !== 'incidents')
+            expect(
+              ins.reduce((a, b) => a + b, 0),
+              `${role} records in`,
+            ).toBeGreaterThan(0);
+          for (const t of p.inputs)
+            expect(text, `${role} lag on ${t}`).toContain(
+              `hetu_consumer_lag_records{group="${p.name}",topic="${t}"} 0`,
+            );
+        }
+        for (const [name] of stages)
+          expect(value('hetu_stage_frontier_seconds', 'stage', name), `frontier of ${name}`).toBeGreaterThan(
+            Date.parse('2026-01-01T00:00:00Z') / 1000,
+          );
       }
       for (const k of kids) k.process.kill('SIGTERM');
       for (const [i, k] of kids.entries()) {

@@ -84,5 +84,11 @@ describe('hetu run: the roles', () => {
     await expect(runRoles(cfg, ['errors'], { out: sink().out, batchRecords: 0 })).rejects.toThrow(
       '--batch-records must be a whole number of at least 1, not 0.',
     );
+    await expect(runRoles(cfg, ['errors'], { out: sink().out, metricsPort: 70_000 })).rejects.toThrow(
+      '--metrics-port must be a port number (0 to 65535), not 70000.',
+    );
+    await expect(runRoles(cfg, ['api'], { out: sink().out, metricsPort: 9464 })).rejects.toThrow(
+      '--metrics-port serves the metrics of stages, and api has none: leave it out (the api role serves /metrics on its own port).',
+    );
   });
 });

@@ -224,7 +224,7 @@ describe('the Helm chart on the test API server', () => {
       analyzer: {
         name: 'hr-hetu-analyzer',
         replicas: 2,
-        args: ['run', 'stages'],
+        args: ['run', 'stages', '--host=0.0.0.0', '--metrics-port=9464'],
         requests: { cpu: '1', memory: '1Gi' },
         limits: { cpu: '1', memory: '1Gi' },
         probes: [null, null],
@@ -249,6 +249,18 @@ describe('the Helm chart on the test API server', () => {
         kafka,
       },
     });
+    // The analyzers serve their stages' metrics on a named port Prometheus' pod discovery finds.
+    const analyzer = deployments.find(
+      (d) => d.metadata!.labels!['app.kubernetes.io/component'] === 'analyzer',
+    )!;
+    expect(analyzer.spec!.template.metadata!.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9464',
+      'prometheus.io/path': '/metrics',
+    });
+    expect(analyzer.spec!.template.spec!.containers[0]!.ports).toEqual([
+      { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
+    ]);
     // The collector never runs twice at once (two would record every observation twice).
     expect(deployments.find((d) => d.metadata!.name === 'hr-hetu-collector')!.spec!.strategy!.type).toBe(
       'Recreate',

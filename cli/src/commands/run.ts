@@ -13,10 +13,12 @@ import {
   avroFactEncoder,
   prefixedLog,
   type AnyProcessor,
+  type BatchCommittedInfo,
   type Log,
 } from '@hetu/streams';
 import { createRegistryClient, createSerde, topicEntry } from '@hetu/schemas';
 import type { AuthConfig } from '@hetu/projections';
+import type { PipelineMetrics } from '@hetu/projections/metrics';
 import { DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import type { GlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
@@ -77,6 +79,11 @@ export interface RunOptions {
    * an event time (docs/roles.md, "Event-time gates across processes"). Default false.
    */
   readonly ungated?: boolean;
+  /**
+   * Serve the stages' pipeline metrics (docs/metrics.md) at `http://<host>:<port>/metrics`, and
+   * `/healthz` (0: any free port; the start line names it). Default: none.
+   */
+  readonly metricsPort?: number;
   /**
    * Stop once every stage of the process has processed what its inputs held when it started (a
    * backfill, a Kubernetes Job, a test), instead of running until SIGTERM. Stages only.
@@ -300,6 +307,19 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
   const port = io.port ?? DEFAULT_API_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new HetuError('HETU_CLI_BAD_OPTION', `--port must be a port number (0 to 65535), not ${io.port}.`);
+  if (
+    io.metricsPort !== undefined &&
+    (!Number.isInteger(io.metricsPort) || io.metricsPort < 0 || io.metricsPort > 65_535)
+  )
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--metrics-port must be a port number (0 to 65535), not ${io.metricsPort}.`,
+    );
+  if (io.metricsPort !== undefined && !roles.some((r) => r.kind === 'stage'))
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `--metrics-port serves the metrics of stages, and ${label} has none: leave it out (the api role serves /metrics on its own port).`,
+    );
   const notStage = roles.find((r) => r.kind !== 'stage');
   if (io.untilCaughtUp === true && notStage)
     throw new HetuError(
@@ -331,6 +351,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
   const watch = (done: Promise<void> | undefined) => void done?.catch(fail);
   let follower: SwitchFollower | undefined;
   let gating: RoleGating | undefined;
+  let metricsServer: Awaited<ReturnType<typeof serveStageMetrics>> | undefined;
   try {
     await ensurePipelineTopics(backend);
     const stages = roles.some((r) => r.kind === 'stage')
@@ -345,16 +366,33 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       }
       const g = gating;
       const gatesByGeneration = new Map<number, Promise<StageGates>>();
+      let latestGates: StageGates | undefined;
+      if (io.metricsPort !== undefined) {
+        const mine = stages.filter(([n]) => roles.some((r) => r.name === n));
+        metricsServer = await serveStageMetrics(
+          backend.log,
+          mine,
+          () => latestGates?.frontiers() ?? new Map(),
+          io.host ?? '127.0.0.1',
+          io.metricsPort,
+        );
+      }
       stageSetup = {
         batchRecords: io.batchRecords ?? STAGE_BATCH_RECORDS,
         gatesOf: g
           ? (b, generation) => {
               let gates = gatesByGeneration.get(generation);
-              if (!gates) gatesByGeneration.set(generation, (gates = g.gatesFor(b, generation)));
+              if (!gates) {
+                gates = g.gatesFor(b, generation);
+                gatesByGeneration.set(generation, gates);
+                void gates.then((x) => (latestGates = x)).catch(() => undefined);
+              }
               return gates;
             }
           : undefined,
+        metrics: metricsServer?.metrics,
       };
+      if (metricsServer) io.out.write(`hetu run: stage metrics at ${metricsServer.url}\n`);
     }
     for (const role of roles) {
       if (role.kind === 'stage') {
@@ -414,14 +452,71 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
     }
     // After the stages: their last frontiers go out first.
     await gating?.close();
+    await metricsServer?.close();
     await opened.close();
   }
 }
 
-/** What every stage of the process shares: the batch size, and the gates by generation (none: ungated). */
+/** What every stage of the process shares: the batch size, the gates by generation (none: ungated), the metrics. */
 interface StageSetup {
   readonly batchRecords: number;
   readonly gatesOf: ((b: Backend, generation: number) => Promise<StageGates>) | undefined;
+  readonly metrics: PipelineMetrics | undefined;
+}
+
+/**
+ * The pipeline metrics of the stages of this process on their own port (`--metrics-port`): records
+ * in and out, dead letters, batch latency and watermarks as its stages commit, the lag of their
+ * consumer groups and the frontiers of every stage (read at each scrape).
+ */
+async function serveStageMetrics(
+  log: Log,
+  stages: readonly (readonly [string, AnyProcessor<unknown, unknown>])[],
+  frontiers: () => ReadonlyMap<string, number>,
+  host: string,
+  port: number,
+): Promise<{ metrics: PipelineMetrics; url: string; close(): Promise<void> }> {
+  const [{ createPipelineMetrics, processRegistry }, { createServer }] = await Promise.all([
+    import('@hetu/projections/metrics'),
+    import('node:http'),
+  ]);
+  const registry = processRegistry('hetu_run_');
+  const groups = stages.map(([, p]) => ({ group: p.name, topics: p.inputs }));
+  const metrics = createPipelineMetrics({ log, groups: () => groups, frontiers });
+  metrics.register(registry);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        },
+      );
+    } else if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found: GET /metrics or /healthz\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    metrics,
+    url: `http://${shown}:${bound}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -502,6 +597,9 @@ async function startStage(
       maxBatchRecords: setup.batchRecords,
       ...(gates ? { gate: gates.gate(role), ungatedTopics: gates.ungated(role) } : {}),
       events: {
+        ...(setup.metrics
+          ? { batchCommitted: (i: BatchCommittedInfo) => setup.metrics!.batchCommitted(p.name, i) }
+          : {}),
         restored: (i) =>
           io.out.write(
             `restored ${role} task ${i.partition}: ${i.keys} keys from ${i.records} changelog records\n`,
@@ -574,7 +672,16 @@ async function startApi(
   let projections = await Projections.start({ log: backend.log, serde: backend.serde, dataDir });
   // The dashboard on the same port, as `hetu start` serves it.
   const { webRoot, web } = dashboardOf(io);
-  const serve = (b: Backend, p: typeof projections, onPort: number) => serveApi(io, b, p, onPort);
+  const { createPipelineMetrics } = await import('@hetu/projections/metrics');
+  // Its /metrics: the API's, and what the facts count for the whole deployment (dead letters in
+  // hetu.dlq, LLM tokens); the stages serve their own (--metrics-port).
+  const serve = async (b: Backend, p: typeof projections, onPort: number) => {
+    const s = await serveApi(io, b, p, onPort);
+    createPipelineMetrics({ log: b.log, groups: () => [], projections: () => p }).register(
+      s.api.metrics.registry,
+    );
+    return s;
+  };
   let server: Awaited<ReturnType<typeof serve>>;
   try {
     server = await serve(backend, projections, port);

@@ -17,6 +17,13 @@ export interface ApiMetrics {
   readonly commands: Counter<'type'>;
 }
 
+/** A registry of its own with Node's process metrics prefixed `prefix` (a process without the API: `hetu run` stages). */
+export function processRegistry(prefix: string): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix });
+  return registry;
+}
+
 export function createMetrics(projections: Projections, opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'hetu_api_' });
