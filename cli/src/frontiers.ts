@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Log, Subscription } from '@hetu/streams';
 import type { SharedFrontiers } from './gates.ts';
+import { latestValues } from './generations.ts';
 
 /** The frontiers topic: compacted, one partition, JSON values `{"below": <ms>|"Infinity"}`. */
 export const FRONTIERS_TOPIC = 'hetu.meta.frontiers';
@@ -52,24 +53,10 @@ export function decodeFrontier(value: Buffer | null): number | undefined {
  * `hetu replay --prune <n>` removes its topics and groups. Returns how many keys it removed.
  */
 export async function forgetGeneration(log: Log, n: number): Promise<number> {
-  const [info] = await log.describeTopics([FRONTIERS_TOPIC]);
-  if (!info) return 0;
   const prefix = `g${n}/`;
-  const live = new Set<string>();
-  for (const p of info.partitions) {
-    let from = p.low;
-    while (from < p.high) {
-      const chunk = await log.read(FRONTIERS_TOPIC, p.partition, { fromOffset: from, maxRecords: 10_000 });
-      if (chunk.length === 0) break;
-      for (const r of chunk) {
-        const key = r.key?.toString('utf8');
-        if (key === undefined || !key.startsWith(prefix)) continue;
-        if (r.value === null) live.delete(key);
-        else live.add(key);
-      }
-      from = chunk[chunk.length - 1]!.offset + 1n;
-    }
-  }
+  const live = new Set(
+    [...(await latestValues(log, FRONTIERS_TOPIC)).keys()].filter((k) => k.startsWith(prefix)),
+  );
   if (live.size > 0)
     await log.append(
       FRONTIERS_TOPIC,

@@ -95,24 +95,32 @@ export async function ensureGenerationsTopic(log: Log): Promise<void> {
   await log.ensureTopics([{ name: GENERATIONS_TOPIC, partitions: 1, cleanupPolicy: 'compact' }]);
 }
 
-/** Reads the control topic: the active generation (1 when none was ever switched) and every replay's record. */
-export async function readGenerations(log: Log): Promise<GenerationsState> {
-  const latest = new Map<string, unknown>();
-  const [info] = await log.describeTopics([GENERATIONS_TOPIC]);
+/** Reads a topic of utf-8 keys to its newest value per key (a tombstone removes the key). */
+export async function latestValues(log: Log, topic: string): Promise<Map<string, Buffer>> {
+  const latest = new Map<string, Buffer>();
+  const [info] = await log.describeTopics([topic]);
   for (const p of info?.partitions ?? []) {
     let from = p.low;
     while (from < p.high) {
-      const chunk = await log.read(GENERATIONS_TOPIC, p.partition, { fromOffset: from, maxRecords: 10_000 });
+      const chunk = await log.read(topic, p.partition, { fromOffset: from, maxRecords: 10_000 });
       if (chunk.length === 0) break;
       for (const r of chunk) {
         const key = r.key?.toString('utf8');
         if (key === undefined) continue;
         if (r.value === null) latest.delete(key);
-        else latest.set(key, JSON.parse(r.value.toString('utf8')));
+        else latest.set(key, r.value);
       }
       from = chunk[chunk.length - 1]!.offset + 1n;
     }
   }
+  return latest;
+}
+
+/** Reads the control topic: the active generation (1 when none was ever switched) and every replay's record. */
+export async function readGenerations(log: Log): Promise<GenerationsState> {
+  const latest = new Map<string, unknown>();
+  for (const [k, v] of await latestValues(log, GENERATIONS_TOPIC))
+    latest.set(k, JSON.parse(v.toString('utf8')));
   const generations = new Map<number, GenerationRecord>();
   const pruned = new Map<number, PrunedRecord>();
   for (const [k, v] of latest)
