@@ -1,8 +1,9 @@
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { errorCode } from '@hetu/streams';
+import { EmbeddedLog, errorCode } from '@hetu/streams';
 import { parseGlobalConfig } from './config.ts';
-import { listRoles, printRoles, resolveRoles, runRoles } from './commands/run.ts';
+import { listRoles, printRoles, resolveRoles, runRoles, serveStageMetrics } from './commands/run.ts';
 import { pipelineStages } from './stages.ts';
 import type { Backend } from './backend.ts';
 
@@ -90,5 +91,44 @@ describe('hetu run: the roles', () => {
     await expect(runRoles(cfg, ['api'], { out: sink().out, metricsPort: 9464 })).rejects.toThrow(
       '--metrics-port serves the metrics of stages, and api has none: leave it out (the api role serves /metrics on its own port).',
     );
+  });
+
+  it("serves a process's stage metrics, and says so when the port is taken", async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:' });
+    const server = await serveStageMetrics(
+      log,
+      [],
+      () => new Map([['kube', 1_764_144_000_000]]),
+      '127.0.0.1',
+      0,
+    );
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (url: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http
+          .get(url, { agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          })
+          .on('error', reject);
+      });
+    const metrics = await get(server.url);
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('hetu_stage_frontier_seconds{stage="kube"} 1764144000');
+    expect(metrics.body).toContain('hetu_run_process_resident_memory_bytes');
+    expect((await get(server.url.replace('/metrics', '/healthz'))).body).toBe('ok\n');
+    expect((await get(server.url.replace('/metrics', '/nope'))).status).toBe(404);
+
+    const port = Number(new URL(server.url).port);
+    const err = await serveStageMetrics(log, [], () => new Map(), '127.0.0.1', port).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('HETU_CLI_BAD_OPTION');
+    expect((err as Error).message).toBe(
+      `--metrics-port ${port} on 127.0.0.1 is in use: choose another port (0: any free one).`,
+    );
+    // With the scraper's kept-alive connection still open.
+    await server.close();
+    agent.destroy();
+    await log.close();
   });
 });

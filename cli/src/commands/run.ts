@@ -469,7 +469,7 @@ interface StageSetup {
  * in and out, dead letters, batch latency and watermarks as its stages commit, the lag of their
  * consumer groups and the frontiers of every stage (read at each scrape).
  */
-async function serveStageMetrics(
+export async function serveStageMetrics(
   log: Log,
   stages: readonly (readonly [string, AnyProcessor<unknown, unknown>])[],
   frontiers: () => ReadonlyMap<string, number>,
@@ -506,7 +506,17 @@ async function serveStageMetrics(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES'
+          ? new HetuError(
+              'HETU_CLI_BAD_OPTION',
+              `--metrics-port ${port} on ${host} is ${err.code === 'EADDRINUSE' ? 'in use' : 'not allowed'}: choose another port (0: any free one).`,
+              { cause: err },
+            )
+          : err,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const address = server.address();
@@ -515,7 +525,12 @@ async function serveStageMetrics(
   return {
     metrics,
     url: `http://${shown}:${bound}/metrics`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's kept-alive connection would hold close() until it idles out.
+        server.closeAllConnections();
+      }),
   };
 }
 
