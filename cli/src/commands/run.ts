@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import {
+  EVENT_TIME_SLOT_MS,
   HetuError,
   ProcessorRuntime,
   avroDeadLetterEncoder,
@@ -391,6 +392,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
             }
           : undefined,
         metrics: metricsServer?.metrics,
+        startedBelow: g?.startedBelow,
       };
       if (metricsServer) io.out.write(`hetu run: stage metrics at ${metricsServer.url}\n`);
     }
@@ -460,6 +462,13 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
 /** What every stage of the process shares: the batch size, the gates by generation (none: ungated), the metrics. */
 interface StageSetup {
   readonly batchRecords: number;
+  /**
+   * Gated: raw input was complete below this when the process started. `--until-caught-up` then
+   * waits until a stage's gate passed it (the stages before it, wherever they run, processed all
+   * that) before it takes the stage's input ends: what it processes is everything older than the
+   * start, derived facts included.
+   */
+  readonly startedBelow: number | undefined;
   readonly gatesOf: ((b: Backend, generation: number) => Promise<StageGates>) | undefined;
   readonly metrics: PipelineMetrics | undefined;
 }
@@ -541,9 +550,28 @@ export async function serveStageMetrics(
  */
 interface RoleGating {
   gatesFor(b: Backend, generation: number): Promise<StageGates>;
+  /** Where raw input was complete when the gating started (the wall clock less the slack). */
+  readonly startedBelow: number;
   /** Rejects when following the frontiers topic failed. */
   readonly done: Promise<void>;
   close(): Promise<void>;
+}
+
+/** Resolves once `stage`'s gate lets through everything older than `t`. */
+function boundReaches(gates: StageGates, stage: string, t: number): Promise<void> {
+  const target = Math.floor(t / EVENT_TIME_SLOT_MS) * EVENT_TIME_SLOT_MS;
+  return new Promise((resolve) => {
+    const reached = () => gates.bound(stage) >= target;
+    if (reached()) {
+      resolve();
+      return;
+    }
+    const stop = gates.gate(stage).onMove(() => {
+      if (!reached()) return;
+      stop();
+      resolve();
+    });
+  });
 }
 
 /** How often a stage held back by a stage nobody reported for says so. */
@@ -582,6 +610,7 @@ async function openRoleGating(
         new LogFrontiers(table, publisher, generation, stages),
       );
     },
+    startedBelow: raw.value(),
     done: table.done ?? Promise.resolve(),
     close: async () => {
       stopClock();
@@ -641,7 +670,11 @@ async function startStage(
   waiting.unref();
   return {
     done: current.subscription.done,
-    whenCaughtUp: () => current.subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER),
+    whenCaughtUp: async () => {
+      if (gates !== undefined && setup.startedBelow !== undefined)
+        await boundReaches(gates, role, setup.startedBelow);
+      await current.subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER);
+    },
     // The batch in hand commits and the group is left (as on SIGTERM); the stage starts again on
     // the generation's group and changelog, so it goes on where the replay (or its last run) stopped.
     switchTo: async (next, generation) => {
