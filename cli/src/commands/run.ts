@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import {
-  EVENT_TIME_SLOT_MS,
   HetuError,
   ProcessorRuntime,
   avroDeadLetterEncoder,
@@ -392,7 +391,10 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
             }
           : undefined,
         metrics: metricsServer?.metrics,
-        startedBelow: g?.startedBelow,
+        upstreamDone:
+          io.untilCaughtUp === true
+            ? await upstreamWaiter(backend, stages, STAGE_OUTPUTS, (line) => io.out.write(`${line}\n`))
+            : undefined,
       };
       if (metricsServer) io.out.write(`hetu run: stage metrics at ${metricsServer.url}\n`);
     }
@@ -463,12 +465,11 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
 interface StageSetup {
   readonly batchRecords: number;
   /**
-   * Gated: raw input was complete below this when the process started. `--until-caught-up` then
-   * waits until a stage's gate passed it (the stages before it, wherever they run, processed all
-   * that) before it takes the stage's input ends: what it processes is everything older than the
-   * start, derived facts included.
+   * `--until-caught-up`: resolves once every stage a stage depends on, wherever it runs, has
+   * processed what raw input held when this process started; only then does the stage take its
+   * inputs' ends, so it processes all that, derived facts included.
    */
-  readonly startedBelow: number | undefined;
+  readonly upstreamDone: ((role: string) => Promise<void>) | undefined;
   readonly gatesOf: ((b: Backend, generation: number) => Promise<StageGates>) | undefined;
   readonly metrics: PipelineMetrics | undefined;
 }
@@ -550,28 +551,77 @@ export async function serveStageMetrics(
  */
 interface RoleGating {
   gatesFor(b: Backend, generation: number): Promise<StageGates>;
-  /** Where raw input was complete when the gating started (the wall clock less the slack). */
-  readonly startedBelow: number;
   /** Rejects when following the frontiers topic failed. */
   readonly done: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Resolves once `stage`'s gate lets through everything older than `t`. */
-function boundReaches(gates: StageGates, stage: string, t: number): Promise<void> {
-  const target = Math.floor(t / EVENT_TIME_SLOT_MS) * EVENT_TIME_SLOT_MS;
-  return new Promise((resolve) => {
-    const reached = () => gates.bound(stage) >= target;
-    if (reached()) {
-      resolve();
-      return;
+/**
+ * For `--until-caught-up`: reads what raw input holds now, and returns a function that waits, for a
+ * stage, until every stage it depends on (through the topics it reads, transitively, wherever they
+ * run) has committed its input — raw input up to those ends, the topics of the stages before it up
+ * to their ends once those stages are done — by the consumer groups' committed positions.
+ */
+async function upstreamWaiter(
+  backend: Backend,
+  stages: readonly (readonly [string, AnyProcessor<unknown, unknown>])[],
+  outputs: Readonly<Record<string, readonly string[]>>,
+  say: (line: string) => void,
+): Promise<(role: string) => Promise<void>> {
+  const log = backend.log;
+  const isRaw = (t: string) => t.startsWith('hetu.raw.');
+  const raw = [...new Set(stages.flatMap(([, p]) => p.inputs.filter(isRaw)))];
+  const rawEnds = new Map<string, Map<number, bigint>>();
+  for (const t of await log.describeTopics(raw))
+    rawEnds.set(t.name, new Map(t.partitions.map((p) => [p.partition, p.high])));
+  const writers = (topic: string) => stages.filter(([n]) => outputs[n]?.includes(topic));
+  const upstreamOf = (role: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      const p = stages.find(([n]) => n === name)?.[1];
+      for (const t of p?.inputs ?? [])
+        for (const [w] of writers(t))
+          if (!seen.has(w)) {
+            seen.add(w);
+            visit(w);
+          }
+    };
+    visit(role);
+    return seen;
+  };
+  /** Records of `p`'s gated inputs its group has not committed yet (raw: up to `rawEnds`). */
+  const behind = async (p: AnyProcessor<unknown, unknown>): Promise<bigint> => {
+    let n = 0n;
+    const gated = p.inputs.filter((t) => isRaw(t) || writers(t).length > 0);
+    for (const info of await log.describeTopics(gated)) {
+      const committed = await log.committed(p.name, info.name);
+      for (const part of info.partitions) {
+        const end = isRaw(info.name) ? (rawEnds.get(info.name)?.get(part.partition) ?? 0n) : part.high;
+        const from = committed.get(part.partition) ?? part.low;
+        if (end > from) n += end - from;
+      }
     }
-    const stop = gates.gate(stage).onMove(() => {
-      if (!reached()) return;
-      stop();
-      resolve();
-    });
-  });
+    return n;
+  };
+  return async (role) => {
+    const upstream = upstreamOf(role);
+    // In pipeline order: a stage's derived inputs are complete once the stages before it are done.
+    for (const [name, p] of stages) {
+      if (!upstream.has(name)) continue;
+      let said = Date.now();
+      for (;;) {
+        const n = await behind(p);
+        if (n === 0n) break;
+        if (Date.now() - said >= WAITING_LINE_MS) {
+          said = Date.now();
+          say(
+            `${role} (--until-caught-up) waits for ${name}: ${n} records of its input not processed yet (is 'hetu run ${name}' running?)`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
 }
 
 /** How often a stage held back by a stage nobody reported for says so. */
@@ -610,7 +660,6 @@ async function openRoleGating(
         new LogFrontiers(table, publisher, generation, stages),
       );
     },
-    startedBelow: raw.value(),
     done: table.done ?? Promise.resolve(),
     close: async () => {
       stopClock();
@@ -671,8 +720,7 @@ async function startStage(
   return {
     done: current.subscription.done,
     whenCaughtUp: async () => {
-      if (gates !== undefined && setup.startedBelow !== undefined)
-        await boundReaches(gates, role, setup.startedBelow);
+      await setup.upstreamDone?.(role);
       await current.subscription.whenCaughtUp(Number.MAX_SAFE_INTEGER);
     },
     // The batch in hand commits and the group is left (as on SIGTERM); the stage starts again on
