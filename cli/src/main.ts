@@ -465,7 +465,10 @@ program
     '--batch-records <n>',
     "records per batch, one transaction each, of a stage (default 2000, as hetu start's: the same facts)",
   )
-  .option('--until-caught-up', 'stages: stop once what their inputs held at the start is processed')
+  .option(
+    '--until-caught-up',
+    'stages: stop once what raw input held at the start is processed, by them and the stages before them',
+  )
   .option(
     '--ungated',
     'stages: take inputs as they come instead of waiting for the stages before them to pass an event time',
