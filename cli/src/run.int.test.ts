@@ -187,16 +187,26 @@ function demoDigest(dir: string): Promise<Awaited<ReturnType<typeof factDigest>>
   return analyzedDemo;
 }
 
+/** The test Kafka (the global setup's broker and registry). */
+const openKafka = () =>
+  openBackend(
+    parseGlobalConfig({ kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') }, {}),
+  );
+
+/** A fresh namespace on `kafka` holding the demo's raw input, as `hetu analyze` ingests it. */
+async function demoNamespace(kafka: Backend, name: string): Promise<{ prefix: string; ns: Backend }> {
+  const prefix = `${name}-${randomUUID().slice(0, 8)}.`;
+  const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
+  await createAnalysisTopics(ns);
+  await ingest(ns, DEMO);
+  return { prefix, ns };
+}
+
 const restoredTask = (line: string) => /^restored errors task (\d+):/.exec(line)?.[1];
 
 describe('hetu run <stage> as separate processes on Kafka', () => {
   it('two errors instances share the partitions; after a SIGKILL of one mid-run the other ends with the facts of a clean run', async () => {
-    const kafka = await openBackend(
-      parseGlobalConfig(
-        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
-        {},
-      ),
-    );
+    const kafka = await openKafka();
     try {
       const id = randomUUID().slice(0, 8);
       const lines = logLines(`c-${id}`);
@@ -277,19 +287,11 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
 
   it('the whole pipeline as one `hetu run <stage>` process per stage gives the digest of `hetu analyze`, and `hetu run api` serves it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hetu-run-int-'));
-    const kafka = await openBackend(
-      parseGlobalConfig(
-        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
-        {},
-      ),
-    );
+    const kafka = await openKafka();
     try {
       const want = await demoDigest(dir);
 
-      const prefix = `run-roles-${randomUUID().slice(0, 8)}.`;
-      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
-      await createAnalysisTopics(ns);
-      await ingest(ns, DEMO);
+      const { prefix, ns } = await demoNamespace(kafka, 'run-roles');
       // Stage after stage, as `hetu analyze` runs them, each in a process of its own.
       const stages = (await listRoles()).filter((r) => r.kind === 'stage');
       for (const stage of stages) {
@@ -343,18 +345,10 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
 
   it('stage processes running at once, gated by the frontiers they publish, derive the digest of hetu analyze', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hetu-run-gated-'));
-    const kafka = await openBackend(
-      parseGlobalConfig(
-        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
-        {},
-      ),
-    );
+    const kafka = await openKafka();
     try {
       const want = await demoDigest(dir);
-      const prefix = `run-gated-${randomUUID().slice(0, 8)}.`;
-      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
-      await createAnalysisTopics(ns);
-      await ingest(ns, DEMO);
+      const { prefix, ns } = await demoNamespace(kafka, 'run-gated');
       // Every stage at once, in four processes, incidents in two of them (its three tasks shared):
       // a fan-in stage that took its inputs as they come would see them in an order that depends on
       // how fast the processes before it go.
@@ -449,18 +443,10 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
 
   it('a backfill in stage processes started at once (--until-caught-up) ends with the digest of hetu analyze', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hetu-run-backfill-'));
-    const kafka = await openBackend(
-      parseGlobalConfig(
-        { kafka: inject('kafkaBrokers').join(','), registry: inject('schemaRegistryUrl') },
-        {},
-      ),
-    );
+    const kafka = await openKafka();
     try {
       const want = await demoDigest(dir);
-      const prefix = `run-backfill-${randomUUID().slice(0, 8)}.`;
-      const ns: Backend = { ...kafka, log: prefixedLog(kafka.log, prefix) };
-      await createAnalysisTopics(ns);
-      await ingest(ns, DEMO);
+      const { prefix, ns } = await demoNamespace(kafka, 'run-backfill');
       // Every process stops once its stages processed everything older than its start, including
       // what the stages before them (in the other processes) derive meanwhile: the later stages'
       // inputs are still empty when they start.

@@ -294,41 +294,28 @@ describe('hetu start: pipeline metrics on /metrics', () => {
         (T0 + 1_000 + (metricLines - 1) * 1_000) / 1000,
       );
 
-      // Lag: every stage group, the LLM worker, all at 0.
+      // Lag: every stage group (the feed stage's group is feed-by-cluster), the LLM worker, all at 0.
+      const STAGES = [
+        'kube',
+        'errors',
+        'anomalies',
+        'feed',
+        'incidents',
+        'recommendations',
+        'scoring-feed',
+        'scoring-namespaces',
+        'scoring-cluster',
+        'llm-requests',
+      ];
       const lagGroups = new Set(of(s, 'hetu_consumer_lag_records').map((x) => x.labels['group']));
       expect(lagGroups).toEqual(
-        new Set([
-          'kube',
-          'errors',
-          'anomalies',
-          'feed-by-cluster',
-          'incidents',
-          'recommendations',
-          'scoring-feed',
-          'scoring-namespaces',
-          'scoring-cluster',
-          'llm-requests',
-          'llm-worker',
-        ]),
+        new Set([...STAGES.map((n) => (n === 'feed' ? 'feed-by-cluster' : n)), 'llm-worker']),
       );
 
       // Frontiers: the recording is fed to its end, and every stage processed all of it, so every
       // stage's input is complete for good.
       const frontiers = of(s, 'hetu_stage_frontier_seconds');
-      expect(new Set(frontiers.map((x) => x.labels['stage']))).toEqual(
-        new Set([
-          'kube',
-          'errors',
-          'anomalies',
-          'feed',
-          'incidents',
-          'recommendations',
-          'scoring-feed',
-          'scoring-namespaces',
-          'scoring-cluster',
-          'llm-requests',
-        ]),
-      );
+      expect(new Set(frontiers.map((x) => x.labels['stage']))).toEqual(new Set(STAGES));
       for (const f of frontiers) expect([f.labels['stage'], f.value]).toEqual([f.labels['stage'], Infinity]);
 
       // LLM tokens: what the server reported for every call it answered.
