@@ -124,7 +124,7 @@ function logLines(cluster: string): LogLineObserved[] {
               ? `panic: runtime error: index out of range [${i % 9}] with length ${i % 5}`
               : `INFO served GET /orders/${i} in ${i % 40}ms`;
     out.push({
-      ts: T0 + i * 250,
+      ts: T0 + i * 10,
       cluster,
       namespace: `ns-${w % 3}`,
       pod: `${workload}-7d9f8c6b5-${String(w).padStart(5, 'x')}`,
