@@ -58,7 +58,22 @@ export interface GatedStage {
   readonly outputs: readonly string[];
 }
 
-const isRaw = (topic: string): boolean => topic.startsWith('hetu.raw.');
+/** Raw input: what collectors and feeds append, no stage writes. */
+export const isRaw = (topic: string): boolean => topic.startsWith('hetu.raw.');
+
+/** For each topic some stage writes, the stages writing it, in the given order. */
+export function writersByTopic(
+  stages: readonly { readonly name: string; readonly outputs: readonly string[] }[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of stages)
+    for (const t of s.outputs) {
+      let w = out.get(t);
+      if (!w) out.set(t, (w = []));
+      w.push(s.name);
+    }
+  return out;
+}
 
 /**
  * Where the stages' frontiers come from when the stages run in several processes (`hetu run`;
@@ -78,7 +93,7 @@ export class StageGates {
   private readonly raw: RawFrontier;
   private readonly shared: SharedFrontiers | undefined;
   private readonly inputsOf = new Map<string, readonly string[]>();
-  private readonly writersOf = new Map<string, string[]>();
+  private readonly writersOf: ReadonlyMap<string, string[]>;
   /** Per stage: every input older than it is processed, and the outputs are committed. */
   private readonly reached = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
@@ -90,14 +105,8 @@ export class StageGates {
   constructor(stages: readonly GatedStage[], raw: RawFrontier, shared?: SharedFrontiers) {
     this.raw = raw;
     this.shared = shared;
-    for (const s of stages) {
-      this.inputsOf.set(s.name, s.inputs);
-      for (const t of s.outputs) {
-        let w = this.writersOf.get(t);
-        if (!w) this.writersOf.set(t, (w = []));
-        w.push(s.name);
-      }
-    }
+    for (const s of stages) this.inputsOf.set(s.name, s.inputs);
+    this.writersOf = writersByTopic(stages);
     for (const s of stages)
       for (const t of s.inputs)
         if (this.writersOf.get(t)?.includes(s.name))

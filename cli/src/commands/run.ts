@@ -23,7 +23,7 @@ import { DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import type { GlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { internalFeedSpecs } from '../feeds.ts';
-import { RawFrontier, StageGates, startLiveClock } from '../gates.ts';
+import { RawFrontier, StageGates, isRaw, startLiveClock, writersByTopic } from '../gates.ts';
 import {
   FRONTIERS_TOPIC,
   FrontierPublisher,
@@ -85,8 +85,9 @@ export interface RunOptions {
    */
   readonly metricsPort?: number;
   /**
-   * Stop once every stage of the process has processed what its inputs held when it started (a
-   * backfill, a Kubernetes Job, a test), instead of running until SIGTERM. Stages only.
+   * Stop once every stage of the process has processed what raw input held when it started, and
+   * what the stages before it (wherever they run) derive from that (a backfill, a Kubernetes Job,
+   * a test), instead of running until SIGTERM. Stages only.
    */
   readonly untilCaughtUp?: boolean;
   /** The cluster to watch (collectors); default found like kubectl finds it. */
@@ -569,18 +570,17 @@ async function upstreamWaiter(
   say: (line: string) => void,
 ): Promise<(role: string) => Promise<void>> {
   const log = backend.log;
-  const isRaw = (t: string) => t.startsWith('hetu.raw.');
   const raw = [...new Set(stages.flatMap(([, p]) => p.inputs.filter(isRaw)))];
   const rawEnds = new Map<string, Map<number, bigint>>();
   for (const t of await log.describeTopics(raw))
     rawEnds.set(t.name, new Map(t.partitions.map((p) => [p.partition, p.high])));
-  const writers = (topic: string) => stages.filter(([n]) => outputs[n]?.includes(topic));
+  const writersOf = writersByTopic(stages.map(([name]) => ({ name, outputs: outputs[name] ?? [] })));
   const upstreamOf = (role: string): Set<string> => {
     const seen = new Set<string>();
     const visit = (name: string) => {
       const p = stages.find(([n]) => n === name)?.[1];
       for (const t of p?.inputs ?? [])
-        for (const [w] of writers(t))
+        for (const w of writersOf.get(t) ?? [])
           if (!seen.has(w)) {
             seen.add(w);
             visit(w);
@@ -592,7 +592,7 @@ async function upstreamWaiter(
   /** Records of `p`'s gated inputs its group has not committed yet (raw: up to `rawEnds`). */
   const behind = async (p: AnyProcessor<unknown, unknown>): Promise<bigint> => {
     let n = 0n;
-    const gated = p.inputs.filter((t) => isRaw(t) || writers(t).length > 0);
+    const gated = p.inputs.filter((t) => isRaw(t) || writersOf.has(t));
     for (const info of await log.describeTopics(gated)) {
       const committed = await log.committed(p.name, info.name);
       for (const part of info.partitions) {

@@ -222,7 +222,7 @@ export function createPipelineMetrics(opts: PipelineMetricsOptions): PipelineMet
       collect() {
         frontier.reset();
         for (const [stage, t] of frontiers())
-          if (t > Number.NEGATIVE_INFINITY) frontier.set({ stage }, t === Infinity ? Infinity : t / 1000);
+          if (t > Number.NEGATIVE_INFINITY) frontier.set({ stage }, t / 1000);
       },
     });
     metrics.push(frontier);

@@ -32,6 +32,21 @@ const until = async (cond: () => boolean) => {
   expect(cond()).toBe(true);
 };
 
+/** Subscribes to `in` with `gate` and 1 s slots, keeping the values it is given. */
+async function followIn(log: EmbeddedLog, gate: EventTimeGate) {
+  const seen: string[] = [];
+  const sub = await log.subscribe({
+    group: 'g',
+    topics: ['in'],
+    gate,
+    slotMs: 1_000,
+    handler: async (b) => {
+      seen.push(...b.records.map((r) => r.value!.toString()));
+    },
+  });
+  return { seen, sub };
+}
+
 describe('embedded log: an event-time gate', () => {
   it('delivers only records older than the bound, reports when it got there, and goes on when it moves', async () => {
     const log = new EmbeddedLog({ dataDir: ':memory:' });
@@ -104,16 +119,7 @@ describe('embedded log: an event-time gate', () => {
       [500, 2_100].map((t) => ({ key: null, value: Buffer.from(`in${t}`), timestamp: t })),
     );
     const g = testGate(2_500);
-    const seen: string[] = [];
-    const sub = await log.subscribe({
-      group: 'g',
-      topics: ['in'],
-      gate: g.gate,
-      slotMs: 1_000,
-      handler: async (b) => {
-        seen.push(...b.records.map((r) => r.value!.toString()));
-      },
-    });
+    const { seen, sub } = await followIn(log, g.gate);
     // 2 500 floors to 2 000: the record at 2 100 waits, so 2 000 is as far as it got.
     await until(() => g.reached.length > 0);
     await new Promise((r) => setTimeout(r, 300));
@@ -137,16 +143,7 @@ describe('embedded log: an event-time gate', () => {
       const t = `${task}<${bound}`;
       if (!tasks.includes(t)) tasks.push(t);
     };
-    const seen: string[] = [];
-    const sub = await log.subscribe({
-      group: 'g',
-      topics: ['in'],
-      gate: g.gate,
-      slotMs: 1_000,
-      handler: async (b) => {
-        seen.push(...b.records.map((r) => r.value!.toString()));
-      },
-    });
+    const { seen, sub } = await followIn(log, g.gate);
     await until(() => tasks.length === 2);
     expect(tasks.sort()).toEqual(['0<2000', '1<2000']);
     expect(seen.sort()).toEqual(['p0@100', 'p1@1200']);
