@@ -38,7 +38,7 @@ async function checkRegistry(url: string): Promise<void> {
 
 export async function openBackend(
   cfg: GlobalConfig,
-  embedded: { writeLock?: SharedArrayBuffer } = {},
+  embedded: { writeLock?: SharedArrayBuffer; durability?: 'normal' | 'off' } = {},
 ): Promise<Backend> {
   if (cfg.kafka) {
     const log = new KafkaLog({ brokers: cfg.kafka, clientId: 'hetu-cli', connectionTimeoutMs: 3000 });
@@ -63,6 +63,7 @@ export async function openBackend(
   const log = new EmbeddedLog({
     dataDir: dir,
     ...(embedded.writeLock ? { writeLock: embedded.writeLock } : {}),
+    ...(embedded.durability ? { durability: embedded.durability } : {}),
   });
   const server = await startEmbeddedRegistry({ store: await logSchemaStore(log) });
   const registry = createRegistryClient({ url: server.url });

@@ -278,10 +278,12 @@ describe('hetu analyze', () => {
     const worker = new StageWorker();
     try {
       // The data directory cannot be made under a file: the worker's own error comes back.
-      await expect(worker.open(join(file, 'data'), new SharedArrayBuffer(4))).rejects.toMatchObject({
-        code: 'ENOTDIR',
-        message: expect.stringContaining('not a directory') as unknown,
-      });
+      await expect(worker.open(join(file, 'data'), new SharedArrayBuffer(4), 'normal')).rejects.toMatchObject(
+        {
+          code: 'ENOTDIR',
+          message: expect.stringContaining('not a directory') as unknown,
+        },
+      );
       await expect(worker.run('kube')).rejects.toThrow(/not open/);
     } finally {
       await worker.close();

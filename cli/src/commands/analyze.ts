@@ -80,6 +80,8 @@ export async function analyze(
   opts: { dataDir?: string; progress?: AnalyzeProgress; llm?: LlmSetup; threads?: 1 | 2 } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
+  // A log deleted at the end needs no fsync (EmbeddedLogOptions.durability); one in --data-dir is kept.
+  const durability = opts.dataDir === undefined ? 'off' : 'normal';
   // Started first: the worker loads its modules while this thread reads the recording.
   const worker = (opts.threads ?? 2) === 2 ? new StageWorker() : undefined;
   // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
@@ -87,13 +89,13 @@ export async function analyze(
   try {
     const backend = await openBackend(
       parseGlobalConfig({ dataDir: dir, output: 'json' }, {}),
-      worker ? { writeLock } : {},
+      worker ? { writeLock, durability } : { durability },
     );
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm);
       await createAnalysisTopics(backend);
       const summary = await ingest(backend, recording, opts.progress);
-      await worker.open(dir, writeLock);
+      await worker.open(dir, writeLock, durability);
       // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
       // rounds with the LLM worker after the others (runLlmStages).
       const stages = analysisStages(backend, opts.llm === undefined);
@@ -165,8 +167,8 @@ export class StageWorker {
     });
   }
 
-  open(dataDir: string, writeLock: SharedArrayBuffer): Promise<void> {
-    return this.ask({ type: 'open', dataDir, writeLock }, 'ready');
+  open(dataDir: string, writeLock: SharedArrayBuffer, durability: 'normal' | 'off'): Promise<void> {
+    return this.ask({ type: 'open', dataDir, writeLock, durability }, 'ready');
   }
 
   run(stage: string): Promise<void> {

@@ -11,7 +11,7 @@ import type { AnyProcessor } from '@hetu/streams';
 import type { Backend } from '../backend.ts';
 
 export type ToWorker =
-  | { type: 'open'; dataDir: string; writeLock: SharedArrayBuffer }
+  | { type: 'open'; dataDir: string; writeLock: SharedArrayBuffer; durability: 'normal' | 'off' }
   | { type: 'run'; stage: string }
   | { type: 'close' };
 
@@ -49,6 +49,7 @@ if (parentPort) {
         try {
           backend = await openBackend(parseGlobalConfig({ dataDir: m.dataDir, output: 'json' }, {}), {
             writeLock: m.writeLock,
+            durability: m.durability,
           });
           stages = new Map(analysisStages(backend, true));
           post({ type: 'ready' });
