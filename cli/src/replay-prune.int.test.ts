@@ -17,7 +17,8 @@ import { openBackend, type Backend } from './backend.ts';
 import { analyzeOn } from './commands/analyze.ts';
 import { derivedTopics, listGenerations, pruneOn, replayOn } from './commands/replay.ts';
 import { factDigest } from './digest.ts';
-import { activeLog, physicalName, readGenerations, switchGeneration } from './generations.ts';
+import { FRONTIERS_TOPIC, encodeFrontier, ensureFrontiersTopic, frontierKey } from './frontiers.ts';
+import { activeLog, latestValues, physicalName, readGenerations, switchGeneration } from './generations.ts';
 import { pipelineStages } from './stages.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -55,6 +56,8 @@ const code = (p: Promise<unknown>) =>
   );
 
 const LAST_STAGE = 'scoring-cluster';
+/** The time below which the planted frontiers say their tasks are done. */
+const T_FRONTIER = Date.parse('2026-11-27T08:00:00.000Z');
 
 /**
  * The scenario on one backend. `pruneTwo` prunes generation 2 (through the CLI on the embedded
@@ -73,6 +76,15 @@ async function scenario(
   expect([two.generation, two.verified]).toEqual([2, true]);
   const three = await replayOn(ns, { from: 'earliest', switchOnSuccess: true });
   expect([three.generation, three.verified, three.switched]).toEqual([3, true, true]);
+
+  // Frontiers `hetu run` processes published for generations 2 and 3 (docs/roles.md).
+  await ensureFrontiersTopic(ns.log);
+  const frontierTwo = frontierKey(2, physicalName(LAST_STAGE, 2), 0);
+  const frontierThree = frontierKey(3, physicalName('kube', 3), 0);
+  await ns.log.append(
+    FRONTIERS_TOPIC,
+    [frontierTwo, frontierThree].map((k) => ({ key: Buffer.from(k), value: encodeFrontier(T_FRONTIER) })),
+  );
 
   const stages = pipelineStages(ns);
   const logical = [...derivedTopics(stages), ...stages.map(([, p]) => p.changelogTopic)];
@@ -94,6 +106,8 @@ async function scenario(
   expect(g2.topics).toContain(physicalName('hetu.state.scoring-cluster', 2));
   expect(g2.groups).toEqual([physicalName(LAST_STAGE, 2)]);
   const afterTwo = new Set((await ns.log.describeTopics()).map((t) => t.name));
+  // …and its frontier: a tombstone for its key; generation 3's stays.
+  expect([...(await latestValues(ns.log, FRONTIERS_TOPIC)).keys()]).toEqual([frontierThree]);
   expect([...topicsBefore].filter((t) => !afterTwo.has(t)).sort()).toEqual(expectedTwo.sort());
   expect([...afterTwo].filter((t) => t.endsWith('.g2'))).toEqual([]);
 

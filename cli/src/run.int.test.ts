@@ -343,6 +343,51 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
     }
   }, 900_000);
 
+  it('a stage whose upstream nobody runs waits and says which; with --ungated it goes through its input at once', async () => {
+    const kafka = await openKafka();
+    try {
+      const { prefix, ns } = await demoNamespace(kafka, 'run-ungated');
+      const raw = ['hetu.raw.kube', 'hetu.raw.metrics'];
+      const feed = (await listRoles()).find((r) => r.name === 'feed')!;
+      expect(feed.kind).toBe('stage');
+      const group = 'feed-by-cluster';
+
+      // Gated: kube, errors and anomalies write facts the feed reads, and none of them runs.
+      const gated = runChild(prefix, 'feed', []);
+      const start = await gated.waitFor((l) => l.startsWith('hetu run feed: consumer group'));
+      expect(start).not.toContain('(ungated)');
+      const line = await gated.waitFor((l) => l.startsWith('feed waits for '));
+      for (const upstream of ['kube', 'errors', 'anomalies']) expect(line).toContain(upstream);
+      expect(line).toContain('--ungated');
+      const held = await groupProgress(ns.log, group, raw);
+      expect(held.end).toBeGreaterThan(0n);
+      expect(held.committed).toBe(0n);
+      gated.process.kill('SIGTERM');
+      expect((await gated.exit).code).toBe(0);
+
+      // Ungated: the same stage takes its raw input without waiting for anyone.
+      const ungated = runChild(prefix, 'feed', ['--ungated']);
+      expect(await ungated.waitFor((l) => l.startsWith('hetu run feed: consumer group'))).toContain(
+        '(ungated)',
+      );
+      const deadline = Date.now() + 120_000;
+      let p = await groupProgress(ns.log, group, raw);
+      while (p.committed < p.end && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        p = await groupProgress(ns.log, group, raw);
+      }
+      expect(p.committed).toBe(p.end);
+      expect(ungated.lines.some((l) => l.startsWith('feed waits for '))).toBe(false);
+      ungated.process.kill('SIGTERM');
+      expect((await ungated.exit).code).toBe(0);
+      console.log(
+        `hetu run feed: gated, 0 of ${held.end} raw records committed and "${line.slice(0, 60)}…"; --ungated, ${p.committed} of ${p.end}`,
+      );
+    } finally {
+      await kafka.close();
+    }
+  }, 300_000);
+
   it('stage processes running at once, gated by the frontiers they publish, derive the digest of hetu analyze', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hetu-run-gated-'));
     const kafka = await openKafka();
