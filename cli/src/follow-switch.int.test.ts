@@ -156,6 +156,7 @@ describe('a running hetu run follows hetu replay --switch', () => {
           port: 0,
           webRoot: null,
           followIntervalMs: 500,
+          metricsPort: 0,
         },
       );
       // A failure of the process must fail the test at once, not time it out.
@@ -199,6 +200,13 @@ describe('a running hetu run follows hetu replay --switch', () => {
       const g1After = await progress(ns, 'errors');
       expect(g1After.committed).toBe(g1Before.committed);
       expect(g1After.end).toBeGreaterThan(g1After.committed);
+      // The stage metrics report the lag of the group it works in now (generation 2's: none), not
+      // generation 1's, which new input leaves behind.
+      const metricsUrl = /stage metrics at (\S+)/.exec(
+        await sink.waitFor((l) => l.startsWith('hetu run: stage metrics at ')),
+      )![1]!;
+      const scraped = await (await fetch(metricsUrl)).text();
+      expect(scraped).toContain('hetu_consumer_lag_records{group="errors",topic="hetu.raw.logs"} 0\n');
 
       // Back to generation 1: its group goes on from where it was (catches up with the fresh
       // input), and the API answers from its read model again.

@@ -35,7 +35,13 @@ import {
 import type { LlmSetup } from '../llm.ts';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
-import { activeLog, physicalName, projectionsDir, type ResolvedGeneration } from '../generations.ts';
+import {
+  activeLog,
+  mappedLog,
+  physicalName,
+  projectionsDir,
+  type ResolvedGeneration,
+} from '../generations.ts';
 import {
   aborted,
   followIntervalMs,
@@ -352,6 +358,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
   const watch = (done: Promise<void> | undefined) => void done?.catch(fail);
   let follower: SwitchFollower | undefined;
   let gating: RoleGating | undefined;
+  let metricsMapping = active.mapping;
   let metricsServer: Awaited<ReturnType<typeof serveStageMetrics>> | undefined;
   try {
     await ensurePipelineTopics(backend);
@@ -370,8 +377,9 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       let latestGates: StageGates | undefined;
       if (io.metricsPort !== undefined) {
         const mine = stages.filter(([n]) => roles.some((r) => r.name === n));
+        // The lag of the generation the stages work in now: its mapping follows a switch.
         metricsServer = await serveStageMetrics(
-          backend.log,
+          mappedLog(base, () => metricsMapping),
           mine,
           () => latestGates?.frontiers() ?? new Map(),
           io.host ?? '127.0.0.1',
@@ -428,6 +436,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
             if (signal.aborted) return;
             did.push(await r.switchTo!(nextBackend, next.generation, whereOf(next.generation), signal));
           }
+          metricsMapping = next.mapping;
           if (signal.aborted) return;
           io.out.write(
             `generation switch: ${previous.generation} → ${next.generation} (hetu.meta.generations): ${did.join('; ')}\n`,
