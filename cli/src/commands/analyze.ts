@@ -77,11 +77,18 @@ const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
  */
 export async function analyze(
   recording: string,
-  opts: { dataDir?: string; progress?: AnalyzeProgress; llm?: LlmSetup; threads?: 1 | 2 } = {},
+  opts: {
+    dataDir?: string;
+    progress?: AnalyzeProgress;
+    llm?: LlmSetup;
+    threads?: 1 | 2;
+    /** Default: `off` (no fsync) for the temporary log, `normal` for one in `dataDir`, which is kept. */
+    durability?: 'normal' | 'off';
+  } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
   // A log deleted at the end needs no fsync (EmbeddedLogOptions.durability); one in --data-dir is kept.
-  const durability = opts.dataDir === undefined ? 'off' : 'normal';
+  const durability = opts.durability ?? (opts.dataDir === undefined ? 'off' : 'normal');
   // Started first: the worker loads its modules while this thread reads the recording.
   const worker = (opts.threads ?? 2) === 2 ? new StageWorker() : undefined;
   // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
