@@ -149,11 +149,23 @@ export function stageDependencies(
 export async function inputRecords(
   backend: Backend,
   processor: { readonly inputs: readonly string[] },
+  tasks?: readonly number[],
 ): Promise<number> {
   let total = 0;
-  for (const t of await backend.log.describeTopics(processor.inputs))
-    for (const p of t.partitions) total += Number(p.high - p.low);
+  for (const [task, n] of await recordsByTask(backend, processor))
+    if (tasks === undefined || tasks.includes(task)) total += n;
   return total;
+}
+
+/** Records in a stage's inputs now, by partition number (its task, unless it is single-task). */
+export async function recordsByTask(
+  backend: Backend,
+  processor: { readonly inputs: readonly string[] },
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const t of await backend.log.describeTopics(processor.inputs))
+    for (const p of t.partitions) out.set(p.partition, (out.get(p.partition) ?? 0) + Number(p.high - p.low));
+  return out;
 }
 
 /**
@@ -168,6 +180,7 @@ export function stageRuntime(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   events?: RuntimeEvents,
+  tasks?: readonly number[],
 ): ProcessorRuntime<unknown, unknown> {
   return new ProcessorRuntime({
     log: backend.log,
@@ -176,19 +189,21 @@ export function stageRuntime(
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
     maxBatchRecords: STAGE_BATCH_RECORDS,
     ...(events ? { events } : {}),
+    ...(tasks ? { tasks } : {}),
   });
 }
 
 /**
  * Runs one stage to the end of its input (what its inputs held when it started), then stops it.
- * `onBatch` is told each committed batch.
+ * `onBatch` is told each committed batch; `tasks`: only those (the embedded log only).
  */
 export async function runStage(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   onBatch?: (info: BatchCommittedInfo) => void,
+  tasks?: readonly number[],
 ): Promise<void> {
-  const rt = stageRuntime(backend, processor, onBatch ? { batchCommitted: onBatch } : undefined);
+  const rt = stageRuntime(backend, processor, onBatch ? { batchCommitted: onBatch } : undefined, tasks);
   const sub = await rt.start();
   try {
     await sub.whenCaughtUp(3_600_000);

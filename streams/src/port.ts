@@ -128,6 +128,13 @@ export interface SubscribeOptions {
   readonly gate?: EventTimeGate;
   /** Subscribed topics the gate does not hold back (commands a person gives). */
   readonly ungatedTopics?: readonly string[];
+  /**
+   * Only these tasks (partition numbers; not with `singleTask`), whatever the group's assignment:
+   * for one process that splits a stage's tasks over its threads, each thread with a connection of
+   * its own (`hetu analyze`), so no two write the same partition. The embedded log only: the Kafka
+   * adapter refuses it (there the group assigns the partitions).
+   */
+  readonly tasks?: readonly number[];
 }
 
 /**

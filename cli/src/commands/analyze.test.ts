@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StageWorker, analysisStages, analyze, createAnalysisTopics, ingest } from './analyze.ts';
+import { StageWorker, analysisStages, analyze, createAnalysisTopics, ingest, splitTasks } from './analyze.ts';
 import { toJson } from '../output.ts';
 import { openBackend } from '../backend.ts';
 import { parseGlobalConfig } from '../config.ts';
-import { STAGE_OUTPUTS, runStage, stageDependencies } from '../stages.ts';
+import { STAGE_OUTPUTS, recordsByTask, runStage, stageDependencies } from '../stages.ts';
+import { factDigest } from '../digest.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-analyze-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -241,6 +242,94 @@ describe('hetu analyze', () => {
     }
     expect([...written.keys()].sort()).toEqual(Object.keys(STAGE_OUTPUTS).sort());
   }, 120_000);
+
+  it('derives the same facts with every stage of several tasks run in two parts, each on its own connection', async () => {
+    const runAll = async (name: string, split: boolean) => {
+      const data = join(dir, name);
+      const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}));
+      const second = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}));
+      const parts: string[] = [];
+      try {
+        await createAnalysisTopics(backend);
+        await ingest(backend, 'demo/demo.jsonl.gz');
+        const mine = new Map(analysisStages(second, true));
+        for (const [stage, p] of analysisStages(backend, true)) {
+          const halves = split ? splitTasks(p, await recordsByTask(backend, p)) : undefined;
+          if (!halves) await runStage(backend, p);
+          else {
+            // As the two threads run them: at the same time, on two connections.
+            parts.push(`${stage} ${JSON.stringify(halves)}`);
+            await Promise.all([
+              runStage(backend, p, undefined, halves[0]),
+              runStage(second, mine.get(stage)!, undefined, halves[1]),
+            ]);
+          }
+        }
+        return { digest: await factDigest(backend), parts };
+      } finally {
+        await second.close();
+        await backend.close();
+      }
+    };
+    const whole = await runAll('whole', false);
+    const split = await runAll('split', true);
+    // The demo's stages with input in more than one task; single-task ones never split.
+    expect(split.parts.map((p) => p.split(' ')[0])).toEqual([
+      'kube',
+      'errors',
+      'anomalies',
+      'scoring-namespaces',
+    ]);
+    expect(split.digest).toEqual(whole.digest);
+    expect(Object.values(whole.digest).filter((d) => d.entries > 0).length).toBeGreaterThan(5);
+  }, 300_000);
+
+  it('splits tasks by their records, the biggest first to the lighter part, and not a single task', () => {
+    expect(
+      splitTasks(
+        {},
+        new Map([
+          [0, 10],
+          [1, 30],
+          [2, 25],
+        ]),
+      ),
+    ).toEqual([[1], [0, 2]]);
+    expect(
+      splitTasks(
+        {},
+        new Map([
+          [0, 5],
+          [1, 5],
+          [2, 5],
+          [3, 5],
+        ]),
+      ),
+    ).toEqual([
+      [0, 2],
+      [1, 3],
+    ]);
+    // All the input in one task: nothing to share.
+    expect(
+      splitTasks(
+        {},
+        new Map([
+          [0, 0],
+          [1, 900],
+          [2, 0],
+        ]),
+      ),
+    ).toBeUndefined();
+    expect(
+      splitTasks(
+        { singleTask: true },
+        new Map([
+          [0, 10],
+          [1, 10],
+        ]),
+      ),
+    ).toBeUndefined();
+  });
 
   it('runs a stage only after the stages whose topics it reads or writes', async () => {
     const backend = await openBackend(parseGlobalConfig({ dataDir: join(dir, 'deps'), output: 'json' }, {}));

@@ -9,6 +9,7 @@ import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts'
 import { toJson } from '../output.ts';
 import {
   inputRecords,
+  recordsByTask,
   internalFeedSpecs,
   pipelineStages,
   recordOf,
@@ -178,8 +179,9 @@ export class StageWorker {
     return this.ask({ type: 'open', dataDir, writeLock, durability }, 'ready');
   }
 
-  run(stage: string): Promise<void> {
-    return this.ask({ type: 'run', stage }, 'done');
+  /** Runs `stage` to the end of its input; `tasks`: only those. */
+  run(stage: string, tasks?: readonly number[]): Promise<void> {
+    return this.ask({ type: 'run', stage, ...(tasks ? { tasks: [...tasks] } : {}) }, 'done');
   }
 
   async close(): Promise<void> {
@@ -190,8 +192,10 @@ export class StageWorker {
 
 /**
  * Runs the stages on this thread and the worker, each as soon as the stages it depends on
- * (`stageDependencies`) are done; a free thread takes the ready stage with the most input.
- * If a stage fails, no other starts and the failure is thrown.
+ * (`stageDependencies`) are done; a free thread takes the ready stage with the most input. When
+ * both threads are free and one stage alone is ready, its tasks are split between them
+ * (`splitTasks`), so neither idles beside it. If a stage fails, no other starts and the failure is
+ * thrown.
  */
 async function runStagesOnTwoThreads(
   backend: Backend,
@@ -199,22 +203,47 @@ async function runStagesOnTwoThreads(
   worker: StageWorker,
   progress?: AnalyzeProgress,
 ): Promise<void> {
+  type Thread = 'main' | 'worker';
   const deps = stageDependencies(stages);
-  if (progress?.records) worker.onRecords = progress.records.bind(progress);
+  // A split stage's progress is the sum of its two parts'.
+  const parts = new Map<string, Map<Thread, { done: number; total: number }>>();
+  const report = (thread: Thread, stage: string, done: number, total: number) => {
+    const mine = parts.get(stage);
+    if (!mine) return progress?.records?.(stage, done, total);
+    mine.set(thread, { done, total });
+    let d = 0;
+    let t = 0;
+    for (const p of mine.values()) [d, t] = [d + p.done, t + p.total];
+    progress?.records?.(stage, d, t);
+  };
+  worker.onRecords = (stage, done, total) => report('worker', stage, done, total);
+  const onMain = {
+    records: (stage: string, done: number, total: number) => report('main', stage, done, total),
+  };
   const done = new Set<string>();
   const started = new Set<string>();
-  const running = new Map<'main' | 'worker', Promise<'main' | 'worker'>>();
+  /** Parts of a started stage still running. */
+  const left = new Map<string, number>();
+  const running = new Map<Thread, Promise<Thread>>();
   let failure: { err: unknown } | undefined;
-  const start = (thread: 'main' | 'worker', name: string, p: AnyProcessor<unknown, unknown>) => {
-    started.add(name);
-    progress?.stage?.(name);
-    const run = thread === 'main' ? runWithProgress(backend, name, p, progress) : worker.run(name);
+  const start = (thread: Thread, name: string, p: AnyProcessor<unknown, unknown>, tasks?: number[]) => {
+    if (!started.has(name)) {
+      started.add(name);
+      progress?.stage?.(name);
+    }
+    left.set(name, (left.get(name) ?? 0) + 1);
+    const run =
+      thread === 'main' ? runWithProgress(backend, name, p, onMain, tasks) : worker.run(name, tasks);
     running.set(
       thread,
       run.then(
         () => {
-          done.add(name);
-          progress?.stageDone?.(name);
+          const n = left.get(name)! - 1;
+          left.set(name, n);
+          if (n === 0) {
+            done.add(name);
+            progress?.stageDone?.(name);
+          }
           return thread;
         },
         (err: unknown) => {
@@ -224,21 +253,31 @@ async function runStagesOnTwoThreads(
       ),
     );
   };
+  const ready = () => stages.filter(([n]) => !started.has(n) && [...deps.get(n)!].every((d) => done.has(d)));
   while (done.size < stages.length && failure === undefined) {
-    for (const thread of ['main', 'worker'] as const) {
-      if (running.has(thread)) continue;
-      // Of the ready stages, the one with the most input first (the longest, most likely): the
-      // other thread then runs the shorter ones beside it. Ties: pipeline order.
-      let next: [string, AnyProcessor<unknown, unknown>] | undefined;
-      let most = -1;
-      for (const candidate of stages) {
-        const [n, p] = candidate;
-        if (started.has(n) || ![...deps.get(n)!].every((d) => done.has(d))) continue;
-        const size = await inputRecords(backend, p);
-        if (size > most) [next, most] = [candidate, size];
+    const candidates = ready();
+    const split =
+      running.size === 0 && candidates.length === 1
+        ? splitTasks(candidates[0]![1], await recordsByTask(backend, candidates[0]![1]))
+        : undefined;
+    if (split) {
+      const [name, p] = candidates[0]!;
+      parts.set(name, new Map());
+      start('main', name, p, split[0]);
+      start('worker', name, p, split[1]);
+    } else
+      for (const thread of ['main', 'worker'] as const) {
+        if (running.has(thread)) continue;
+        // Of the ready stages, the one with the most input first (the longest, most likely): the
+        // other thread then runs the shorter ones beside it. Ties: pipeline order.
+        let next: [string, AnyProcessor<unknown, unknown>] | undefined;
+        let most = -1;
+        for (const candidate of ready()) {
+          const size = await inputRecords(backend, candidate[1]);
+          if (size > most) [next, most] = [candidate, size];
+        }
+        if (next) start(thread, next[0], next[1]);
       }
-      if (next) start(thread, next[0], next[1]);
-    }
     if (running.size === 0) throw new Error('No stage can run: the stage dependencies have a cycle.');
     running.delete(await Promise.race(running.values()));
   }
@@ -246,6 +285,31 @@ async function runStagesOnTwoThreads(
   // connection); one on the worker is not waited for: closing the worker stops it.
   await running.get('main');
   if (failure) throw failure.err;
+}
+
+/**
+ * How a stage's tasks split between two threads, or undefined when they do not: a single-task
+ * stage, or one whose input is all in one task. Each thread takes whole tasks (partition numbers),
+ * the biggest first to the one with fewer records. Which thread runs which task changes nothing
+ * the stage derives: a task's batches, state and outputs are its own, its facts go to its own
+ * partition (the runtime refuses any other, HETU_RUNTIME_TASK_SPLIT), and the two threads commit
+ * different partitions of the group.
+ */
+export function splitTasks(
+  processor: { readonly singleTask?: boolean },
+  byTask: ReadonlyMap<number, number>,
+): [number[], number[]] | undefined {
+  if (processor.singleTask === true) return undefined;
+  const tasks = [...byTask].sort(([a, x], [b, y]) => y - x || a - b);
+  if (tasks.filter(([, n]) => n > 0).length < 2) return undefined;
+  const halves: [number[], number[]] = [[], []];
+  const sizes = [0, 0];
+  for (const [task, n] of tasks) {
+    const i = sizes[0]! <= sizes[1]! ? 0 : 1;
+    halves[i]!.push(task);
+    sizes[i]! += n;
+  }
+  return [halves[0]!.sort((a, b) => a - b), halves[1]!.sort((a, b) => a - b)];
 }
 
 /**
@@ -284,18 +348,19 @@ export async function runStages(backend: Backend, progress?: AnalyzeProgress): P
   }
 }
 
-/** `runStage`, telling `progress.records` how far it got (on either thread). */
+/** `runStage` (on `tasks` only, when given), telling `progress.records` how far it got (on either thread). */
 export async function runWithProgress(
   backend: Backend,
   name: string,
   p: AnyProcessor<unknown, unknown>,
   progress: Pick<AnalyzeProgress, 'records'> | undefined,
+  tasks?: readonly number[],
 ): Promise<void> {
   const records = progress?.records;
-  if (!records) return runStage(backend, p);
-  const total = await inputRecords(backend, p);
+  if (!records) return runStage(backend, p, undefined, tasks);
+  const total = await inputRecords(backend, p, tasks);
   let done = 0;
-  await runStage(backend, p, (info) => records(name, (done += info.records), total));
+  await runStage(backend, p, (info) => records(name, (done += info.records), total), tasks);
 }
 
 export async function ingest(

@@ -12,7 +12,7 @@ import type { Backend } from '../backend.ts';
 
 export type ToWorker =
   | { type: 'open'; dataDir: string; writeLock: SharedArrayBuffer; durability: 'normal' | 'off' }
-  | { type: 'run'; stage: string }
+  | { type: 'run'; stage: string; tasks?: number[] }
   | { type: 'close' };
 
 export type FromWorker =
@@ -61,9 +61,13 @@ if (parentPort) {
         try {
           if (!backend || !p)
             throw new Error(`The stage worker cannot run ${m.stage}: not open, or no such stage.`);
-          await runWithProgress(backend, m.stage, p, {
-            records: (stage, done, total) => post({ type: 'records', stage, done, total }),
-          });
+          await runWithProgress(
+            backend,
+            m.stage,
+            p,
+            { records: (stage, done, total) => post({ type: 'records', stage, done, total }) },
+            m.tasks,
+          );
           post({ type: 'done', stage: m.stage });
         } catch (err) {
           fail(m.stage, err);

@@ -795,6 +795,11 @@ export class EmbeddedLog implements Log {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
     for (const t of options.topics) this.topicRow(t);
+    if (options.tasks !== undefined && options.singleTask === true)
+      throw new HetuError(
+        'HETU_LOG_BAD_OPTION',
+        `Group ${options.group}: a single-task subscription has one task, 0; it cannot be given a choice of tasks.`,
+      );
     const sub = new EmbeddedSubscription(this, options);
     let members = this.groups.get(options.group);
     if (!members) this.groups.set(options.group, (members = new Set()));
@@ -907,11 +912,14 @@ class EmbeddedSubscription implements Subscription {
   private readonly options: SubscribeOptions;
   /** Subscribed topics the gate does not hold back. */
   private readonly ungated: ReadonlySet<string>;
+  /** `SubscribeOptions.tasks`: the only tasks this subscription works on (undefined: all it is assigned). */
+  private readonly chosen: ReadonlySet<number> | undefined;
 
   constructor(log: EmbeddedLog, options: SubscribeOptions) {
     this.log = log;
     this.options = options;
     this.ungated = new Set(options.ungatedTopics ?? []);
+    this.chosen = options.tasks === undefined ? undefined : new Set(options.tasks);
     this.group = options.group;
     this.topics = options.topics;
     this.done = new Promise<void>((res, rej) => {
@@ -972,6 +980,7 @@ class EmbeddedSubscription implements Subscription {
       const tasks = new Map<number, { topic: string; partition: number }[]>();
       for (const tp of this.log.assignment(this)) {
         const id = this.singleTask ? 0 : tp.partition;
+        if (this.chosen !== undefined && !this.chosen.has(id)) continue;
         let list = tasks.get(id);
         if (!list) tasks.set(id, (list = []));
         list.push(tp);
@@ -1169,7 +1178,8 @@ class EmbeddedSubscription implements Subscription {
     const target = new Map<string, number>();
     for (const t of this.topics) {
       for (let p = 0; p < this.log.partitionCount(t); p++)
-        target.set(`${t}\u0000${p}`, this.log.endOffset(t, p));
+        if (this.chosen === undefined || this.chosen.has(p))
+          target.set(`${t}\u0000${p}`, this.log.endOffset(t, p));
     }
     return new Promise<void>((resolve, reject) => {
       const check = () => {

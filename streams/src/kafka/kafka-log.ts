@@ -586,6 +586,11 @@ export class KafkaLog implements Log {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
+    if (options.tasks !== undefined)
+      throw new HetuError(
+        'HETU_LOG_BAD_OPTION',
+        `Group ${options.group}: a subscription to chosen tasks (SubscribeOptions.tasks) is for the embedded log; on Kafka the group assigns partitions: start more members instead.`,
+      );
     for (const t of options.topics) await this.partitionCount(t);
     const sub = new KafkaSubscription(this, options);
     this.subscriptions.add(sub);

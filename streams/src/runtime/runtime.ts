@@ -77,6 +77,8 @@ export interface ProcessorRuntimeOptions<In, V> {
   readonly gate?: EventTimeGate;
   /** Inputs the gate does not hold back. */
   readonly ungatedTopics?: readonly string[];
+  /** Only these tasks (`SubscribeOptions.tasks`; the embedded log only). */
+  readonly tasks?: readonly number[];
   readonly events?: RuntimeEvents;
   /** Retries of a failing batch before a non-transient, non-input error stops the processor. Default 0. */
   readonly maxProgrammerErrorRetries?: number;
@@ -213,6 +215,7 @@ export class ProcessorRuntime<In, V> {
       slotMs: this.opts.slotMs ?? EVENT_TIME_SLOT_MS,
       ...(this.opts.gate ? { gate: this.opts.gate } : {}),
       ...(this.opts.ungatedTopics ? { ungatedTopics: this.opts.ungatedTopics } : {}),
+      ...(this.opts.tasks ? { tasks: this.opts.tasks } : {}),
       ...(processor.singleTask ? { singleTask: true } : {}),
       onError: (err, batch, attempt) => {
         if (isTransient(err) || attempt <= maxRetries) {
@@ -236,10 +239,19 @@ export class ProcessorRuntime<In, V> {
         const result = await foldBatch(processor, task, batch.records);
         crashPoint('before-produce');
         const byTopic = new Map<string, AppendRecord[]>();
+        const chosen = this.opts.tasks;
         for (const o of result.outputs) {
           let list = byTopic.get(o.topic);
           if (!list) byTopic.set(o.topic, (list = []));
-          list.push(isFactRecord(o.record) ? await this.encodeFact(o.topic, o.record, taskId) : o.record);
+          const record = isFactRecord(o.record) ? await this.encodeFact(o.topic, o.record, taskId) : o.record;
+          // With its tasks split over connections, a stage must write only its tasks' partitions:
+          // two writers of one partition would interleave by timing, and the offsets with them.
+          if (chosen !== undefined && (record.partition === undefined || !chosen.includes(record.partition)))
+            throw new HetuError(
+              'HETU_RUNTIME_TASK_SPLIT',
+              `Stage ${processor.name} wrote to ${o.topic} partition ${record.partition ?? '(by key)'} from task ${taskId}, outside its tasks ${chosen.join(', ')}: it cannot run split by tasks; run it whole.`,
+            );
+          list.push(record);
         }
         for (const [topic, records] of byTopic) tx.append(topic, records);
         if (result.deadLetters.length > 0) {
