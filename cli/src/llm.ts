@@ -3,7 +3,7 @@
  * runs; it only writes requests) and the LLM worker (runs when an LLM is configured), for
  * `hetu analyze` (one after the other, after the other stages) and `hetu start` (all at once).
  */
-import { HetuError, type AnyProcessor, type LogRecord } from '@hetu/streams';
+import { HetuError, groupProgress, type AnyProcessor, type LogRecord } from '@hetu/streams';
 import type { RecordName } from '@hetu/schemas';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC, analysisKey } from '@hetu/processors/llm';
 import { llmRequestsProcessor } from '@hetu/processors/llm/topology';
@@ -89,13 +89,26 @@ async function endOffsets(backend: Backend, topic: string): Promise<string> {
 export async function runLlmStages(
   backend: Backend,
   llm: LlmSetup | undefined,
-  progress?: { stage?(name: string): void; stageDone?(name: string): void },
+  progress?: {
+    stage?(name: string): void;
+    stageDone?(name: string): void;
+    records?(stage: string, done: number, total: number): void;
+  },
 ): Promise<void> {
   const [, processor] = llmRequestsStage(backend, { pseudonymize: llm?.pseudonymize === true });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = await endOffsets(backend, LLM_REQUESTS_TOPIC);
     progress?.stage?.('llm-requests');
-    await runStage(backend, processor);
+    // Each round goes through what the stage has not committed yet: that is the bar's length.
+    const records = progress?.records;
+    const lag = records ? await groupProgress(backend.log, processor.name, processor.inputs) : undefined;
+    const total = lag ? Number(lag.end - lag.committed) : 0;
+    let done = 0;
+    await runStage(
+      backend,
+      processor,
+      records ? (info) => records('llm-requests', (done += info.records), total) : undefined,
+    );
     progress?.stageDone?.('llm-requests');
     if (llm === undefined) return;
     if (round > 0 && (await endOffsets(backend, LLM_REQUESTS_TOPIC)) === before) return;
