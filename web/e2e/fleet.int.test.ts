@@ -40,9 +40,16 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`hetu did not score two clusters:\n${hetu.output()}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  // Caught up: the API's answers stop changing.
+  // Caught up: every stage's consumer group at the end of its input (the API's /metrics; answers
+  // alone may stay the same for seconds while stages still work: the API answers during a
+  // backlog), and the answers the same twice in a row.
+  const lagging = async () =>
+    (await (await fetch(`${hetu.url}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('hetu_consumer_lag_records{') && !l.endsWith(' 0'));
   let last = '';
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`hetu did not catch up:\n${(await lagging()).join('\n')}`);
     const now = JSON.stringify(
       await Promise.all(
         ['demo', 'demo-b'].map((c) =>
@@ -53,7 +60,7 @@ beforeAll(async () => {
         ),
       ),
     );
-    if (now === last) break;
+    if (now === last && (await lagging()).length === 0) break;
     last = now;
     await new Promise((r) => setTimeout(r, 3000));
   }
