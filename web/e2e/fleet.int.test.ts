@@ -40,13 +40,13 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`hetu did not score two clusters:\n${hetu.output()}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  // Caught up: every stage's consumer group at the end of its input (the API's /metrics; answers
-  // alone may stay the same for seconds while stages still work: the API answers during a
-  // backlog), and the answers the same twice in a row.
+  // Caught up: every stage's consumer group and every projection at the end of its input (the
+  // API's /metrics; answers alone may stay the same for seconds while stages still work: the API
+  // answers during a backlog), and the answers the same twice in a row.
   const lagging = async () =>
     (await (await fetch(`${hetu.url}/metrics`)).text())
       .split('\n')
-      .filter((l) => l.startsWith('hetu_consumer_lag_records{') && !l.endsWith(' 0'));
+      .filter((l) => /^hetu_(consumer|projection)_lag_records\{/.test(l) && !l.endsWith(' 0'));
   let last = '';
   for (;;) {
     if (Date.now() > deadline) throw new Error(`hetu did not catch up:\n${(await lagging()).join('\n')}`);
