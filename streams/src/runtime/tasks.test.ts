@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../embedded/embedded-log.ts';
+import { KafkaLog } from '../kafka/kafka-log.ts';
 import { keyedProcessor } from './processor.ts';
 import { ProcessorRuntime } from './runtime.ts';
 
@@ -90,6 +91,15 @@ describe('a stage run on some of its tasks', () => {
     await expect(runOn(log, [0, 2], 1)).rejects.toMatchObject({ code: 'HETU_RUNTIME_TASK_SPLIT' });
     expect(Number((await log.describeTopics(['out']))[0]!.partitions[1]!.high)).toBe(0);
     await log.close();
+  });
+
+  it('is refused by the Kafka adapter, where the group assigns partitions', async () => {
+    // Refused before any broker is asked: nothing listens on this port.
+    const kafka = new KafkaLog({ brokers: ['127.0.0.1:1'], clientId: 'tasks-test' });
+    await expect(
+      kafka.subscribe({ group: 'g', topics: ['in'], tasks: [0], handler: async () => undefined }),
+    ).rejects.toMatchObject({ code: 'HETU_LOG_BAD_OPTION' });
+    await kafka.close();
   });
 
   it('is refused for a single-task subscription', async () => {
