@@ -23,6 +23,7 @@ import { findKube, type KubeTarget } from './kube.ts';
 import { printRows } from './output.ts';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '@hetu/projections/defaults';
 import { registerReplay } from './replay-command.ts';
+import { exitAfterStop } from './exit-after-stop.ts';
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 23 (its request queue's
 // "throttled until" starts at -1); Node clamps it to 1 ms and warns. Keep every other warning.
@@ -448,6 +449,7 @@ program
           adminTokens: s.get('api.adminTokens') ?? [],
         },
       });
+      exitAfterStop('start');
     },
   );
 
@@ -555,6 +557,7 @@ program
           adminTokens: s.get('api.adminTokens') ?? [],
         },
       });
+      exitAfterStop('run');
     },
   );
 

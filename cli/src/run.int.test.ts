@@ -40,8 +40,11 @@ interface Child {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   /** What it wrote to stderr so far. */
   stderr(): string;
-  /** Resolves once a line matching `test` was printed (rejects if the child exits first). */
-  waitFor(test: (line: string) => boolean): Promise<string>;
+  /**
+   * Resolves once a line matching `test` was printed; rejects, with what the child said, if it
+   * exits first or after `timeoutMs` (default 120 s).
+   */
+  waitFor(test: (line: string) => boolean, timeoutMs?: number): Promise<string>;
 }
 
 function runChild(
@@ -86,24 +89,60 @@ function runChild(
     lines,
     exit,
     stderr: () => stderr,
-    waitFor: (test) =>
+    waitFor: (test, timeoutMs = 120_000) =>
       new Promise((resolve, reject) => {
+        const said = () => `stdout:\n${lines.slice(-40).join('\n')}\nstderr:\n${stderr.slice(-2000)}`;
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(
+              `hetu run ${String(role)} did not print what was awaited in ${timeoutMs} ms; ${said()}`,
+            ),
+          );
+        }, timeoutMs);
         const check = () => {
           const hit = lines.find(test);
           if (hit !== undefined) {
             listeners.delete(check);
+            clearTimeout(timer);
             resolve(hit);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             listeners.delete(check);
-            reject(
-              new Error(`hetu run ${role} exited before printing what was awaited: ${stderr.slice(-2000)}`),
-            );
+            clearTimeout(timer);
+            reject(new Error(`hetu run ${String(role)} exited before printing what was awaited; ${said()}`));
           }
         };
         listeners.add(check);
         check();
       }),
   };
+}
+
+/** SIGTERMs a child and waits for its exit; fails with what it said if it has not exited in 90 s. */
+async function stop(
+  child: Child,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  child.process.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.process.kill('SIGKILL');
+      reject(
+        new Error(
+          `a hetu run child did not exit within 90 s of SIGTERM\nstdout:\n${child.lines.slice(-40).join('\n')}\nstderr:\n${child.stderr().slice(-3000)}`,
+        ),
+      );
+    }, 90_000);
+  });
+  try {
+    const exit = await Promise.race([child.exit, late]);
+    // It stopped cleanly but something kept it alive, and exitAfterStop ended it: say what.
+    const note = /^hetu run: stopped cleanly, but .*$/m.exec(exit.stderr)?.[0];
+    if (note !== undefined) console.log(`a hetu run child was ended after its stop: ${note}`);
+    return exit;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The same log lines every time: many workloads (spread over the 3 partitions), some errors. */
@@ -203,6 +242,9 @@ async function demoNamespace(kafka: Backend, name: string): Promise<{ prefix: st
 }
 
 const restoredTask = (line: string) => /^restored errors task (\d+):/.exec(line)?.[1];
+/** The tasks of an `errors owns …` line (empty for "no task"); undefined for other lines. */
+const ownedTasks = (line: string): string[] | undefined =>
+  line.startsWith('errors owns no task') ? [] : /^errors owns tasks? ([\d, ]+)$/.exec(line)?.[1]!.split(', ');
 
 describe('hetu run <stage> as separate processes on Kafka', () => {
   it('two errors instances share the partitions; after a SIGKILL of one mid-run the other ends with the facts of a clean run', async () => {
@@ -220,10 +262,13 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       await one.waitFor((l) => l.startsWith('hetu run errors:'));
       await load(clean, lines);
       const t0 = performance.now();
-      await caughtUp(clean, 300_000);
+      await caughtUp(clean, 200_000).catch((err: unknown) => {
+        throw new Error(
+          `${(err as Error).message}\nit said:\n${one.lines.join('\n')}\nstderr:\n${one.stderr().slice(-3000)}`,
+        );
+      });
       const cleanSeconds = (performance.now() - t0) / 1000;
-      one.process.kill('SIGTERM');
-      const oneExit = await one.exit;
+      const oneExit = await stop(one);
       expect(oneExit.code, oneExit.stderr).toBe(0);
       expect(one.lines).toContain(
         'errors stopped: its last batch committed, its partitions handed back to the group',
@@ -231,19 +276,34 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       const want = await facts(clean, 'hetu.facts.error-groups');
       expect(Object.keys(want).length).toBeGreaterThan(WORKLOADS);
 
-      // Two instances: A starts, the records arrive, B joins and gets some of the partitions.
+      // Two instances: A starts, half the records arrive, B joins while A works and gets some of the
+      // partitions, then the other half arrives. (Had every record been there before B joined, A
+      // might have finished B's partitions before the rebalance ended, and B would have had nothing
+      // to do: a test that waited for B to restore a task hung.)
       const a = runChild(killPrefix, 'errors');
       await a.waitFor((l) => l.startsWith('hetu run errors:'));
-      await load(crashed, lines);
+      const half = lines.length / 2;
+      await load(crashed, lines.slice(0, half));
       await a.waitFor((l) => restoredTask(l) !== undefined);
       const b = runChild(killPrefix, 'errors');
+      const owns = await b.waitFor((l) => ownedTasks(l) !== undefined && ownedTasks(l)!.length > 0);
+      const bTasks = new Set(ownedTasks(owns));
+      await load(crashed, lines.slice(half));
       await b.waitFor((l) => restoredTask(l) !== undefined);
-      const bTasks = new Set(b.lines.map(restoredTask).filter((t) => t !== undefined));
+      for (const l of b.lines) {
+        const t = restoredTask(l);
+        if (t !== undefined) expect(bTasks.has(t), `B restored task ${t}, which it owns`).toBe(true);
+      }
       // Both work for a while (the group commits more), then B dies without a goodbye.
       const atJoin = await progress(crashed);
+      const joinDeadline = Date.now() + 120_000;
       for (;;) {
         const p = await progress(crashed);
         if (p.committed - atJoin.committed >= 1_000n || p.committed >= p.end) break;
+        if (Date.now() > joinDeadline)
+          throw new Error(
+            `after B joined the group committed ${p.committed - atJoin.committed} records in 120 s (${p.committed} of ${p.end})\nA said:\n${a.lines.join('\n')}\nA's stderr:\n${a.stderr().slice(-3000)}\nB said:\n${b.lines.join('\n')}\nB's stderr:\n${b.stderr().slice(-3000)}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
       const aBefore = a.lines.length;
@@ -256,7 +316,7 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
       expect(bTasks.size).toBeGreaterThan(0);
 
       // A takes B's partitions over (after the group's session timeout) and finishes the work.
-      await caughtUp(crashed, 300_000).catch((err: unknown) => {
+      await caughtUp(crashed, 200_000).catch((err: unknown) => {
         throw new Error(
           `${(err as Error).message}\nA said:\n${a.lines.join('\n')}\nA's stderr:\n${a.stderr().slice(-3000)}\nB said:\n${b.lines.join('\n')}`,
         );
@@ -268,8 +328,7 @@ describe('hetu run <stage> as separate processes on Kafka', () => {
           .filter((t) => t !== undefined),
       );
       for (const t of bTasks) expect(aTasksAfter.has(t), `A restored B's task ${t}`).toBe(true);
-      a.process.kill('SIGTERM');
-      const aExit = await a.exit;
+      const aExit = await stop(a);
       expect(aExit.code, aExit.stderr).toBe(0);
 
       const got = await facts(crashed, 'hetu.facts.error-groups');

@@ -135,6 +135,12 @@ export interface SubscribeOptions {
    * adapter refuses it (there the group assigns the partitions).
    */
   readonly tasks?: readonly number[];
+  /**
+   * Called with the tasks this member owns (ascending) when it first gets them and after every
+   * change: a rebalance on Kafka, a member joining or leaving on the embedded log. An empty list
+   * when the group gave it none (more members than tasks).
+   */
+  readonly onAssigned?: (tasks: readonly number[]) => void;
 }
 
 /**

@@ -706,6 +706,10 @@ async function startStage(
           io.out.write(
             `restored ${role} task ${i.partition}: ${i.keys} keys from ${i.records} changelog records\n`,
           ),
+        assigned: (tasks) =>
+          io.out.write(
+            `${role} owns ${tasks.length === 0 ? 'no task (the other members of its group own them all)' : `task${tasks.length === 1 ? '' : 's'} ${tasks.join(', ')}`}\n`,
+          ),
       },
     });
     return { runtime, subscription: await runtime.start() };

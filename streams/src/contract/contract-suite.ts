@@ -253,6 +253,41 @@ export function logContract(name: string, factory: LogFactory): void {
       await sub2.close();
     });
 
+    it('tells each member of a group the tasks it owns, when it joins and after each change', async () => {
+      const log = await openLog();
+      const topic = `t-assign-${uid()}`;
+      const group = `g-${uid()}`;
+      await log.ensureTopics([{ name: topic, partitions: 3, cleanupPolicy: 'delete' }]);
+      const told: { a: (readonly number[])[]; b: (readonly number[])[] } = { a: [], b: [] };
+      const member = (who: 'a' | 'b') =>
+        log.subscribe({
+          group,
+          topics: [topic],
+          handler: async () => undefined,
+          onAssigned: (tasks) => told[who].push(tasks),
+        });
+      const until = async (what: string, ok: () => boolean) => {
+        const deadline = Date.now() + 60_000;
+        while (!ok()) {
+          if (Date.now() > deadline)
+            throw new Error(`not told within 60 s: ${what}; told ${JSON.stringify(told)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const last = (who: 'a' | 'b') => told[who].at(-1)?.join(',');
+      const a = await member('a');
+      await until('A alone owns every task', () => last('a') === '0,1,2');
+      const b = await member('b');
+      await until('A and B share the tasks', () => {
+        const [x, y] = [told.a.at(-1) ?? [], told.b.at(-1) ?? []];
+        return x.length > 0 && y.length > 0 && [...x, ...y].sort().join(',') === '0,1,2';
+      });
+      await b.close();
+      await until('A owns every task again after B left', () => last('a') === '0,1,2' && told.a.length >= 3);
+      for (const list of [...told.a, ...told.b]) expect([...list]).toEqual([...list].sort((x, y) => x - y));
+      await a.close();
+    });
+
     it('keeps the newest value per key in a compacted topic and removes deleted keys', async () => {
       const log = await openLog();
       const topic = `t-compact-${uid()}`;

@@ -914,6 +914,8 @@ class EmbeddedSubscription implements Subscription {
   private readonly ungated: ReadonlySet<string>;
   /** `SubscribeOptions.tasks`: the only tasks this subscription works on (undefined: all it is assigned). */
   private readonly chosen: ReadonlySet<number> | undefined;
+  /** The tasks last told to `SubscribeOptions.onAssigned`, as a comma-separated list. */
+  private told: string | undefined;
 
   constructor(log: EmbeddedLog, options: SubscribeOptions) {
     this.log = log;
@@ -984,6 +986,13 @@ class EmbeddedSubscription implements Subscription {
         let list = tasks.get(id);
         if (!list) tasks.set(id, (list = []));
         list.push(tp);
+      }
+      if (this.options.onAssigned !== undefined) {
+        const owned = [...tasks.keys()].sort((x, y) => x - y);
+        if (owned.join(',') !== this.told) {
+          this.told = owned.join(',');
+          this.options.onAssigned(owned);
+        }
       }
       for (const [task, tps] of tasks) {
         if (this.stopped) break;

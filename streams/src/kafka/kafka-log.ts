@@ -938,6 +938,7 @@ class KafkaSubscription implements Subscription {
     for (const task of new Set([...this.queues.values()].map((q) => this.taskOf(q))))
       if (!owned.has(task)) this.dropProducer(task);
     this.queues = queues;
+    this.options.onAssigned?.([...owned].sort((x, y) => x - y));
     if (wasPaused.length > 0)
       this.consumer.resume(wasPaused.map((q) => ({ topic: q.topic, partitions: [q.partition] })));
     this.ready = this.retryingWhileAssigned(generation, async () => {

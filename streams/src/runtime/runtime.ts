@@ -42,6 +42,8 @@ export interface RuntimeEvents {
   batchCommitted?(info: BatchCommittedInfo): void;
   /** After a task restored its state from the changelog. */
   restored?(info: { partition: number; keys: number; records: number }): void;
+  /** The tasks this instance owns, after each (re)assignment (`SubscribeOptions.onAssigned`). */
+  assigned?(tasks: readonly number[]): void;
   /** A batch failed and will be retried (transient) — the runtime never dead-letters these. */
   retrying?(info: { partition: number; attempt: number; error: unknown }): void;
 }
@@ -217,6 +219,7 @@ export class ProcessorRuntime<In, V> {
       ...(this.opts.ungatedTopics ? { ungatedTopics: this.opts.ungatedTopics } : {}),
       ...(this.opts.tasks ? { tasks: this.opts.tasks } : {}),
       ...(processor.singleTask ? { singleTask: true } : {}),
+      ...(this.opts.events?.assigned ? { onAssigned: this.opts.events.assigned } : {}),
       onError: (err, batch, attempt) => {
         if (isTransient(err) || attempt <= maxRetries) {
           this.opts.events?.retrying?.({ partition: batch.task, attempt, error: err });
