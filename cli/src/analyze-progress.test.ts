@@ -15,9 +15,12 @@ describe("hetu analyze's progress on standard error", () => {
     t = 1500;
     p.stageDone!('kube');
     p.stageDone!('errors');
+    p.stage!('scoring-namespaces');
+    p.split!('scoring-namespaces', [0, 2], [1]);
     p.stop();
     expect(lines.join('')).toBe(
-      'stage: kube\nstage: errors\nstage done: kube (695 records, 1.5 s)\nstage done: errors (0 records, 1.5 s)\n',
+      'stage: kube\nstage: errors\nstage done: kube (695 records, 1.5 s)\nstage done: errors (0 records, 1.5 s)\n' +
+        'stage: scoring-namespaces\nstage split: scoring-namespaces on both threads (tasks 0, 2 | 1)\n',
     );
   });
 

@@ -29,6 +29,10 @@ export function analyzeProgress(
         out.write(`stage: ${name}\n`);
       },
       records: (name, done) => void folded.set(name, done),
+      split: (name, onThis, onWorker) =>
+        out.write(
+          `stage split: ${name} on both threads (tasks ${onThis.join(', ')} | ${onWorker.join(', ')})\n`,
+        ),
       stageDone: (name) =>
         out.write(`stage done: ${name} (${folded.get(name) ?? 0} records, ${secs(name)} s)\n`),
       stop: () => undefined,

@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StageWorker, analysisStages, analyze, createAnalysisTopics, ingest, splitTasks } from './analyze.ts';
+import {
+  StageWorker,
+  analysisStages,
+  analyze,
+  createAnalysisTopics,
+  ingest,
+  runStagesOnTwoThreads,
+  splitTasks,
+} from './analyze.ts';
 import { toJson } from '../output.ts';
 import { openBackend } from '../backend.ts';
 import { parseGlobalConfig } from '../config.ts';
@@ -294,6 +302,44 @@ describe('hetu analyze', () => {
     ]);
     expect(split.digest).toEqual(whole.digest);
     expect(Object.values(whole.digest).filter((d) => d.entries > 0).length).toBeGreaterThan(5);
+  }, 300_000);
+
+  it('splits a stage that alone is ready, with both threads free, between them, and derives what it derives whole', async () => {
+    const run = async (name: string, twoThreads: boolean) => {
+      const data = join(dir, name);
+      const writeLock = new SharedArrayBuffer(4);
+      const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
+        writeLock,
+      });
+      const worker = twoThreads ? new StageWorker() : undefined;
+      const splits: { stage: string; main: number[]; worker: number[] }[] = [];
+      try {
+        await createAnalysisTopics(backend);
+        await ingest(backend, 'demo/demo.jsonl.gz');
+        // kube alone: nothing runs beside it, so the scheduler splits it.
+        const stages = analysisStages(backend, true).filter(([n]) => n === 'kube');
+        if (worker) {
+          await worker.open(data, writeLock, 'normal');
+          await runStagesOnTwoThreads(backend, stages, worker, {
+            split: (stage, main, other) => splits.push({ stage, main: [...main], worker: [...other] }),
+          });
+        } else await runStage(backend, stages[0]![1]);
+        return { digest: await factDigest(backend), splits };
+      } finally {
+        await worker?.close();
+        await backend.close();
+      }
+    };
+    const split = await run('scheduler-split', true);
+    const whole = await run('scheduler-whole', false);
+    expect(split.splits).toHaveLength(1);
+    const [{ stage, main, worker }] = split.splits as [(typeof split.splits)[0]];
+    expect(stage).toBe('kube');
+    expect(main.length).toBeGreaterThan(0);
+    expect(worker.length).toBeGreaterThan(0);
+    expect([...main, ...worker].sort()).toEqual([0, 1, 2]);
+    expect(split.digest).toEqual(whole.digest);
+    expect(split.digest['hetu.facts.pod-health']!.entries).toBeGreaterThan(0);
   }, 300_000);
 
   it('splits tasks by their records, the biggest first to the lighter part, and not a single task', () => {

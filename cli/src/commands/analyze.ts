@@ -33,6 +33,8 @@ export interface AnalyzeProgress {
   stage?(name: string): void;
   /** A stage finished (with two threads, two stages may run at once). */
   stageDone?(name: string): void;
+  /** A stage runs in two parts at once: its tasks `onThis` on this thread, `onWorker` on the other. */
+  split?(name: string, onThis: readonly number[], onWorker: readonly number[]): void;
   /** Records a stage has folded so far, of about `total` in its inputs (after each batch). */
   records?(name: string, done: number, total: number): void;
 }
@@ -197,7 +199,7 @@ export class StageWorker {
  * (`splitTasks`), so neither idles beside it. If a stage fails, no other starts and the failure is
  * thrown.
  */
-async function runStagesOnTwoThreads(
+export async function runStagesOnTwoThreads(
   backend: Backend,
   stages: readonly [string, AnyProcessor<unknown, unknown>][],
   worker: StageWorker,
@@ -265,6 +267,7 @@ async function runStagesOnTwoThreads(
       parts.set(name, new Map());
       start('main', name, p, split[0]);
       start('worker', name, p, split[1]);
+      progress?.split?.(name, split[0], split[1]);
     } else
       for (const thread of ['main', 'worker'] as const) {
         if (running.has(thread)) continue;
