@@ -88,7 +88,8 @@ function pidFileName(name: string, ownerPid: number, pid: number): string {
 
 /**
  * Kills processes recorded in `pidDir` whose owner (the Node process that started them) is gone,
- * and removes their pid files. Processes of another run that is still alive are left alone.
+ * and removes their pid files. Processes of another run that is still alive, and this process's
+ * own, are left alone.
  * Returns the names and pids it killed.
  */
 export function killStaleProcesses(pidDir: string): { name: string; pid: number }[] {
@@ -108,6 +109,10 @@ export function killStaleProcesses(pidDir: string): { name: string; pid: number 
       rmSync(path, { force: true });
       continue;
     }
+    // This process's own children are not stale (a bench that started Kafka, then cleans up
+    // before it starts the Kubernetes stack); a record naming this pid as owner but not one of its
+    // children is left by an earlier process that had the same pid.
+    if (rec.ownerPid === process.pid && [...live].some((c) => c.pid === rec.pid)) continue;
     const ownerAlive = rec.ownerPid !== process.pid && readCmdline(rec.ownerPid) === rec.ownerCmdline;
     if (ownerAlive) continue;
     if (readCmdline(rec.pid) === rec.cmdline) {
