@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { boundedClose } from './exit-after-stop.ts';
 
 const MODULE = fileURLToPath(new URL('./exit-after-stop.ts', import.meta.url));
 
@@ -41,5 +43,42 @@ describe('exitAfterStop', () => {
     const r = child(`const s = createServer().listen(0, '127.0.0.1', () => s.close());`);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('boundedClose', () => {
+  const said = () => {
+    const err = new PassThrough();
+    let text = '';
+    err.on('data', (c: Buffer) => (text += c.toString()));
+    return { err, text: () => text };
+  };
+
+  it('names a closing step that hangs and goes on after its time', async () => {
+    const out = said();
+    const t0 = performance.now();
+    await boundedClose('run', 'the frontier publisher', new Promise(() => undefined), out.err, 200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(out.text()).toBe(
+      'hetu run: closing the frontier publisher did not finish within 0.2 s after the stop; going on without it (please report).\n',
+    );
+  });
+
+  it('waits for a step that finishes, says nothing, and passes its failure on', async () => {
+    const out = said();
+    let done = false;
+    await boundedClose(
+      'run',
+      'x',
+      new Promise<void>((r) => setTimeout(() => r(void (done = true)), 50)),
+      out.err,
+      5_000,
+    );
+    expect(done).toBe(true);
+    await boundedClose('run', 'nothing', undefined, out.err, 5_000);
+    await expect(boundedClose('run', 'y', Promise.reject(new Error('boom')), out.err, 5_000)).rejects.toThrow(
+      'boom',
+    );
+    expect(out.text()).toBe('');
   });
 });

@@ -8,6 +8,33 @@
 /** How long a cleanly stopped process may take to end by itself. */
 export const EXIT_AFTER_STOP_MS = 5_000;
 
+/** How long one closing step after a clean stop may take (frontiers, metrics, the connections). */
+export const CLOSE_STEP_MS = 10_000;
+
+/**
+ * Awaits one closing step that comes after everything was committed; if it has not finished in
+ * `ms`, says so on `err` (which step, so it can be found) and goes on, so the process can end.
+ */
+export async function boundedClose(
+  command: string,
+  what: string,
+  step: Promise<unknown> | undefined,
+  err: NodeJS.WritableStream = process.stderr,
+  ms = CLOSE_STEP_MS,
+): Promise<void> {
+  if (step === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    if ((await Promise.race([step, late])) === 'late')
+      err.write(
+        `hetu ${command}: closing ${what} did not finish within ${ms / 1000} s after the stop; going on without it (please report).\n`,
+      );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One line per handle still open: its kind, and for a socket its two ends. */
 export function openHandles(): string[] {
   const get = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;

@@ -136,9 +136,10 @@ async function stop(
   });
   try {
     const exit = await Promise.race([child.exit, late]);
-    // It stopped cleanly but something kept it alive, and exitAfterStop ended it: say what.
-    const note = /^hetu run: stopped cleanly, but .*$/m.exec(exit.stderr)?.[0];
-    if (note !== undefined) console.log(`a hetu run child was ended after its stop: ${note}`);
+    // It stopped cleanly but a closing step hung (boundedClose) or something kept it alive
+    // (exitAfterStop): say what, so a log shows it.
+    for (const note of exit.stderr.match(/^hetu run: (stopped cleanly, but|closing ).*$/gm) ?? [])
+      console.log(`a hetu run child after its stop: ${note}`);
     return exit;
   } finally {
     clearTimeout(timer);

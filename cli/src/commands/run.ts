@@ -35,6 +35,7 @@ import {
 import type { LlmSetup } from '../llm.ts';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
+import { boundedClose } from '../exit-after-stop.ts';
 import {
   activeLog,
   mappedLog,
@@ -464,10 +465,11 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       await r.close();
       io.out.write(`${r.stoppedLine}\n`);
     }
-    // After the stages: their last frontiers go out first.
-    await gating?.close();
-    await metricsServer?.close();
-    await opened.close();
+    // After the stages: their last frontiers go out first. Everything is committed by now: a
+    // closing step that hangs is named and left, so the process still ends (exitAfterStop).
+    await boundedClose('run', 'the frontier publisher', gating?.close());
+    await boundedClose('run', 'the metrics server', metricsServer?.close());
+    await boundedClose('run', 'the connections to Kafka and the registry', opened.close());
   }
 }
 
