@@ -989,8 +989,9 @@ class EmbeddedSubscription implements Subscription {
       }
       if (this.options.onAssigned !== undefined) {
         const owned = [...tasks.keys()].sort((x, y) => x - y);
-        if (owned.join(',') !== this.told) {
-          this.told = owned.join(',');
+        const list = owned.join(',');
+        if (list !== this.told) {
+          this.told = list;
           this.options.onAssigned(owned);
         }
       }
