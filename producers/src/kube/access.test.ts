@@ -1,17 +1,24 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestOptions } from 'node:https';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { errorCode } from '@hetu/streams';
 import { kubeAccess, kubeSourceOf } from './access.ts';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
+/** The folders `kubeconfig` wrote, removed after the file's tests. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A kubeconfig with a few contexts, written to a fresh folder; returns its path. */
 function kubeconfig(users: string, extraClusters = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'hetu-access-'));
+  folders.push(dir);
   mkdirSync(join(dir, 'certs'));
   writeFileSync(join(dir, 'certs', 'ca.crt'), 'CA FROM FILE');
   writeFileSync(join(dir, 'certs', 'client.crt'), 'CERT FROM FILE');
