@@ -369,6 +369,52 @@ describe('the pod-log collector against a real API server + kwok', () => {
     collector = undefined;
     expect(unhandled).toEqual([]);
   });
+
+  it('finishes its first list of many pods without waiting for their follows to open', async () => {
+    // 600 pods: two list pages of 500. The follows open at `qps` (10 a second here); the list has
+    // its own bucket. When its pages queued behind the follows, start() waited for the 500 follows
+    // of the first page (50 s here; ~200 s at 10 000 pods, and `hetu start` waited with it).
+    const many = 'logs-many';
+    await core.createNamespace({ body: { metadata: { name: many } } });
+    const names = Array.from({ length: 600 }, (_, i) => `m-${i}`);
+    for (let i = 0; i < names.length; i += 50)
+      await Promise.all(
+        names.slice(i, i + 50).map((name) =>
+          core.createNamespacedPod({
+            namespace: many,
+            body: {
+              metadata: { name },
+              spec: { nodeName: NODE, containers: [{ name: 'app', image: 'r/a:1' }] },
+            },
+          }),
+        ),
+      );
+    await waitUntil(
+      'the 600 pods running',
+      async () =>
+        (await core.listNamespacedPod({ namespace: many, fieldSelector: 'status.phase=Running' })).items
+          .length === 600,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    const c = createLogCollector({
+      kubeconfig: kube.kubeconfig,
+      cluster: CLUSTER,
+      log: backend.log,
+      serde: backend.serde,
+      namespace: many,
+      qps: 10,
+      burst: 20,
+    });
+    try {
+      await c.start();
+      const containers = c.status().containers;
+      // every container known from the list; far fewer than one page's follows opened yet
+      expect(containers.length).toBe(600);
+      expect(containers.reduce((n, x) => n + x.connects, 0)).toBeLessThan(250);
+    } finally {
+      await c.close();
+    }
+  });
 });
 
 /** Polls `read` until `done` holds (deadline 60 s); returns the satisfying value. */

@@ -48,6 +48,8 @@ export function startLiveClock(raw: RawFrontier, now: () => number = Date.now): 
   const tick = () => raw.complete(now() - LIVE_INPUT_SLACK_MS);
   tick();
   const clock = setInterval(tick, 250);
+  // never what keeps a process alive (one whose start failed after the clock began)
+  clock.unref();
   return () => clearInterval(clock);
 }
 

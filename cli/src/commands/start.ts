@@ -481,6 +481,10 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
             }),
           );
         else io.out.write('no Prometheus (--prometheus, HETU_PROMETHEUS_URL): no metric samples\n');
+        // The stages take live input by the wall clock from now on, not once every collector has
+        // started (a collector's first list of a large cluster takes a while).
+        if (io.recording === undefined)
+          stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
         for (const c of collectors) await c.start();
       }
       const [kube] = await backend.log.describeTopics(['hetu.raw.kube']);
@@ -517,11 +521,8 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
       );
       io.onListening?.(server.url);
       let feeding: Promise<unknown> = Promise.resolve();
-      if (recording === undefined) {
-        if (target === null)
-          rawFrontier.complete(Number.POSITIVE_INFINITY); // no input comes
-        else stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
-      }
+      // (with a cluster and no recording, the live clock runs since the collectors were created)
+      if (recording === undefined && target === null) rawFrontier.complete(Number.POSITIVE_INFINITY); // no input comes
       if (recording !== undefined) {
         const paced = io.recording !== undefined || io.speed !== undefined;
         const speed = io.speed ?? 1;
