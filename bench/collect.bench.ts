@@ -16,13 +16,18 @@
 // when each collector has done its first complete pass, and samples each child's VmRSS from
 // /proc/<pid>/status every 100 ms, VmHWM (the kernel's peak RSS of the process) at the end. The children's V8 is sized as in a
 // 256 Mi pod (CONTAINER_V8) unless HETU_BENCH_ROLE_NODE_OPTIONS says otherwise (empty: V8's own
-// sizing for this machine); HETU_BENCH_COLLECTORS picks some (kube,logs,metrics);
+// sizing for this machine); HETU_BENCH_COLLECTORS picks some (kube,logs,metrics — the default —
+// and start: the chart's all-in-one `hetu start` on the embedded log with all three collectors on
+// the same cluster, its V8 as in a 1536 Mi pod unless HETU_BENCH_START_NODE_OPTIONS says otherwise;
+// run it alone, as the collectors share one log file); HETU_BENCH_LOG_SHARDS=N runs collect-logs
+// as N processes sharing the pods (--shard i/N), each measured;
 // HETU_BENCH_HEAP_SNAPSHOTS=<dir> has each child write a heap snapshot there before it stops.
 // kwok needs an inotify instance per followed log: fs.inotify.max_user_instances must exceed the
 // pod count, or kwok answers most follows with "too many open files" (the bench counts those);
 // and about 3 file descriptors per follow (at 20 000 open files it holds about 6 600).
 // Figures only: nothing is asserted.
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,9 +45,9 @@ import {
   startPrometheus,
   type KubeHandle,
 } from '../infra/src/index.ts';
-import { startRole, until, type RoleProcess } from './role-process.ts';
+import { startHetu, startRole, until, type RoleProcess } from './role-process.ts';
 import { BENCH_NAMESPACE, expectedSamplesPerCycle, podMetricFamilies } from './pod-metrics.ts';
-import { kafkaServices, loads, mib, secs } from './util.ts';
+import { envInt, kafkaServices, loads, mib, secs } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MIB = 256;
@@ -328,12 +333,23 @@ async function benchLogs(ctx: Ctx, linesPerPod: number): Promise<Record<string, 
     }
   });
   try {
-    const role = startRole(
-      ROOT,
-      'collect-logs',
-      ['--kubeconfig', ctx.kube.kubeconfig, '--cluster', CLUSTER],
-      ctx.env,
+    // One collect-logs process, or HETU_BENCH_LOG_SHARDS of them, each with --shard i/N.
+    const shards = envInt('HETU_BENCH_LOG_SHARDS', 1, 1);
+    const roles = Array.from({ length: shards }, (_, i) =>
+      startRole(
+        ROOT,
+        'collect-logs',
+        [
+          '--kubeconfig',
+          ctx.kube.kubeconfig,
+          '--cluster',
+          CLUSTER,
+          ...(shards > 1 ? ['--shard', `${i}/${shards}`] : []),
+        ],
+        ctx.env,
+      ),
     );
+    const role = roles[0]!;
     // Every container found (a gap record each: it was running before the collector started)...
     await until('a gap record for every container', () => gaps >= pods, {
       timeoutMs: 10 * 60_000,
@@ -364,14 +380,20 @@ async function benchLogs(ctx: Ctx, linesPerPod: number): Promise<Record<string, 
     });
     const doneAt = complete > 0 ? watch.seenAt(lastComplete.map) : performance.now();
     const kwokFds = openFiles(ctx.kube.pids.kwok);
-    const f = await finish(role, doneAt, print);
+    for (const r of roles.slice(1))
+      if (r.exited()) throw new Error(`a collect-logs shard exited early; its output:\n${r.output()}`);
+    const all = await Promise.all(roles.map((r) => finish(r, doneAt, print)));
+    // the figures of the shard with the highest peak
+    const f = all.reduce((a, b) => (b.vmHwmMiB > a.vmHwmMiB ? b : a));
     const perS = Math.round((complete * linesPerPod) / ((doneAt - writtenAt) / 1000));
     print(
       `collect-logs: ${pods} containers found (a gap record each) ${secs(foundAt - role.startedAt)} s after the spawn; ${linesPerPod} lines each written then; ${complete === pods ? 'all' : `only ${complete} of the`} ${pods} containers' lines in the log ${secs(doneAt - writtenAt)} s later (${perS} lines/s; ${complete === pods ? 'first complete pass' : 'last progress'} ${f.firstPassS} s after the spawn); ${lines} lines and ${gaps} gap records in all; kwok held ${kwokFds.open} file descriptors (limit ${kwokFds.limit})`,
     );
     for (const [line, n] of untimed) print(`  ${n} lines without a timestamp (kwok's own answer): ${line}`);
-    print(memoryLine('collect-logs', f));
+    if (shards === 1) print(memoryLine('collect-logs', f));
+    else for (const [i, g] of all.entries()) print(memoryLine(`collect-logs --shard ${i}/${shards}`, g));
     return {
+      ...(shards > 1 ? Object.fromEntries(all.map((g, i) => [`logsShard${i}VmHwmMiB`, g.vmHwmMiB])) : {}),
       logsFoundS: secs(foundAt - role.startedAt),
       logsFirstPassS: f.firstPassS,
       logsContainersComplete: complete,
@@ -389,9 +411,8 @@ async function benchLogs(ctx: Ctx, linesPerPod: number): Promise<Record<string, 
   }
 }
 
-async function benchMetrics(ctx: Ctx, cycles: number): Promise<Record<string, number>> {
-  const { pods, print } = ctx;
-  const expected = expectedSamplesPerCycle(pods);
+/** A real Prometheus scraping the exporter fixture's series of `pods` pods every 15 s. */
+async function startMetricSource(pods: number) {
   const prom = locatePrometheus();
   const pidDir = locateKube(ROOT).pidDir;
   const t0 = performance.now();
@@ -411,6 +432,23 @@ async function benchMetrics(ctx: Ctx, cycles: number): Promise<Record<string, nu
     await fixture.stop();
     throw err;
   });
+  return {
+    prom,
+    fixture,
+    prometheus,
+    async stop(): Promise<void> {
+      clearInterval(counters);
+      await prometheus.stop();
+      await fixture.stop();
+    },
+  };
+}
+
+async function benchMetrics(ctx: Ctx, cycles: number): Promise<Record<string, number>> {
+  const { pods, print } = ctx;
+  const expected = expectedSamplesPerCycle(pods);
+  const source = await startMetricSource(pods);
+  const { prom, fixture, prometheus } = source;
   const bytes = fixture.render().length;
   const counts = new Map<number, number>();
   const lastOf = new Map<number, LastOffsets>();
@@ -471,9 +509,211 @@ async function benchMetrics(ctx: Ctx, cycles: number): Promise<Record<string, nu
     };
   } finally {
     await watch.stop();
-    clearInterval(counters);
-    await prometheus.stop();
-    await fixture.stop();
+    await source.stop();
+  }
+}
+
+/**
+ * V8 of `hetu start` by default: as Node sizes it in the chart's all-in-one pod (1536 Mi): half the
+ * limit for the old generation and 16 MiB semi-spaces, the rule measured under 1 GiB (560 MiB of
+ * heap) and 2 GiB (1 120 MiB) — see bench/roles.bench.ts.
+ */
+const ALL_IN_ONE_V8 = '--max-old-space-size=768 --max-semi-space-size=16';
+/** The chart's all-in-one limit (infra/helm/hetu/values.yaml, resources.allInOne). */
+const ALL_IN_ONE_MIB = 1536;
+
+/** The samples of a Prometheus text exposition, by metric name. */
+function parseExposition(text: string): Map<string, { labels: Record<string, string>; value: number }[]> {
+  const out = new Map<string, { labels: Record<string, string>; value: number }[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    const list = out.get(m[1]!) ?? [];
+    list.push({ labels, value: Number(m[3]) });
+    out.set(m[1]!, list);
+  }
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * The chart's default deployment (`mode: allInOne`): `hetu start` — every collector, every stage,
+ * the projections and the API in one process, on the embedded log — watching the same cluster,
+ * its logs (the lines written once every container was found, as for collect-logs) and
+ * Prometheus. Read from its own /metrics every 2 s: the records each stage took in per raw topic
+ * and the lag of the stages and the projections. Done after `cycles` metric cycles went through
+ * the stages and 60 s more; VmHWM against the chart's all-in-one limit.
+ */
+async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promise<Record<string, number>> {
+  const { pods, print } = ctx;
+  const expected = expectedSamplesPerCycle(pods);
+  const source = await startMetricSource(pods);
+  const dataDir = mkdtempSync(join(tmpdir(), 'hetu-bench-start-'));
+  try {
+    await until('3 scrapes of the fixture', () => source.fixture.scrapes() >= 3, { timeoutMs: 180_000 });
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...ctx.env, HETU_DATA_DIR: dataDir };
+    // the embedded log, as the chart's all-in-one default (no kafka.brokers)
+    delete env.HETU_KAFKA_BROKERS;
+    delete env.HETU_SCHEMA_REGISTRY_URL;
+    delete env.HETU_TOPIC_PREFIX;
+    env.NODE_OPTIONS = [
+      process.env.HETU_BENCH_START_NODE_OPTIONS ?? ALL_IN_ONE_V8,
+      process.env.HETU_BENCH_HEAP_SNAPSHOTS
+        ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.HETU_BENCH_HEAP_SNAPSHOTS}`
+        : '',
+    ]
+      .join(' ')
+      .trim();
+    print(`hetu start: NODE_OPTIONS ${env.NODE_OPTIONS || '(none)'}, data directory ${dataDir}`);
+    const role = startHetu(
+      ROOT,
+      'hetu start',
+      [
+        'start',
+        '--no-demo',
+        '--kubeconfig',
+        ctx.kube.kubeconfig,
+        '--cluster',
+        CLUSTER,
+        '--prometheus',
+        source.prometheus.url,
+        '--port',
+        String(port),
+      ],
+      env,
+    );
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    /** Records the stages took in per raw topic (the most any one stage took), and the lag. */
+    let seen = { kube: 0, logs: 0, metrics: 0, stageLag: 0, projectionLag: 0, at: 0 };
+    let scrapeError = '';
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try {
+          const res = await fetch(metricsUrl);
+          const m = parseExposition(await res.text());
+          const most = (topic: string) =>
+            Math.max(
+              0,
+              ...(m.get('hetu_processor_records_in_total') ?? [])
+                .filter((x) => x.labels.topic === topic)
+                .map((x) => x.value),
+            );
+          const sum = (name: string) => (m.get(name) ?? []).reduce((a, x) => a + x.value, 0);
+          seen = {
+            kube: most('hetu.raw.kube'),
+            logs: most('hetu.raw.logs'),
+            metrics: most('hetu.raw.metrics'),
+            stageLag: sum('hetu_consumer_lag_records'),
+            projectionLag: sum('hetu_projection_lag_records'),
+            at: performance.now(),
+          };
+          scrapeError = '';
+        } catch (err) {
+          scrapeError = (err as Error).message;
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
+    const state = () =>
+      `stages took in ${seen.kube} kube, ${seen.logs} log, ${seen.metrics} metric records; lag: stages ${seen.stageLag}, projections ${seen.projectionLag}${scrapeError ? `; /metrics: ${scrapeError}` : ''}`;
+    const progress = setInterval(() => {
+      const mem = role.memory();
+      print(
+        `  hetu start ${secs(performance.now() - role.startedAt)} s: VmRSS ${mib(mem?.rss ?? 0)} MiB, VmHWM ${mib(mem?.hwm ?? 0)} MiB; ${state()}`,
+      );
+    }, 30_000);
+    try {
+      const opts = { timeoutMs: 20 * 60_000, role, state };
+      await until('the pods through the kube stage', () => seen.kube >= pods, opts);
+      const kubeAt = performance.now();
+      // a gap record per container (each was running before hetu started), and the time the
+      // collector takes to open every follow (LOG_QPS a second)
+      await until(
+        'a log record of every container',
+        () => seen.logs >= pods && performance.now() - role.startedAt >= (pods / LOG_QPS) * 1000,
+        opts,
+      );
+      const foundAt = performance.now();
+      const t = Date.now();
+      const pad = 'x'.repeat(60);
+      let text = '';
+      for (let i = 0; i < linesPerPod; i++) text += criLine(t, i, `INFO bench line ${i} ${pad}`);
+      appendFileSync(ctx.kube.logFile, text);
+      const writtenAt = performance.now();
+      let last = { logs: seen.logs, at: writtenAt };
+      await until(
+        `${linesPerPod} lines of every container through the errors stage`,
+        () => {
+          if (seen.logs !== last.logs) last = { logs: seen.logs, at: performance.now() };
+          // as for collect-logs: kwok serves about 6 600 follows here (its file descriptors)
+          return seen.logs >= pods * (1 + linesPerPod) || performance.now() - last.at > STALL_MS;
+        },
+        opts,
+      );
+      const linesIn = seen.logs;
+      await until(
+        `${cycles} metric cycles through the stages`,
+        () => seen.metrics >= cycles * expected,
+        opts,
+      );
+      const metricsAt = performance.now();
+      await new Promise((r) => setTimeout(r, 60_000));
+      const end = seen;
+      const mem = role.memory();
+      if (mem === null)
+        throw new Error(`hetu start ended before the end of the bench; its output:\n${role.output()}`);
+      const snapshots = process.env.HETU_BENCH_HEAP_SNAPSHOTS;
+      if (snapshots)
+        print(
+          `hetu start: heap snapshot ${(await role.heapSnapshot(snapshots)) ?? 'not written within 5 minutes'}`,
+        );
+      const t0 = performance.now();
+      const exit = await role.stop(STOP_GRACE_MS);
+      const stopS = secs(performance.now() - t0);
+      if (exit.code !== 0)
+        print(
+          `hetu start did not stop cleanly: code ${exit.code}, signal ${exit.signal}, ${stopS} s after SIGTERM; its output:\n${role.output()}`,
+        );
+      const since = (at: number) => secs(at - role.startedAt);
+      print(
+        `hetu start (embedded log, every collector, stage, projection and the API): the ${pods} pods through the kube stage ${since(kubeAt)} s after the spawn; every container's first log record ${since(foundAt)} s; ${linesIn} log records through the errors stage ${secs(last.at - writtenAt)} s after the lines were written (of ${pods * (1 + linesPerPod)} if every container delivered); ${cycles} metric cycles (${expected} samples each) ${since(metricsAt)} s; 60 s later: lag of the stages ${end.stageLag} records, of the projections ${end.projectionLag}; stopped in ${stopS} s (exit ${exit.code})`,
+      );
+      print(
+        `hetu start: peak RSS (VmHWM) ${mib(mem.hwm)} MiB (VmRSS ${mib(role.rssAtReady())} MiB once up, highest 100 ms sample ${mib(role.peakSampledRss())} MiB, ${mib(mem.rss)} MiB at the end) — ${mib(mem.hwm) <= ALL_IN_ONE_MIB ? 'within' : 'OVER'} the chart's all-in-one limit of ${ALL_IN_ONE_MIB} MiB`,
+      );
+      return {
+        startKubeS: since(kubeAt),
+        startLogsFoundS: since(foundAt),
+        startLogRecords: linesIn,
+        startMetricsS: since(metricsAt),
+        startStageLag: end.stageLag,
+        startProjectionLag: end.projectionLag,
+        startStopS: stopS,
+        startRssReadyMiB: mib(role.rssAtReady()),
+        startVmHwmMiB: mib(mem.hwm),
+        startPeakSampledRssMiB: mib(role.peakSampledRss()),
+        startRssEndMiB: mib(mem.rss),
+      };
+    } finally {
+      clearInterval(progress);
+      polling = false;
+      await poller;
+      await role.stop(STOP_GRACE_MS);
+    }
+  } finally {
+    await source.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -552,6 +792,7 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       ['kube', () => benchKube(ctx)],
       ['logs', () => benchLogs(ctx, linesPerPod)],
       ['metrics', () => benchMetrics(ctx, cycles)],
+      ['start', () => benchStart(ctx, linesPerPod, cycles)],
     ] as const) {
       if (!only.includes(name)) continue;
       Object.assign(figures, await run());

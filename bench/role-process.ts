@@ -65,20 +65,36 @@ export function startRole(
   env: NodeJS.ProcessEnv,
   sampleMs = 100,
 ): RoleProcess {
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'cli/src/main.ts'), 'run', role, ...args], {
+  return startHetu(root, role, ['run', role, ...args], env, sampleMs);
+}
+
+/**
+ * Spawns `node cli/src/main.ts <argv>` (e.g. `start …`), named `label` in the figures, and samples
+ * its memory every `sampleMs` until it exits. Ready: once it printed `hetu run: … running.` or
+ * `hetu is up:`.
+ */
+export function startHetu(
+  root: string,
+  label: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  sampleMs = 100,
+): RoleProcess {
+  const role = label;
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'cli/src/main.ts'), ...argv], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error(`hetu run ${role} did not start`);
+  if (child.pid === undefined) throw new Error(`hetu ${argv.join(' ')} did not start`);
   const pid = child.pid;
   const startedAt = performance.now();
   let tail = '';
   let ready = 0;
   const keep = (chunk: Buffer): void => {
     tail = (tail + chunk.toString('utf8')).slice(-8192);
-    // `hetu run: <roles> running.` once every role started
-    if (ready === 0 && /^hetu run: .* running\./m.test(tail)) ready = procMemory(pid)?.rss ?? 0;
+    // `hetu run: <roles> running.` once every role started; `hetu is up:` for `hetu start`
+    if (ready === 0 && /^(hetu run: .* running\.|hetu is up:)/m.test(tail)) ready = procMemory(pid)?.rss ?? 0;
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
