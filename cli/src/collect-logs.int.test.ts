@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLineObserved } from '@hetu/schemas';
-import { createLogCollector, type LogCollector } from '@hetu/producers/logs';
+import { createLogCollector, logShardOf, type LogCollector } from '@hetu/producers/logs';
 import {
   killStaleProcesses,
   locateKube,
@@ -414,6 +414,64 @@ describe('the pod-log collector against a real API server + kwok', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('two collectors sharing the pods (shards 0/2 and 1/2): each follows its own pods, every line arrives once', async () => {
+    const pods = ['shard-a', 'shard-b', 'shard-c', 'shard-d', 'shard-e', 'shard-f'];
+    const shardOf = (pod: string) => logShardOf(NS, pod, 2);
+    // both shards have some of these pods (the function is fixed: this holds or never does)
+    expect(new Set(pods.map(shardOf)).size).toBe(2);
+    for (const name of pods)
+      await core.createNamespacedPod({
+        namespace: NS,
+        body: { metadata: { name }, spec: { nodeName: NODE, containers: [{ name: 'app', image: 'r/a:1' }] } },
+      });
+    const shards = [0, 1].map((index) =>
+      createLogCollector({
+        kubeconfig: kube.kubeconfig,
+        cluster: CLUSTER,
+        log: backend.log,
+        serde: backend.serde,
+        namespace: NS,
+        shard: { index, count: 2 },
+      }),
+    );
+    try {
+      for (const c of shards) await c.start();
+      const { items } = await core.listNamespacedPod({ namespace: NS });
+      const everyPod = items.map((p) => p.metadata!.name!).sort();
+      const followed = await waitFor(
+        'each shard connected to its pods',
+        async () => shards.map((c) => c.status().containers),
+        // a follow is 'reconnecting' until its first bytes: connected is enough here
+        (lists) => pods.every((p) => lists.some((l) => l.some((c) => c.pod === p && c.connects >= 1))),
+      );
+      // each pod of the namespace (the earlier tests' too) followed by its shard, and only there
+      for (const [index, list] of followed.entries())
+        for (const c of list) expect(shardOf(c.pod), `${c.pod} followed by shard ${index}`).toBe(index);
+      expect([...new Set(followed.flat().map((c) => c.pod))].sort()).toEqual(everyPod);
+      // stamped now: collectors with no position for a container read from the second they found it
+      const nowNs = BigInt(Date.now()) * 1_000_000n;
+      appendFileSync(kube.logFile, cri(nowNs, 'shared one') + cri(nowNs + 1n, 'shared two'));
+      const lines = await waitFor(
+        'two lines of every shard pod',
+        async () => Promise.all(pods.map((p) => linesOf(p))),
+        (all) => all.every((l) => l.length >= 2),
+      );
+      for (const c of shards) await c.flushed();
+      for (const p of pods)
+        expect(
+          (await linesOf(p)).map(([, l]) => l),
+          p,
+        ).toEqual(['shared one', 'shared two']);
+      expect(lines.length).toBe(pods.length);
+      // a gap record each (already running when the collectors started), from its own shard
+      const gaps = (await readRaw()).filter((r) => pods.includes(r.value.pod) && r.value.gap);
+      expect(gaps.map((r) => r.value.pod).sort()).toEqual(pods);
+    } finally {
+      for (const c of shards) await c.close();
+    }
+    expect(unhandled).toEqual([]);
   });
 });
 

@@ -203,7 +203,7 @@ describe('hetu.yaml: bad input is one sentence with the file, the key, its line 
   it('an unknown key, at the top and nested', () => {
     const top = yamlFile('dataDir: x\nkafak:\n  brokers: [a:1]\n');
     expect(message(() => loadConfigFile(top))).toBe(
-      `HETU_CONFIG_INVALID: ${top} line 2: unknown key kafak; remove it or use one of dataDir, output, kafka, kube, prometheus, api, llm (docs/configuration.md).`,
+      `HETU_CONFIG_INVALID: ${top} line 2: unknown key kafak; remove it or use one of dataDir, output, kafka, kube, prometheus, logs, api, llm (docs/configuration.md).`,
     );
     const nested = yamlFile('llm:\n  model: m\n  budget: 10\n');
     expect(message(() => loadConfigFile(nested))).toBe(
@@ -251,7 +251,9 @@ describe('hetu.yaml: bad input is one sentence with the file, the key, its line 
                 ? ['h:1']
                 : k.path === 'output'
                   ? 'json'
-                  : 'http://h:1';
+                  : k.path === 'logs.shard'
+                    ? '0/2'
+                    : 'http://h:1';
       if (b === undefined) full[a] = v;
       else ((full[a] ??= {}) as Record<string, unknown>)[b] = v;
     }

@@ -136,6 +136,14 @@ export const CONFIG_KEYS: readonly KeyDef[] = [
     doc: 'Prometheus server root for metric samples; none = no metric samples',
   },
   {
+    path: 'logs.shard',
+    kind: 'string',
+    schema: z.string().regex(/^\d+\/\d+$/, 'give <index>/<count>, e.g. 0/2'),
+    flag: '--shard',
+    env: 'HETU_LOG_SHARD',
+    doc: "collect-logs follows only this shard's pods (index/count, e.g. 0/2); default every pod",
+  },
+  {
     path: 'api.host',
     kind: 'string',
     schema: Text,
@@ -241,6 +249,7 @@ export type ConfigPath =
   | 'kube.context'
   | 'kube.cluster'
   | 'prometheus.url'
+  | 'logs.shard'
   | 'api.host'
   | 'api.port'
   | 'api.introspection'

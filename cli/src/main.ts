@@ -480,6 +480,10 @@ program
   .option('--cluster <name>', "collectors: name stamped on the cluster's records (env HETU_CLUSTER)")
   .option('--prometheus <url>', 'collect-metrics: Prometheus server root (env HETU_PROMETHEUS_URL)')
   .option(
+    '--shard <index/count>',
+    "collect-logs: follow only this shard's pods, e.g. 0/2 and 1/2 in two processes (env HETU_LOG_SHARD)",
+  )
+  .option(
     '--host <host>',
     'api and --metrics-port: address to listen on; the API beyond loopback needs tokens (default 127.0.0.1)',
   )
@@ -503,6 +507,7 @@ program
         context?: string;
         cluster?: string;
         prometheus?: string;
+        shard?: string;
         host?: string;
         port?: string;
         introspection?: boolean;
@@ -514,6 +519,7 @@ program
         'kube.context': o.context,
         'kube.cluster': o.cluster,
         'prometheus.url': o.prometheus,
+        'logs.shard': o.shard,
         'api.host': o.host,
         'api.port': o.port,
         'api.introspection': o.introspection === true ? true : undefined,
@@ -531,6 +537,7 @@ program
       const context = s.get('kube.context');
       const cluster = s.get('kube.cluster');
       const prometheus = s.get('prometheus.url');
+      const logShard = s.get('logs.shard');
       await runRoles(cfg, roles, {
         out: process.stdout,
         ...(prefix ? { prefix } : {}),
@@ -548,6 +555,7 @@ program
           : {}),
         ...(cluster !== undefined ? { cluster } : {}),
         ...(prometheus !== undefined ? { prometheus } : {}),
+        ...(logShard !== undefined ? { logShard } : {}),
         ...(llm ? { llm } : {}),
         host: s.get('api.host') ?? DEFAULT_API_HOST,
         port: s.get('api.port') ?? DEFAULT_API_PORT,

@@ -91,6 +91,12 @@ describe('hetu run: the roles', () => {
     await expect(runRoles(cfg, ['api'], { out: sink().out, metricsPort: 9464 })).rejects.toThrow(
       '--metrics-port serves the metrics of stages, and api has none: leave it out (the api role serves /metrics on its own port).',
     );
+    await expect(runRoles(cfg, ['collect-kube'], { out: sink().out, logShard: '0/2' })).rejects.toThrow(
+      '--shard (HETU_LOG_SHARD) splits the pods between collect-logs processes, and collect-kube does not run collect-logs: leave it out.',
+    );
+    await expect(runRoles(cfg, ['collect-logs'], { out: sink().out, logShard: '2/2' })).rejects.toThrow(
+      "--shard (HETU_LOG_SHARD) is '2/2': give <index>/<count> with 0 ≤ index < count ≤ 1024, e.g. 0/2 and 1/2 for two collectors sharing the pods.",
+    );
   });
 
   it("serves a process's stage metrics, and says so when the port is taken", async () => {

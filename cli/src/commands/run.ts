@@ -103,6 +103,8 @@ export interface RunOptions {
   readonly cluster?: string;
   /** Prometheus server root (collect-metrics). */
   readonly prometheus?: string;
+  /** collect-logs follows only the pods of this shard, `<index>/<count>` (docs/collectors.md). */
+  readonly logShard?: string;
   /** The LLM (llm-worker; the llm-requests stage reads `pseudonymize`). */
   readonly llm?: LlmSetup;
   /** The API (api role). */
@@ -175,7 +177,7 @@ const OTHER_ROLES: readonly Role[] = [
     name: 'collect-logs',
     kind: 'collector',
     description: "follows the pods' logs through the Kubernetes API and writes hetu.raw.logs",
-    scaling: 'one per cluster',
+    scaling: 'one per cluster, or one per shard of its pods (--shard 0/2, 1/2: each pod to one)',
   },
   {
     name: 'collect-metrics',
@@ -312,6 +314,16 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       'HETU_CLI_BAD_OPTION',
       'hetu run collect-metrics needs Prometheus: pass --prometheus <url> (or set HETU_PROMETHEUS_URL).',
     );
+  if (io.logShard !== undefined) {
+    if (!roles.some((r) => r.name === 'collect-logs'))
+      throw new HetuError(
+        'HETU_CLI_BAD_OPTION',
+        `--shard (HETU_LOG_SHARD) splits the pods between collect-logs processes, and ${label} does not run collect-logs: leave it out.`,
+      );
+    // Checked before anything starts (the collector checks it again).
+    const { parseLogShard } = await import('@hetu/producers/logs');
+    parseLogShard(io.logShard, '--shard (HETU_LOG_SHARD)');
+  }
   const port = io.port ?? DEFAULT_API_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new HetuError('HETU_CLI_BAD_OPTION', `--port must be a port number (0 to 65535), not ${io.port}.`);
@@ -872,10 +884,14 @@ async function startCollector(
       );
     clusterName = io.cluster ?? (loadKube(target).context || 'cluster');
     const opts = { ...kubeSource(target), cluster: clusterName, log: backend.log, serde: backend.serde };
-    collector =
-      role === 'collect-kube'
-        ? (await import('@hetu/producers/kube')).createKubeCollector(opts)
-        : (await import('@hetu/producers/logs')).createLogCollector(opts);
+    if (role === 'collect-kube') collector = (await import('@hetu/producers/kube')).createKubeCollector(opts);
+    else {
+      const { createLogCollector, parseLogShard } = await import('@hetu/producers/logs');
+      const shard =
+        io.logShard === undefined ? undefined : parseLogShard(io.logShard, '--shard (HETU_LOG_SHARD)');
+      collector = createLogCollector({ ...opts, ...(shard ? { shard } : {}) });
+      if (shard) where += `, shard ${shard.index}/${shard.count} (only its pods' containers)`;
+    }
   }
   try {
     await collector.start();

@@ -47,7 +47,7 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { topicSpec, type LogLineObserved, type Serde } from '@hetu/schemas';
 import { kubeAccess, kubeSourceOf, type KubeConfigLike } from '../kube/access.ts';
-import type { AppendRecord, Log } from '@hetu/streams';
+import { HetuError, partitionForKey, type AppendRecord, type Log } from '@hetu/streams';
 import { RecordingDecoder } from '../recording/reader.ts';
 import { H2Pool, http1Call, type LogCall, type StreamSink } from './h2.ts';
 import { topLevelValueText } from '../recording/json-span.ts';
@@ -100,6 +100,12 @@ export interface LogCollectorOptions {
   readonly serde: Serde;
   /** Only pods of this namespace; default all namespaces. */
   readonly namespace?: string;
+  /**
+   * Follow only the containers of the pods this shard owns (`logShardOf`): several collectors,
+   * each with its own `index` of the same `count`, share a large cluster's logs, every pod's to
+   * exactly one of them. Default: every pod (one collector).
+   */
+  readonly shard?: LogShard;
   /** Lines are cut to this many bytes (flagged truncated); default 16 KiB. */
   readonly maxLineBytes?: number;
   readonly qps?: number;
@@ -134,6 +140,37 @@ export interface LogCollectorOptions {
   readonly lingerMs?: number;
   /** Clock for records without a kubelet timestamp and for gap markers; default `Date.now`. */
   readonly now?: () => number;
+}
+
+/** One collector's share of the pods: shard `index` (0-based) of `count`. */
+export interface LogShard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The shard (0 … count − 1) that follows pod `namespace/name`: Kafka's default partitioner
+ * (murmur2) over `<namespace>/<name>`, so a pod keeps its shard across restarts of the collectors
+ * and a StatefulSet pod recreated under its name comes back to the same one.
+ */
+export function logShardOf(namespace: string, name: string, count: number): number {
+  return count <= 1 ? 0 : partitionForKey(Buffer.from(`${namespace}/${name}`, 'utf8'), count);
+}
+
+/**
+ * Parses `<index>/<count>` (e.g. `0/3`) as given to `hetu run collect-logs --shard`; throws one
+ * sentence naming what is wrong.
+ */
+export function parseLogShard(text: string, where: string): LogShard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count) || count > 1024)
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `${where} is '${text}': give <index>/<count> with 0 ≤ index < count ≤ 1024, e.g. 0/2 and 1/2 for two collectors sharing the pods.`,
+    );
+  return { index, count };
 }
 
 export type ContainerState = 'following' | 'resuming' | 'reconnecting' | 'error' | 'ended' | 'stopped';
@@ -294,6 +331,16 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
   const maxBufferedBytes = opts.maxBufferedBytes ?? LOG_COLLECTOR_DEFAULTS.maxBufferedBytes;
   const bytesPauseAt = Math.max(1, Math.floor((maxBufferedBytes * 3) / 4));
   const bytesResumeAt = Math.floor(maxBufferedBytes / 2);
+
+  const shard = opts.shard;
+  if (shard !== undefined && !(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count))
+    throw new HetuError(
+      'HETU_CLI_BAD_OPTION',
+      `The log collector's shard ${shard.index}/${shard.count} does not exist: give 0 ≤ index < count.`,
+    );
+  /** Whether this collector follows the containers of pod `namespace/name`. */
+  const mine = (namespace: string, name: string): boolean =>
+    shard === undefined || logShardOf(namespace, name, shard.count) === shard.index;
 
   const decoder = new RecordingDecoder({ source: `the live cluster ${clusterName}` });
   let decLine = 0;
@@ -662,7 +709,8 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
     const ns = str(meta['namespace']);
     const name = str(meta['name']);
     const uid = str(meta['uid']) ?? '';
-    if (ns === undefined || name === undefined) return;
+    // Another shard's pod: not followed, not decoded (its owners are that shard's to know).
+    if (ns === undefined || name === undefined || !mine(ns, name)) return;
     const recLine = `{"ts":${JSON.stringify(new Date(now()).toISOString())},"cluster":${JSON.stringify(clusterName)},"kind":"watch","type":"${type}","object":${objectText}}`;
     decoder.decode(Buffer.from(recLine), ++decLine);
     const prefix = `${ns}/${name}/`;
@@ -785,6 +833,7 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
         if (!isObject(it) || !isObject(it['metadata'])) continue;
         const m = it['metadata'];
         seen.add(`${str(m['namespace']) ?? ''}/${str(m['name']) ?? ''}/`);
+        if (!mine(str(m['namespace']) ?? '', str(m['name']) ?? '')) continue;
         const { apiVersion: _a, kind: _k, ...rest } = it;
         onPod('SYNCED', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...rest }), it, initial);
       }
@@ -931,6 +980,10 @@ export function createLogCollector(opts: LogCollectorOptions): LogCollector {
           const ns = parseKubeTimestamp(tsText);
           if (ns === null) continue;
           const id = source.slice(clusterName.length + 1);
+          if (shard !== undefined) {
+            const [namespace = '', pod = ''] = id.split('/');
+            if (!mine(namespace, pod)) continue;
+          }
           const c = advanceCursor(recovered.get(id) ?? null, tsText, ns);
           recovered.set(id, c);
         }

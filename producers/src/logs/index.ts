@@ -4,6 +4,8 @@ export {
   LOG_SOURCE_HEADER,
   LOG_TS_HEADER,
   LOGS_RAW_TOPIC,
+  logShardOf,
+  parseLogShard,
 } from './collector.ts';
 export type {
   ContainerLogStatus,
@@ -11,6 +13,7 @@ export type {
   LogCollector,
   LogCollectorOptions,
   LogCollectorStatus,
+  LogShard,
 } from './collector.ts';
 export {
   advanceCursor,
