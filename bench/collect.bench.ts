@@ -350,12 +350,19 @@ async function benchLogs(ctx: Ctx, linesPerPod: number): Promise<Record<string, 
       ),
     );
     const role = roles[0]!;
-    // Every container found (a gap record each: it was running before the collector started)...
-    await until('a gap record for every container', () => gaps >= pods, {
-      timeoutMs: 10 * 60_000,
-      role,
-      state: () => `${gaps} gap records`,
-    });
+    // Every container found (a gap record each: it was running before the collector started,
+    // written when the pod list names it) and every follow opened (LOG_QPS a second per
+    // process), so that the lines below come as one burst to open streams...
+    const opened = (pods / shards / LOG_QPS) * 1000 + 5000;
+    await until(
+      'a gap record for every container',
+      () => gaps >= pods && performance.now() - role.startedAt >= opened,
+      {
+        timeoutMs: 10 * 60_000,
+        role,
+        state: () => `${gaps} gap records`,
+      },
+    );
     const foundAt = watch.seenAt(lastGap.map);
     // ...then every container logs its lines (one CRI file that kwok serves for every pod).
     const t = Date.now();
@@ -551,7 +558,7 @@ async function freePort(): Promise<number> {
  * its logs (the lines written once every container was found, as for collect-logs) and
  * Prometheus. Read from its own /metrics every 2 s: the records each stage took in per raw topic
  * and the lag of the stages and the projections. Done after `cycles` metric cycles went through
- * the stages and 60 s more; VmHWM against the chart's all-in-one limit.
+ * the stages and 60 s more (HETU_BENCH_START_SETTLE_S); VmHWM against the chart's all-in-one limit.
  */
 async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promise<Record<string, number>> {
   const { pods, print } = ctx;
@@ -668,7 +675,10 @@ async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promis
         opts,
       );
       const metricsAt = performance.now();
-      await new Promise((r) => setTimeout(r, 60_000));
+      // then 60 s more, or HETU_BENCH_START_SETTLE_S (a longer run: the anomalies' windows fill
+      // over 30 min of samples)
+      const settleS = envInt('HETU_BENCH_START_SETTLE_S', 60, 0);
+      await new Promise((r) => setTimeout(r, settleS * 1000));
       const end = seen;
       const mem = role.memory();
       if (mem === null)
@@ -687,7 +697,7 @@ async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promis
         );
       const since = (at: number) => secs(at - role.startedAt);
       print(
-        `hetu start (embedded log, every collector, stage, projection and the API): the ${pods} pods through the kube stage ${since(kubeAt)} s after the spawn; every container's first log record ${since(foundAt)} s; ${linesIn} log records through the errors stage ${secs(last.at - writtenAt)} s after the lines were written (of ${pods * (1 + linesPerPod)} if every container delivered); ${cycles} metric cycles (${expected} samples each) ${since(metricsAt)} s; 60 s later: lag of the stages ${end.stageLag} records, of the projections ${end.projectionLag}; stopped in ${stopS} s (exit ${exit.code})`,
+        `hetu start (embedded log, every collector, stage, projection and the API): the ${pods} pods through the kube stage ${since(kubeAt)} s after the spawn; every container's first log record ${since(foundAt)} s; ${linesIn} log records through the errors stage ${secs(last.at - writtenAt)} s after the lines were written (of ${pods * (1 + linesPerPod)} if every container delivered); ${cycles} metric cycles (${expected} samples each) ${since(metricsAt)} s; ${settleS} s later: lag of the stages ${end.stageLag} records, of the projections ${end.projectionLag}; stopped in ${stopS} s (exit ${exit.code})`,
       );
       print(
         `hetu start: peak RSS (VmHWM) ${mib(mem.hwm)} MiB (VmRSS ${mib(role.rssAtReady())} MiB once up, highest 100 ms sample ${mib(role.peakSampledRss())} MiB, ${mib(mem.rss)} MiB at the end) — ${mib(mem.hwm) <= ALL_IN_ONE_MIB ? 'within' : 'OVER'} the chart's all-in-one limit of ${ALL_IN_ONE_MIB} MiB`,
