@@ -217,6 +217,19 @@ function criLine(ms: number, nano: number, text: string): string {
   return `${iso.slice(0, 19)}.${String((ms % 1000) * 1_000_000 + nano).padStart(9, '0')}Z stdout F ${text}\n`;
 }
 
+/**
+ * Appends `linesPerPod` lines, stamped now, to the CRI file kwok serves for every pod: each
+ * container logs them. Returns when (performance.now()).
+ */
+function writeLines(ctx: { readonly kube: KubeHandle }, linesPerPod: number): number {
+  const t = Date.now();
+  const pad = 'x'.repeat(60);
+  let text = '';
+  for (let i = 0; i < linesPerPod; i++) text += criLine(t, i, `INFO bench line ${i} ${pad}`);
+  appendFileSync(ctx.kube.logFile, text);
+  return performance.now();
+}
+
 /** Follows the collector opens a second. */
 const LOG_QPS = LOG_COLLECTOR_DEFAULTS.qps;
 const STALL_MS = 60_000;
@@ -365,12 +378,7 @@ async function benchLogs(ctx: Ctx, linesPerPod: number): Promise<Record<string, 
     );
     const foundAt = watch.seenAt(lastGap.map);
     // ...then every container logs its lines (one CRI file that kwok serves for every pod).
-    const t = Date.now();
-    const pad = 'x'.repeat(60);
-    let text = '';
-    for (let i = 0; i < linesPerPod; i++) text += criLine(t, i, `INFO bench line ${i} ${pad}`);
-    appendFileSync(ctx.kube.logFile, text);
-    const writtenAt = performance.now();
+    const writtenAt = writeLines(ctx, linesPerPod);
     // Every container's lines, or no progress for STALL_MS once every follow had its turn (the
     // collector opens LOG_QPS follows a second): kwok, one process serving every pod's log with
     // about 3 file descriptors per follow, may run out of them (it says how many it holds below).
@@ -652,12 +660,7 @@ async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promis
         opts,
       );
       const foundAt = performance.now();
-      const t = Date.now();
-      const pad = 'x'.repeat(60);
-      let text = '';
-      for (let i = 0; i < linesPerPod; i++) text += criLine(t, i, `INFO bench line ${i} ${pad}`);
-      appendFileSync(ctx.kube.logFile, text);
-      const writtenAt = performance.now();
+      const writtenAt = writeLines(ctx, linesPerPod);
       let last = { logs: seen.logs, at: writtenAt };
       await until(
         `${linesPerPod} lines of every container through the errors stage`,
