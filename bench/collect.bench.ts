@@ -27,7 +27,6 @@
 // and about 3 file descriptors per follow (at 20 000 open files it holds about 6 600).
 // Figures only: nothing is asserted.
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,9 +36,11 @@ import { createRegistryClient, createSerde, topicSpecs, type Serde } from '@hetu
 import { LOG_COLLECTOR_DEFAULTS } from '@hetu/producers/logs';
 import { KafkaLog, prefixedLog, type LogRecord, type TopicSpec } from '@hetu/streams';
 import {
+  freePort,
   killStaleProcesses,
   locateKube,
   locatePrometheus,
+  parseExposition,
   startExporterFixture,
   startKube,
   startPrometheus,
@@ -537,29 +538,6 @@ const ALL_IN_ONE_V8 = '--max-old-space-size=768 --max-semi-space-size=16';
 /** The chart's all-in-one limit (infra/helm/hetu/values.yaml, resources.allInOne). */
 const ALL_IN_ONE_MIB = 1536;
 
-/** The samples of a Prometheus text exposition, by metric name. */
-function parseExposition(text: string): Map<string, { labels: Record<string, string>; value: number }[]> {
-  const out = new Map<string, { labels: Record<string, string>; value: number }[]>();
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    const list = out.get(m[1]!) ?? [];
-    list.push({ labels, value: Number(m[3]) });
-    out.set(m[1]!, list);
-  }
-  return out;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 /**
  * The chart's default deployment (`mode: allInOne`): `hetu start` — every collector, every stage,
  * the projections and the API in one process, on the embedded log — watching the same cluster,
@@ -616,15 +594,16 @@ async function benchStart(ctx: Ctx, linesPerPod: number, cycles: number): Promis
       while (polling) {
         try {
           const res = await fetch(metricsUrl);
-          const m = parseExposition(await res.text());
+          const samples = parseExposition(await res.text());
+          const of = (name: string) => samples.filter((x) => x.name === name);
           const most = (topic: string) =>
             Math.max(
               0,
-              ...(m.get('hetu_processor_records_in_total') ?? [])
+              ...of('hetu_processor_records_in_total')
                 .filter((x) => x.labels.topic === topic)
                 .map((x) => x.value),
             );
-          const sum = (name: string) => (m.get(name) ?? []).reduce((a, x) => a + x.value, 0);
+          const sum = (name: string) => of(name).reduce((a, x) => a + x.value, 0);
           seen = {
             kube: most('hetu.raw.kube'),
             logs: most('hetu.raw.logs'),

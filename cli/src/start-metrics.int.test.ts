@@ -12,33 +12,13 @@ import { startFakeLlmServer, type FakeLlmScript } from '@hetu/producers/llm';
 import { parseGlobalConfig } from './config.ts';
 import { runStart } from './commands/start.ts';
 import { openBackend } from './backend.ts';
+import { parseExposition, type Sample } from '../../infra/src/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-start-metrics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = Date.parse('2026-11-26T08:00:00.000Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Prometheus text format → samples. */
-function parseMetrics(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    const v = m[3]!;
-    out.push({ name: m[1]!, labels, value: v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v) });
-  }
-  return out;
-}
 
 const of = (samples: Sample[], name: string) => samples.filter((s) => s.name === name);
 const one = (samples: Sample[], name: string, labels: Record<string, string> = {}) => {
@@ -184,7 +164,7 @@ describe('hetu start: pipeline metrics on /metrics', () => {
         urlP,
         done.then(() => Promise.reject(new Error('start stopped early'))),
       ]);
-      const scrape = async () => parseMetrics(await (await fetch(`${url}/metrics`)).text());
+      const scrape = async () => parseExposition(await (await fetch(`${url}/metrics`)).text());
       const gql = async (query: string) =>
         (
           (await (

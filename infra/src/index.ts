@@ -3,6 +3,8 @@ export type { KafkaOptions, KafkaHandle } from './kafka.ts';
 export { startRegistry } from './registry.ts';
 export type { RegistryOptions, RegistryHandle } from './registry.ts';
 export { locateInfra, infraVersions } from './locate.ts';
+export { parseExposition } from './exposition.ts';
+export type { Sample } from './exposition.ts';
 export type { InfraLayout } from './locate.ts';
 export {
   InfraError,

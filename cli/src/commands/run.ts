@@ -33,6 +33,7 @@ import {
   type FrontierStage,
 } from '../frontiers.ts';
 import type { LlmSetup } from '../llm.ts';
+import type { LogShard } from '@hetu/producers/logs';
 import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { printRows } from '../output.ts';
 import { boundedClose } from '../exit-after-stop.ts';
@@ -314,15 +315,16 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       'HETU_CLI_BAD_OPTION',
       'hetu run collect-metrics needs Prometheus: pass --prometheus <url> (or set HETU_PROMETHEUS_URL).',
     );
+  // Parsed before anything starts, for the collect-logs role.
+  let logShard: LogShard | undefined;
   if (io.logShard !== undefined) {
     if (!roles.some((r) => r.name === 'collect-logs'))
       throw new HetuError(
         'HETU_CLI_BAD_OPTION',
         `--shard (HETU_LOG_SHARD) splits the pods between collect-logs processes, and ${label} does not run collect-logs: leave it out.`,
       );
-    // Checked before anything starts (the collector checks it again).
     const { parseLogShard } = await import('@hetu/producers/logs');
-    parseLogShard(io.logShard, '--shard (HETU_LOG_SHARD)');
+    logShard = parseLogShard(io.logShard, '--shard (HETU_LOG_SHARD)');
   }
   const port = io.port ?? DEFAULT_API_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -429,7 +431,7 @@ export async function runRoles(cfg: GlobalConfig, names: readonly string[], io: 
       } else if (role.kind === 'worker') running.push(await startWorker(backend, io, where));
       else if (role.kind === 'api')
         running.push(await startApi(cfg, backend, io, where, port, active.generation));
-      else running.push(await startCollector(backend, role.name, io, where));
+      else running.push(await startCollector(backend, role.name, io, where, logShard));
     }
     for (const r of running) watch(r.done);
     // A running stage or API follows `hetu replay --switch` (docs/replay.md); a backfill
@@ -859,6 +861,7 @@ async function startCollector(
   role: string,
   io: RunOptions,
   where: string,
+  logShard: LogShard | undefined,
 ): Promise<Running> {
   let collector: { start(): Promise<void> | void; close(): Promise<void> };
   let clusterName: string;
@@ -885,13 +888,11 @@ async function startCollector(
     clusterName = io.cluster ?? (loadKube(target).context || 'cluster');
     const opts = { ...kubeSource(target), cluster: clusterName, log: backend.log, serde: backend.serde };
     if (role === 'collect-kube') collector = (await import('@hetu/producers/kube')).createKubeCollector(opts);
-    else {
-      const { createLogCollector, parseLogShard } = await import('@hetu/producers/logs');
-      const shard =
-        io.logShard === undefined ? undefined : parseLogShard(io.logShard, '--shard (HETU_LOG_SHARD)');
-      collector = createLogCollector({ ...opts, ...(shard ? { shard } : {}) });
-      if (shard) where += `, shard ${shard.index}/${shard.count} (only its pods' containers)`;
-    }
+    else
+      collector = (await import('@hetu/producers/logs')).createLogCollector({
+        ...opts,
+        ...(logShard ? { shard: logShard } : {}),
+      });
   }
   try {
     await collector.start();
@@ -899,7 +900,11 @@ async function startCollector(
     await collector.close();
     throw err;
   }
-  io.out.write(`hetu run ${role}: cluster ${clusterName} on ${where}\n`);
+  const shard =
+    role === 'collect-logs' && logShard
+      ? `, shard ${logShard.index}/${logShard.count} (only its pods' containers)`
+      : '';
+  io.out.write(`hetu run ${role}: cluster ${clusterName} on ${where}${shard}\n`);
   return {
     close: () => collector.close(),
     stoppedLine: `${role} stopped: buffered observations written`,

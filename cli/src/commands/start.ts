@@ -483,8 +483,7 @@ export async function runStart(cfg: GlobalConfig, io: StartOptions): Promise<voi
         else io.out.write('no Prometheus (--prometheus, HETU_PROMETHEUS_URL): no metric samples\n');
         // The stages take live input by the wall clock from now on, not once every collector has
         // started (a collector's first list of a large cluster takes a while).
-        if (io.recording === undefined)
-          stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
+        stop.signal.addEventListener('abort', startLiveClock(rawFrontier), { once: true });
         for (const c of collectors) await c.start();
       }
       const [kube] = await backend.log.describeTopics(['hetu.raw.kube']);
