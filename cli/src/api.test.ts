@@ -494,11 +494,11 @@ describe('queries answer from the facts of the demo recording', () => {
       'bad-rollout',
       'cpu-saturation',
       'dependency-down',
+      'dependency-down',
       'image-pull',
       'node-failure',
       'oom',
-      'unknown',
-      'unknown',
+      'oom',
       'unschedulable',
     ]);
   });

@@ -158,15 +158,16 @@ describe('hetu analyze', () => {
       ]),
     ).toEqual([
       // The growing memory opens an incident (anomalies) that resolves 10 min after its episodes
-      // closed, three minutes before the first OOM kill opens the next one: no pattern matched
-      // then (no kill yet, no crash).
-      ['08:10:30', 'resolved', 'unknown', 'Deployment', 'shop', 'cart'],
+      // closed, three minutes before the first OOM kill opens the next one: no kill yet, but the
+      // memory climbing towards its limit is a leak (the RCA as of the resolution).
+      ['08:10:30', 'resolved', 'oom', 'Deployment', 'shop', 'cart'],
       ['08:31:40', 'open', 'oom', 'Deployment', 'shop', 'cart'],
       ['08:45:16', 'open', 'bad-rollout', 'Deployment', 'shop', 'checkout'],
       ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
       // shop/api's latency anomaly at the start of the ledger outage: nothing links api to ledger
-      // yet (its logs name the ledger Service only later), so it stays apart.
-      ['09:00:00', 'resolved', 'unknown', 'Deployment', 'shop', 'api'],
+      // yet (its logs name the ledger Service only later), so it stays apart; its RCA is computed
+      // again once they do, and names the dependency.
+      ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
       ['09:25:02', 'open', 'image-pull', 'Deployment', 'shop', 'recommender'],
       ['09:30:00', 'open', 'unschedulable', 'Deployment', 'platform', 'report-builder'],
       // Opened by the pods' NodeNotReady events, joined by the node's NotReady state a minute on.
@@ -177,6 +178,12 @@ describe('hetu analyze', () => {
     // The RCA reads resource pressure from the container metrics: the leak before the OOM kill,
     // and CPU at the limit for the storm.
     const summaries = r.incidents.map((i) => i.rca?.summary ?? '');
+    expect(summaries[0]).toBe(
+      "Deployment shop/cart's memory grew from 260 MiB to 467 MiB (91 % of its 512 MiB limit) in 28 min: likely a memory leak, an OOM kill in about 4 min at this rate.",
+    );
+    expect(summaries[4]).toBe(
+      'Deployment payments/ledger is down (anomaly, crashloop, warning-event); Deployment shop/api fails calling it.',
+    );
     expect(summaries[1]).toBe(
       'Deployment shop/cart was OOMKilled after its memory grew from 264 MiB to 510 MiB (limit 512 MiB): likely a memory leak.',
     );

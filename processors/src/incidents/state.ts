@@ -139,6 +139,14 @@ export class IncidentsState {
     return i === undefined ? undefined : structuredClone(i);
   }
 
+  /**
+   * The incidents held (live, and resolved ones not expired yet), in order of opening, as held:
+   * read them, never change them (the RCA context reads other incidents without copying them).
+   */
+  *held(live = false): IterableIterator<Readonly<Incident>> {
+    for (const i of this.incidents.values()) if (!live || isLive(i)) yield i;
+  }
+
   /** All incidents, in order of opening (copies). */
   list(): Incident[] {
     return [...this.incidents.values()].map((i) => structuredClone(i));

@@ -521,6 +521,43 @@ describe('incidents processor', () => {
     ]);
   });
 
+  it("a caller's incident opened before its call was seen names the dependency once it is", async () => {
+    // shop/api's anomaly opens an incident; shop/db's anomaly opens another (nothing links them);
+    // then api's error names db.shop.svc. db never crashes: its open incident makes it down.
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, [
+      podHealth('api-1', T0),
+      podHealth('db-1', T0),
+      anomalyOpened(T0 + MIN, 'http_error_ratio', 'api-1'),
+      anomalyOpened(T0 + MIN + 1000, 'memory_working_set_bytes', 'db-1'),
+      errorGroup('g-conn', T0 + 2 * MIN, {
+        ns: 'shop',
+        workload: 'api',
+        title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
+      }),
+    ]);
+    const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+    const api = incs.find((i) => i.title.includes('shop/api'))!;
+    const db = incs.find((i) => i.title.includes('shop/db'))!;
+    expect(incs).toHaveLength(2);
+    expect(
+      out(d, RCA_TOPIC)
+        .filter((f) => f.key === `c1/${api.id}`)
+        .map(rcaLine),
+    ).toEqual([
+      `c1/${api.id} +60s unknown Deployment/shop/api 0.1`,
+      // computed again when the call is seen (the error joins db's incident, not api's)
+      `c1/${api.id} +120s dependency-down Deployment/shop/db 0.9`,
+    ]);
+    expect((d.facts(RCA_TOPIC).get(`c1/${api.id}`) as RcaReportRecord).summary).toBe(
+      'Deployment shop/db is down (anomaly); Deployment shop/api fails calling it.',
+    );
+    expect(db.signals.map((s) => s.source + ':' + s.workload?.name)).toEqual([
+      'anomaly:db',
+      'error-group:api',
+    ]);
+  });
+
   it('auto-resolves 10 min after every signal cleared (inclusive), by the feed clock', async () => {
     const d = new ProcessorTestDriver(processor());
     const stream = crashloopStream();

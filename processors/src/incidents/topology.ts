@@ -46,10 +46,12 @@ import type {
   Incident,
   IncidentChange,
   IncidentSeverity,
+  IncidentSignal,
   IncidentsConfig,
   IncidentsRecord,
   ResourceRef,
   Signal,
+  SignalSource,
 } from './types.ts';
 
 export const INCIDENTS_PROCESSOR = 'incidents';
@@ -399,12 +401,64 @@ export function incidentsProcessor(
       const key = incidentKey(c.cluster, inc.id);
       ctx.emit(INCIDENTS_TOPIC, { key, value: toIncidentRecord(inc, c.cluster), timestamp: inc.updatedAt });
       ctx.changed(sk(c.cluster, 'incident:' + inc.id));
-      const report = analyze(inc, rcaContext(c, inc), rcaT);
-      const hash = fnv1a64(JSON.stringify({ ...report, asOf: 0 }));
-      if (c.reports.get(inc.id) === hash) continue;
-      c.reports.set(inc.id, hash);
-      ctx.emit(RCA_TOPIC, { key, value: toRcaReportRecord(report, c.cluster), timestamp: report.asOf });
+      emitRca(c, inc, ctx);
     }
+    const changed = changes.filter((ch) => ch.type === 'upserted');
+    if (changed.length > 0)
+      refreshCallers(
+        c,
+        changed.flatMap((ch) => ch.incident.workloads.map(workloadKey)),
+        new Set(changed.map((ch) => ch.incident.id)),
+        ctx,
+        at,
+      );
+  }
+
+  /** Emits the RCA of `inc` when it differs from the last one emitted (the time aside). */
+  function emitRca(c: ClusterState, inc: Incident, ctx: Ctx): void {
+    const report = analyze(inc, rcaContext(c, inc), rcaT);
+    const hash = fnv1a64(JSON.stringify({ ...report, asOf: 0 }));
+    if (c.reports.get(inc.id) === hash) return;
+    c.reports.set(inc.id, hash);
+    ctx.changed(sk(c.cluster, 'incident:' + inc.id)); // the report's hash is kept with the incident
+    ctx.emit(RCA_TOPIC, {
+      key: incidentKey(c.cluster, inc.id),
+      value: toRcaReportRecord(report, c.cluster),
+      timestamp: report.asOf,
+    });
+  }
+
+  /**
+   * An RCA reads more than its incident: the health, errors and calls of the workloads its
+   * workloads call. When those change (another incident on a called workload changed, a call was
+   * first seen), the RCA of every other live incident whose workloads call `workloads` (directly
+   * or through others) or are among them is computed again at event time `at`, and emitted when
+   * it changed: without this, a caller's incident opened before its dependency's failure was known
+   * kept "unknown" (the demo's shop/api beside payments/ledger).
+   */
+  function refreshCallers(
+    c: ClusterState,
+    workloads: readonly string[],
+    skip: ReadonlySet<string>,
+    ctx: Ctx,
+    at: number,
+  ): void {
+    if (c.calls.size === 0) return;
+    const reach = new Set(workloads);
+    const queue = [...reach];
+    for (let i = 0; i < queue.length; i++) {
+      const callee = queue[i] as string;
+      for (const [fk, e] of c.calls)
+        if (!reach.has(fk) && e.to.has(callee)) {
+          reach.add(fk);
+          queue.push(fk);
+        }
+    }
+    const stale: Incident[] = [];
+    for (const inc of c.core.held(true))
+      if (!skip.has(inc.id) && inc.workloads.some((w) => reach.has(workloadKey(w))))
+        stale.push({ ...inc, updatedAt: Math.max(inc.updatedAt, at) });
+    for (const inc of stale) emitRca(c, inc, ctx);
   }
 
   /** Applies signals (after their context was updated) and advances the clock. */
@@ -460,6 +514,7 @@ export function incidentsProcessor(
     else return;
     ctx.changed(sk(c.cluster, 'calls:' + fk));
     if (!added) return;
+    refreshCallers(c, [fk], new Set(), ctx, ts);
     // The core may have dropped its least recently seen edge: drop what it no longer holds.
     for (const [k, x] of [...c.calls]) {
       const held = new Set(c.core.callees(x.from).map(workloadKey));
@@ -573,12 +628,16 @@ export function incidentsProcessor(
    * A workload's health for RCA, scoped to the incident: unhealthy when one of its pods is in a
    * failure category now, or had a pod failure signal in the incident (even one cleared since):
    * the report explains the incident, and a dependency that has recovered by the time its
-   * callers' errors are analysed was still down when they failed.
+   * callers' errors are analysed was still down when they failed. A failure signal of the
+   * workload in another incident while this one was open counts too (`others`): a dependency
+   * in an incident of its own is down for its callers even before its pods crash (the demo's
+   * ledger: anomalies, errors and failing probes first, the crash loop minutes later).
    */
   function workloadHealth(
     wk: string,
     pods: readonly PodEntry[],
     inc: Incident,
+    others: readonly IncidentSignal[],
   ): WorkloadHealthContext | null {
     const reasons: string[] = [];
     let since: number | undefined;
@@ -599,6 +658,10 @@ export function incidentsProcessor(
     for (const sig of inc.signals) {
       if (sig.source !== 'pod' || sig.workload === null || workloadKey(sig.workload) !== wk) continue;
       workload = ref(sig.workload);
+      note(sig.kind, sig.firstSeen, sig.evidence[0]);
+    }
+    for (const sig of others) {
+      workload = ref(sig.workload as ResourceRef);
       note(sig.kind, sig.firstSeen, sig.evidence[0]);
     }
     if (workload === undefined) return null;
@@ -677,9 +740,25 @@ export function incidentsProcessor(
       .filter((e) => inScope(e.ctx.workload) || inScope(e.ctx.involved))
       .map((e) => e.ctx)
       .sort((a, b) => a.ts - b.ts);
+    // Failure signals of the workloads in scope in the other incidents held, while this one was
+    // open: seen by its time, and not cleared before it opened.
+    const others = new Map<string, IncidentSignal[]>();
+    for (const o of c.core.held()) {
+      if (o.id === inc.id) continue;
+      for (const sig of o.signals) {
+        if (!OTHER_FAILURE_SOURCES.has(sig.source) || sig.workload === null) continue;
+        if (sig.firstSeen > inc.updatedAt || (sig.cleared && (sig.clearedAt ?? sig.lastSeen) < inc.openedAt))
+          continue;
+        const wk = workloadKey(sig.workload);
+        if (!scope.has(wk)) continue;
+        let list = others.get(wk);
+        if (list === undefined) others.set(wk, (list = []));
+        list.push(sig);
+      }
+    }
     const health: WorkloadHealthContext[] = [];
     for (const wk of [...scope.keys()].sort()) {
-      const h = workloadHealth(wk, scopePods.get(wk) ?? [], inc);
+      const h = workloadHealth(wk, scopePods.get(wk) ?? [], inc, others.get(wk) ?? []);
       if (h !== null) health.push(h);
     }
     const nodePods: NodePodsContext[] = failedNodes.map((node) => ({
@@ -1527,6 +1606,12 @@ export function clusterFeedKey(r: LogRecord): string | null {
 type FeedInput = Extract<IncidentsInput, { type: 'feed' }>;
 
 /** Pod categories that give signals. */
+/**
+ * Signals of another live incident that make a workload unhealthy for an RCA: its pods failing,
+ * warning events, anomalies. Error groups alone do not (a caller failing to connect has them too).
+ */
+const OTHER_FAILURE_SOURCES: ReadonlySet<SignalSource> = new Set(['pod', 'event', 'anomaly']);
+
 const SIGNALLING: ReadonlySet<PodCategory> = new Set([
   'crashloop',
   'oomkilled',

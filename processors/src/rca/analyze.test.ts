@@ -137,6 +137,70 @@ describe('oom', () => {
   });
 });
 
+describe('oom before a kill (a leak on its way)', () => {
+  const gcAnomaly = (ts: number) =>
+    sig('anomaly', 'anomaly', podRef('api-7d9f-x2'), dep('api'), ts, {
+      metric: 'gc_pause_seconds',
+    });
+  const samples = (mibs: number[], limit = 512) =>
+    mibs.map((m, i) => ({
+      pod: podRef('api-7d9f-x2'),
+      workload: dep('api'),
+      container: 'api',
+      ts: T0 + i * 2 * MIN,
+      usageBytes: m * MiB,
+      limitBytes: limit * MiB,
+    }));
+
+  it('memory climbing past 80 % of the limit with a GC anomaly → oom/leak with a forecast, no kill claimed', () => {
+    // 260 → 440 MiB over 20 min, 320 → 440 over the last 10 (12 MiB/min): (512 − 440) ÷ 12 = 6 min left.
+    const inc = incidentOf([gcAnomaly(T0 + 20 * MIN)]);
+    const r = checked(
+      analyze(inc, { memory: samples([260, 262, 270, 290, 300, 320, 350, 380, 410, 425, 440]) }),
+    );
+    expect([r.category, r.subtype, r.rootCause]).toEqual(['oom', 'leak', dep('api')]);
+    expect(r.derivation).toEqual([
+      { factor: 'memory grew steadily (+69 % in 20 min)', weight: 30 },
+      { factor: 'memory at 86 % of the limit', weight: 20 },
+      { factor: 'memory or GC anomaly in the incident', weight: 10 },
+    ]);
+    expect(r.summary).toBe(
+      "Deployment shop/api's memory grew from 260 MiB to 440 MiB (86 % of its 512 MiB limit) in 20 min: likely a memory leak, an OOM kill in about 6 min at this rate.",
+    );
+    expect(r.chain.map((c) => c.step)).toEqual([
+      'Memory of Pod shop/api-7d9f-x2 (api) grew from 260 MiB to 440 MiB in 20 min, 86 % of its 512 MiB limit',
+      'Symptoms of memory pressure: gc_pause_seconds',
+      'At this rate it reaches its limit in about 6 min and is OOM-killed',
+    ]);
+    // The leak's remediation: relieve, find the leak, buy time.
+    expect(r.remediation[1]!.step).toBe(
+      'Find the leak: compare heap profiles over time of the growing container',
+    );
+  });
+
+  it('growth far from the limit, or memory near the limit without growth, is no leak', () => {
+    const inc = incidentOf([gcAnomaly(T0 + 20 * MIN)]);
+    // Grows 1.7 × but ends at 43 % of a 1 GiB limit.
+    expect(analyze(inc, { memory: samples([260, 300, 340, 380, 420, 440], 1024) }).category).toBe('unknown');
+    // At 95 % of the limit, flat.
+    expect(analyze(inc, { memory: samples([485, 486, 485, 486, 485, 486]) }).category).toBe('unknown');
+    // Samples after the incident's time are not read: the growth comes later.
+    const late = samples([100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 200, 300, 400, 480]);
+    expect(analyze(inc, { memory: late }).category).toBe('unknown');
+  });
+
+  it('a kill in the incident is the oom finding, not the forecast', () => {
+    const kill = sig('pod', 'oomkilled', podRef('api-7d9f-x2'), dep('api'), T0 + 21 * MIN, {
+      reason: 'OOMKilled',
+      container: 'api',
+      exitCode: 137,
+    });
+    const inc = incidentOf([gcAnomaly(T0 + 20 * MIN), kill]);
+    const r = analyze(inc, { memory: samples([260, 300, 340, 380, 420, 460, 500]) });
+    expect([r.category, r.derivation[0]!.factor]).toEqual(['oom', 'container OOMKilled']);
+  });
+});
+
 describe('bad-config', () => {
   const crash = (ts: number) =>
     sig('pod', 'crashloop', podRef('api-1'), dep('api'), ts, {

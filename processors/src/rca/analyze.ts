@@ -21,6 +21,7 @@ import type {
   ChainStep,
   ConfidenceFactor,
   EventContext,
+  MemorySample,
   RcaCategory,
   RcaContext,
   RcaEvidence,
@@ -41,6 +42,8 @@ export interface RcaThresholds {
   readonly memoryNearLimit: number;
   /** oom: last ÷ first sample before the kill at least this is "growth". */
   readonly memoryGrowth: number;
+  /** oom before any kill: growing memory whose last sample ÷ limit is at least this is a leak. */
+  readonly memoryLeakWarn: number;
   /** bad-config: an error group first seen within this of the first crash is "at start". */
   readonly startWindowMs: number;
   /** cpu-saturation: usage ÷ limit at least this is "at the limit". */
@@ -55,6 +58,7 @@ export const DEFAULT_RCA_THRESHOLDS: RcaThresholds = Object.freeze({
   oomLookbackMs: 30 * MIN,
   memoryNearLimit: 0.9,
   memoryGrowth: 1.2,
+  memoryLeakWarn: 0.8,
   startWindowMs: 5 * MIN,
   cpuAtLimit: 0.9,
   throttled: 0.25,
@@ -787,6 +791,142 @@ function oom(v: View, w: ResourceRef): Finding | null {
   return { category: 'oom', subtype, rootCause: w, summary, factors, chain };
 }
 
+/**
+ * oom before the kill: no container of `w` was OOM-killed yet, but one's memory grew steadily over
+ * the lookback before the incident's time and ends near its limit — a leak on its way to a kill
+ * (the demo's cart: a GC-pause anomaly while memory climbs, the kill 20 minutes later). Checked
+ * after every other detector, so it never hides a cause that already happened.
+ */
+function memoryLeak(v: View, w: ResourceRef): Finding | null {
+  const at = v.incident.updatedAt;
+  const series = new Map<string, MemorySample[]>();
+  for (const m of v.ctx.memory ?? []) {
+    if (!same(m.workload, w) || m.ts > at || at - m.ts > v.t.oomLookbackMs) continue;
+    if (m.limitBytes === null || m.limitBytes <= 0) continue;
+    const k = workloadKey(m.pod) + '/' + (m.container ?? '');
+    let list = series.get(k);
+    if (list === undefined) series.set(k, (list = []));
+    list.push(m);
+  }
+  // The growing series nearest its limit at its last sample (ties: the first key).
+  let main: MemorySample[] | null = null;
+  let mainRatio = 0;
+  for (const k of [...series.keys()].sort()) {
+    const list = (series.get(k) as MemorySample[]).sort((a, b) => a.ts - b.ts);
+    const first = list[0] as MemorySample;
+    const last = list.at(-1) as MemorySample;
+    let rising = 0;
+    for (let i = 1; i < list.length; i++)
+      if ((list[i] as MemorySample).usageBytes > (list[i - 1] as MemorySample).usageBytes) rising++;
+    const ratio = last.usageBytes / (last.limitBytes as number);
+    if (
+      list.length >= 3 &&
+      last.usageBytes >= first.usageBytes * v.t.memoryGrowth &&
+      rising * 3 >= (list.length - 1) * 2 &&
+      ratio >= v.t.memoryLeakWarn &&
+      ratio > mainRatio
+    ) {
+      main = list;
+      mainRatio = ratio;
+    }
+  }
+  if (main === null) return null;
+  const first = main[0] as MemorySample;
+  const last = main.at(-1) as MemorySample;
+  const limit = last.limitBytes as number;
+  const minutes = Math.max(1, Math.round((last.ts - first.ts) / MIN));
+  // The recent rate (the last 10 minutes): a leak often speeds up as the heap fills.
+  const recent = main.find((m) => m.ts >= last.ts - 10 * MIN && m !== last) ?? first;
+  const slope = Math.max(
+    (last.usageBytes - recent.usageBytes) / Math.max(1, last.ts - recent.ts),
+    (last.usageBytes - first.usageBytes) / Math.max(1, last.ts - first.ts),
+  ); // bytes per ms
+  const toLimit = last.usageBytes >= limit ? 0 : Math.ceil((limit - last.usageBytes) / slope / MIN);
+  const memIds = uniq(
+    main.map((m) =>
+      v.book.ref(
+        'metric:memory_working_set_bytes',
+        m.ts,
+        mib(m.usageBytes) + ' of ' + mib(limit),
+        m.evidence,
+      ),
+    ),
+  );
+  const memorySignals = v
+    .of(w)
+    .filter((s) => s.source === 'anomaly' && /memory|gc_|heap/i.test(s.detail.metric ?? ''));
+  const factors: ConfidenceFactor[] = [
+    {
+      factor:
+        'memory grew steadily (+' +
+        pct(last.usageBytes / first.usageBytes - 1) +
+        ' in ' +
+        String(minutes) +
+        ' min)',
+      weight: 30,
+    },
+    { factor: 'memory at ' + pct(mainRatio) + ' of the limit', weight: 20 },
+  ];
+  if (memorySignals.length > 0) factors.push({ factor: 'memory or GC anomaly in the incident', weight: 10 });
+  const chain: ChainStep[] = [
+    {
+      step:
+        'Memory of ' +
+        refText(last.pod) +
+        (last.container !== undefined ? ' (' + last.container + ')' : '') +
+        ' grew from ' +
+        mib(first.usageBytes) +
+        ' to ' +
+        mib(last.usageBytes) +
+        ' in ' +
+        String(minutes) +
+        ' min, ' +
+        pct(mainRatio) +
+        ' of its ' +
+        mib(limit) +
+        ' limit',
+      evidence: memIds,
+    },
+  ];
+  if (memorySignals.length > 0)
+    chain.push({
+      step:
+        'Symptoms of memory pressure: ' +
+        uniq(memorySignals.map((s) => s.detail.metric ?? s.kind)).join(', '),
+      evidence: uniq(memorySignals.flatMap((s) => v.book.signal(s))),
+    });
+  chain.push({
+    step:
+      toLimit === 0
+        ? 'It is at its limit: the kernel will OOM-kill it'
+        : 'At this rate it reaches its limit in about ' + String(toLimit) + ' min and is OOM-killed',
+    evidence: memIds.slice(-1),
+  });
+  return {
+    category: 'oom',
+    subtype: 'leak',
+    rootCause: w,
+    summary:
+      refText(w) +
+      "'s memory grew from " +
+      mib(first.usageBytes) +
+      ' to ' +
+      mib(last.usageBytes) +
+      ' (' +
+      pct(mainRatio) +
+      ' of its ' +
+      mib(limit) +
+      ' limit) in ' +
+      String(minutes) +
+      ' min: likely a memory leak, ' +
+      (toLimit === 0
+        ? 'at its limit now.'
+        : 'an OOM kill in about ' + String(toLimit) + ' min at this rate.'),
+    factors,
+    chain,
+  };
+}
+
 function badConfig(v: View, w: ResourceRef): Finding | null {
   const crashSigs = v
     .of(w)
@@ -1040,6 +1180,7 @@ const WORKLOAD_DETECTORS = [
   badConfig,
   cpuSaturation,
   probeFailure,
+  memoryLeak,
 ];
 
 function classify(v: View, w: ResourceRef): Finding | null {
