@@ -196,11 +196,18 @@ function done(line: string, cut: number, level: Level | undefined): Header {
   return h;
 }
 
-/** After a level: blanks, an optional bracketed thread, and a `-`, `:` or `|` separator. */
+/**
+ * After a level: blanks, an optional bracketed thread, and a `-`, `:` or `|` separator. Spring
+ * Boot's default layout (`WARN 1 --- [app] [thread] c.e.shop.Logger    : message`: pid, `---`,
+ * up to two bracketed fields, the logger name padded to a column, ` : `) is taken whole, so the
+ * message — an error group's title — starts at the message.
+ */
 function afterLevel(line: string, from: number): number {
   let i = from;
   const n = line.length;
   while (i < n && isBlank(line.charCodeAt(i))) i++;
+  const spring = springBoot(line, i);
+  if (spring > 0) return spring;
   if (i < n && line.charCodeAt(i) === 91 /* [ */) {
     const close = matchBracket(line, i);
     if (close > 0) {
@@ -211,6 +218,37 @@ function afterLevel(line: string, from: number): number {
   const c = i < n ? line.charCodeAt(i) : -1;
   if ((c === 45 || c === 58 || c === 124) && (i + 1 >= n || isBlank(line.charCodeAt(i + 1)))) i++;
   return i;
+}
+
+/**
+ * Where the message starts in Spring Boot's layout from `at` (`1 --- [app] [thread] logger : `),
+ * or 0 when the text there is not that layout.
+ */
+function springBoot(line: string, at: number): number {
+  const n = line.length;
+  let i = at;
+  while (i < n && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+  if (i === at || i >= n || !isBlank(line.charCodeAt(i))) return 0;
+  while (i < n && isBlank(line.charCodeAt(i))) i++;
+  if (!line.startsWith('---', i) || i + 3 >= n || !isBlank(line.charCodeAt(i + 3))) return 0;
+  i += 3;
+  for (let fields = 0; fields < 2; fields++) {
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    if (i >= n || line.charCodeAt(i) !== 91 /* [ */) break;
+    const close = matchBracket(line, i);
+    if (close < 0) return 0;
+    i = close + 1;
+  }
+  while (i < n && isBlank(line.charCodeAt(i))) i++;
+  // The logger (no blank in it; `o.a.c.c.C.[.[.[/].[dispatcherServlet]` has brackets), then ` : `.
+  const logger = i;
+  while (i < n && !isBlank(line.charCodeAt(i))) i++;
+  let j = i;
+  while (j < n && isBlank(line.charCodeAt(j))) j++;
+  if (i === logger || j >= n || line.charCodeAt(j) !== 58 /* : */) return 0;
+  j++;
+  if (j < n && !isBlank(line.charCodeAt(j))) return 0;
+  return j;
 }
 
 /** Index of the bracket closing the one at `at` (nesting counted), or -1 within the limit. */

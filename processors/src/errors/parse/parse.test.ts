@@ -139,6 +139,24 @@ describe('parseLine — plain text', () => {
       'info',
       'instruction cache parity error corrected',
     ],
+    [
+      '2026-11-26 08:21:55.333  WARN 1 --- [cart] [pool-3-thread-2] c.e.shop.cart.SessionCache            : session cache holds 141063 entries',
+      'warn',
+      'session cache holds 141063 entries',
+    ],
+    [
+      '2026-11-26T09:00:00.000Z ERROR 1 --- [ledger] [nio-8080-exec-9] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() threw exception',
+      'error',
+      'Servlet.service() threw exception',
+    ],
+    [
+      '2026-11-26 08:00:02.000  INFO 7 --- [           main] c.e.payments.LedgerApplication : Started LedgerApplication',
+      'info',
+      'Started LedgerApplication',
+    ],
+    // Not Spring Boot's layout: no `---`, or no ` : ` after the logger.
+    ['2026-11-26 08:00:00 WARN 1 -- [main] x : y', 'warn', '1 -- [main] x : y'],
+    ['2026-11-26 08:00:00 WARN 1 --- [main] no separator here', 'warn', '1 --- [main] no separator here'],
     ['I0501 10:00:00.000000    1 controller.go:123] Syncing pod', 'info', 'Syncing pod'],
     ['E0501 10:00:00.000000    1 controller.go:123] Sync failed', 'error', 'Sync failed'],
     ['[error] upstream closed', 'error', 'upstream closed'],
