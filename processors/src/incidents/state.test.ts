@@ -97,6 +97,32 @@ describe('hash and id', () => {
   });
 });
 
+describe('title', () => {
+  it("names the first signal's workload, or its node when the signal is node-level", () => {
+    const st = new IncidentsState();
+    expect(upserts(st.apply(pod('crashloop', 'api-1', 'api', T0)))[0]!.title).toBe(
+      'crashloop Deployment shop/api: crashloop',
+    );
+    // A pod's NodeNotReady event is the node's failure: the incident is the node's.
+    const event: Signal = {
+      source: 'event',
+      key: 'NodeNotReady:Pod/kube-system/coredns-1',
+      kind: 'warning-event',
+      severity: 'medium',
+      ts: T0 + HOUR,
+      resource: { kind: 'Pod', namespace: 'kube-system', name: 'coredns-1' },
+      workload: dep('coredns', 'kube-system'),
+      node: 'node-2',
+      detail: { reason: 'NodeNotReady' },
+      evidence: ev(T0 + HOUR),
+    };
+    expect(upserts(st.apply(event))[0]!.title).toBe('warning-event Node node-2: NodeNotReady');
+    expect(upserts(st.apply(node('node-3', T0 + 2 * HOUR)))[0]!.title).toBe(
+      'node-not-ready Node node-3: NotReady',
+    );
+  });
+});
+
 describe('correlation', () => {
   it('joins within 15 min of the LAST signal (inclusive) and forks after', () => {
     const st = new IncidentsState();

@@ -556,7 +556,10 @@ function resolvableAt(inc: Incident): number | null {
 }
 
 function titleOf(s: Signal): string {
-  const what = s.workload ?? s.resource;
+  // A node-level signal names its node: a pod's NodeNotReady event opens the node's incident.
+  const node = isNodeLevel(s) ? nodeOf(s) : null;
+  const what: ResourceRef =
+    node !== null ? { kind: 'Node', namespace: '', name: node } : (s.workload ?? s.resource);
   const where = what.namespace === '' ? what.name : what.namespace + '/' + what.name;
   const reason = s.detail.reason ?? s.detail.title ?? s.detail.metric;
   const base = s.kind + ' ' + what.kind + ' ' + where;
