@@ -278,6 +278,93 @@ describe('bad-config', () => {
   });
 });
 
+describe('app-error', () => {
+  const group = (kind: SignalKind, ts: number, title: string, errorReason = 'exception.python') =>
+    sig(
+      'error-group',
+      kind,
+      dep('api'),
+      dep('api'),
+      ts,
+      { title, errorReason, eventCount: 4 },
+      { key: 'eg-' + title },
+    );
+
+  it('a new error group and nothing else → app-error/new, root the workload', () => {
+    const inc = incidentOf([group('error-group-new', T0, 'api: Exception on /v1/items [GET]')]);
+    const r = checked(analyze(inc));
+    expect([r.category, r.subtype, r.rootCause]).toEqual(['app-error', 'new', dep('api')]);
+    expect(r.derivation).toEqual([
+      { factor: 'error group of level error or worse in the workload (1, 4 events)', weight: 30 },
+      { factor: 'no infrastructure failure of the workload (pods running, no rollout)', weight: 10 },
+    ]);
+    expect(r.summary).toBe(
+      'Deployment shop/api raises a new error: "api: Exception on /v1/items [GET]" (4 events); no infrastructure cause found: a code or data problem of the workload.',
+    );
+    expect(r.chain[0]!.step).toBe(
+      'Deployment shop/api logs a new error at 2026-11-26T08:00:00.000Z: "api: Exception on /v1/items [GET]"',
+    );
+    expect(r.remediation[0]!.step).toBe(
+      'Open the error group of Deployment shop/api: its stack trace, first occurrence and best sample show where the code fails',
+    );
+  });
+
+  it('a spike, a regression: their subtype, a spike weighs more', () => {
+    const spike = checked(analyze(incidentOf([group('error-group-spike', T0, 'boom')])));
+    expect([spike.subtype, weights(spike)]).toEqual(['spike', [30, 10, 10]]);
+    const regressed = analyze(incidentOf([group('error-group-regressed', T0, 'boom')]));
+    expect([regressed.subtype, regressed.summary]).toEqual([
+      'regressed',
+      'Deployment shop/api raises a regressed error: "boom" (4 events); no infrastructure cause found: a code or data problem of the workload.',
+    ]);
+  });
+
+  it('failing to reach something no call relation names → app-error/connectivity', () => {
+    const inc = incidentOf([
+      group(
+        'error-group-new',
+        T0,
+        'publish failed kafka: client has run out of available brokers to talk to: EOF',
+      ),
+    ]);
+    const r = checked(analyze(inc));
+    expect([r.category, r.subtype]).toEqual(['app-error', 'connectivity']);
+    expect(r.summary).toBe(
+      'Deployment shop/api fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): "publish failed kafka: client has run out of available brokers to talk to: EOF".',
+    );
+    expect(r.remediation[0]!.step).toContain('check the endpoint its error names');
+  });
+
+  it('crashing pods with an error that is not about configuration → app-error/crash', () => {
+    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
+      reason: 'CrashLoopBackOff',
+      exitCode: 2,
+    });
+    const inc = incidentOf([
+      group('error-group-new', T0, 'panic: runtime error: index out of range', 'panic.go'),
+      crash,
+    ]);
+    const r = checked(analyze(inc));
+    expect([r.category, r.subtype, weights(r)]).toEqual(['app-error', 'crash', [30, 20]]);
+    expect(r.summary).toBe(
+      'Deployment shop/api crashes on an application error: "panic: runtime error: index out of range".',
+    );
+  });
+
+  it('comes after every other category: a known dependency down is dependency-down', () => {
+    const inc = incidentOf(
+      [
+        sig('pod', 'crashloop', podRef('postgres-0'), sts('postgres'), T0, { reason: 'CrashLoopBackOff' }),
+        group('error-group-new', T0 + MIN, 'dial tcp 10.0.0.7:5432: connect: connection refused'),
+      ],
+      [[dep('api'), sts('postgres')]],
+    );
+    expect(analyze(inc, { calls: [{ from: dep('api'), to: sts('postgres') }] }).category).toBe(
+      'dependency-down',
+    );
+  });
+});
+
 describe('dependency-down', () => {
   const signals = () => [
     sig('pod', 'crashloop', podRef('postgres-0'), sts('postgres'), T0, { reason: 'CrashLoopBackOff' }),

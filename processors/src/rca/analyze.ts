@@ -1170,6 +1170,124 @@ function probeFailure(v: View, w: ResourceRef): Finding | null {
   };
 }
 
+/**
+ * app-error: the workload's own code fails — an error group of level error or worse opened,
+ * regressed or spiked in the incident, and nothing in the catalogue above explains it (no crash
+ * for a configuration error, no rollout, no dependency known to be down, no resource limit).
+ * Subtypes: `connectivity` when the error is a failure to reach something no call relation names
+ * (the dependency may be outside the cluster), `crash` when the workload's pods crash with it,
+ * else the signal's kind (`new`, `regressed`, `spike`). The root cause is the workload; the
+ * error group is the place to look.
+ */
+function appError(v: View, w: ResourceRef): Finding | null {
+  const groups = v
+    .of(w)
+    .filter((s) => s.source === 'error-group')
+    .sort(
+      (a, b) =>
+        a.firstSeen - b.firstSeen ||
+        severityRank(b.severity) - severityRank(a.severity) ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+  const main = groups[0];
+  if (main === undefined) return null;
+  const title = main.detail.title ?? main.detail.message ?? main.key;
+  const quoted = '"' + cut(title, 160) + '"';
+  const events = groups.reduce((a, g) => a + Math.max(g.count, g.detail.eventCount ?? 1), 0);
+  const crashes = v.of(w).filter((s) => s.kind === 'crashloop' || s.kind === 'failed');
+  const connectivity = groups.filter(
+    (g) => g.detail.errorReason === 'timeout' || CONNECTIVITY.test(textOf(g)),
+  );
+  const kinds = uniq(groups.map((g) => g.kind));
+  const subtype =
+    connectivity.length > 0
+      ? 'connectivity'
+      : crashes.length > 0
+        ? 'crash'
+        : kinds.includes('error-group-regressed')
+          ? 'regressed'
+          : kinds.includes('error-group-spike') && !kinds.includes('error-group-new')
+            ? 'spike'
+            : 'new';
+  const factors: ConfidenceFactor[] = [
+    {
+      factor:
+        'error group' +
+        (groups.length > 1 ? 's' : '') +
+        ' of level error or worse in the workload (' +
+        String(groups.length) +
+        ', ' +
+        String(events) +
+        (events === 1 ? ' event)' : ' events)'),
+      weight: 30,
+    },
+  ];
+  const chain: ChainStep[] = [
+    {
+      step:
+        refText(w) +
+        ' logs ' +
+        (kinds.includes('error-group-regressed') ? 'a regressed' : 'a new') +
+        ' error at ' +
+        iso(main.firstSeen) +
+        ': ' +
+        quoted +
+        (groups.length > 1 ? ' (and ' + String(groups.length - 1) + ' more error group(s))' : ''),
+      evidence: uniq(groups.flatMap((g) => v.book.signal(g))),
+    },
+  ];
+  if (kinds.includes('error-group-spike')) factors.push({ factor: 'its rate spiked', weight: 10 });
+  let summary: string;
+  if (subtype === 'connectivity') {
+    const c = connectivity[0] as IncidentSignal;
+    factors.push({
+      factor: 'the error is a failure to reach a dependency no call relation names',
+      weight: 10,
+    });
+    chain.push({
+      step:
+        'It fails to reach a dependency: ' +
+        '"' +
+        cut(c.detail.title ?? textOf(c), 160) +
+        '"; its errors name no Kubernetes Service (<svc>.<ns>.svc), so the dependency is outside what hetu sees',
+      evidence: v.book.signal(c),
+    });
+    summary =
+      refText(w) +
+      ' fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): ' +
+      quoted +
+      '.';
+  } else if (subtype === 'crash') {
+    factors.push({
+      factor: 'its pods crash (' + uniq(crashes.map((c) => c.kind)).join(', ') + ')',
+      weight: 20,
+    });
+    chain.push({
+      step: 'Its pods crash: ' + uniq(crashes.map((c) => c.kind)).join(', '),
+      evidence: uniq(crashes.flatMap((c) => v.book.signal(c))),
+    });
+    summary = refText(w) + ' crashes on an application error: ' + quoted + '.';
+  } else {
+    factors.push({
+      factor: 'no infrastructure failure of the workload (pods running, no rollout)',
+      weight: 10,
+    });
+    summary =
+      refText(w) +
+      (subtype === 'regressed'
+        ? ' raises a regressed error: '
+        : subtype === 'spike'
+          ? ' raises a spiking error: '
+          : ' raises a new error: ') +
+      quoted +
+      ' (' +
+      String(events) +
+      (events === 1 ? ' event' : ' events') +
+      '); no infrastructure cause found: a code or data problem of the workload.';
+  }
+  return { category: 'app-error', subtype, rootCause: w, summary, factors, chain };
+}
+
 /** Per-workload detectors, in precedence order (after node-failure and the dependency walk). */
 const WORKLOAD_DETECTORS = [
   imagePull,
@@ -1181,6 +1299,7 @@ const WORKLOAD_DETECTORS = [
   cpuSaturation,
   probeFailure,
   memoryLeak,
+  appError,
 ];
 
 function classify(v: View, w: ResourceRef): Finding | null {

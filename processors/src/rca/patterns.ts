@@ -13,7 +13,7 @@ export const PULL_AMBIGUOUS = /may require '?docker login'?/i;
 
 /** A caller's error that says it could not reach something. */
 export const CONNECTIVITY =
-  /connection refused|ECONNREFUSED|ECONNRESET|connection reset|timed? ?out|timeout|deadline exceeded|no route to host|EHOSTUNREACH|no such host|ENOTFOUND|EAI_AGAIN|service unavailable|\b503\b|dial tcp|could not connect|unable to connect|failed to connect|connection closed|upstream connect error/i;
+  /connection refused|ECONNREFUSED|ECONNRESET|connection reset|timed? ?out|timeout|deadline exceeded|no route to host|EHOSTUNREACH|no such host|ENOTFOUND|EAI_AGAIN|service unavailable|\b503\b|dial tcp|could not connect|unable to connect|failed to connect|connection closed|upstream connect error|unexpected EOF|broken pipe|EPIPE|no (?:available|alive|reachable) (?:brokers|nodes|servers|hosts)|out of available brokers/i;
 
 /** An error that says the configuration, environment or a file is wrong or missing. */
 export const CONFIG_ERROR =

@@ -234,6 +234,44 @@ export function remediationFor(category: RcaCategory, subtype: string | null): R
           'hours',
         ),
       ];
+    case 'app-error':
+      return subtype === 'connectivity'
+        ? [
+            s(
+              'From a pod of {root}, check the endpoint its error names: DNS resolution, a NetworkPolicy or egress rule, the port (kubectl exec … curl/nc)',
+              'low',
+              false,
+              'minutes',
+            ),
+            s(
+              'Check the status of that dependency (a managed service, another cluster, a third party)',
+              'low',
+              false,
+              'minutes',
+            ),
+            s(
+              'Give the calls timeouts, retries with back-off and a circuit breaker, so {root} degrades instead of failing',
+              'medium',
+              false,
+              'days',
+            ),
+          ]
+        : [
+            s(
+              'Open the error group of {root}: its stack trace, first occurrence and best sample show where the code fails',
+              'low',
+              false,
+              'minutes',
+            ),
+            s(
+              'If it began after a change (image, config, data, traffic), undo that change: kubectl rollout undo for an image',
+              'medium',
+              true,
+              'minutes',
+            ),
+            s('Fix the code path and add a test for the failing input', 'low', false, 'days'),
+            s("Alert on the error group's rate rather than on single events", 'low', true, 'hours'),
+          ];
     case 'probe-failure':
       return [
         s(

@@ -16,6 +16,7 @@ export const RCA_CATEGORIES = [
   'bad-config',
   'cpu-saturation',
   'probe-failure',
+  'app-error',
   'unknown',
 ] as const;
 export type RcaCategory = (typeof RCA_CATEGORIES)[number];

@@ -87,7 +87,7 @@ export interface RcaReport {
   cluster: string;
   /** Id of the incident analysed. */
   incidentId: string;
-  /** Root-cause category, first match in precedence order: node-failure, dependency-down, image-pull, unschedulable, volume-mount, bad-rollout, oom, bad-config, cpu-saturation, probe-failure; unknown when nothing matches (docs/rca.md). A string, not an enum: Avro enum symbols cannot contain `-`. */
+  /** Root-cause category, first match in precedence order: node-failure, dependency-down, image-pull, unschedulable, volume-mount, bad-rollout, oom, bad-config, cpu-saturation, probe-failure, oom before a kill (subtype leak), app-error; unknown when nothing matches (docs/rca.md). A string, not an enum: Avro enum symbols cannot contain `-`. */
   category: string;
   /** A finer reason inside the category (e.g. `not-found`, `insufficient-memory`, `leak`; for dependency-down the dependency's own category); null when none. */
   subtype: string | null;
@@ -137,7 +137,7 @@ export const RcaReportSchema = {
     {
       "name": "category",
       "type": "string",
-      "doc": "Root-cause category, first match in precedence order: node-failure, dependency-down, image-pull, unschedulable, volume-mount, bad-rollout, oom, bad-config, cpu-saturation, probe-failure; unknown when nothing matches (docs/rca.md). A string, not an enum: Avro enum symbols cannot contain `-`."
+      "doc": "Root-cause category, first match in precedence order: node-failure, dependency-down, image-pull, unschedulable, volume-mount, bad-rollout, oom, bad-config, cpu-saturation, probe-failure, oom before a kill (subtype leak), app-error; unknown when nothing matches (docs/rca.md). A string, not an enum: Avro enum symbols cannot contain `-`."
     },
     {
       "name": "subtype",
