@@ -9,6 +9,7 @@ import {
   analyze,
   createAnalysisTopics,
   ingest,
+  printAnalysis,
   runStagesOnTwoThreads,
   splitTasks,
 } from './analyze.ts';
@@ -37,6 +38,75 @@ interface Scenario {
   expectedCategory: string | null;
   expectedRootCause: { kind: string; namespace: string | null; name: string } | null;
 }
+
+describe('the readable summary of hetu analyze', () => {
+  it('shows the lowest namespace scores and the active, most severe incidents first, and says what it left out', () => {
+    const score = (scope: string, overall: number) => ({
+      scope,
+      overall,
+      level: 'ok',
+      reliability: overall,
+      security: overall,
+      cost: overall,
+      architecture: overall,
+    });
+    const incident = (n: number, severity: string, status: string, category: string) => ({
+      title: `incident ${n}`,
+      severity,
+      status,
+      rca: { category, rootCause: null, summary: `summary ${n}` },
+    });
+    const incidents = [
+      incident(0, 'medium', 'resolved', 'oom'),
+      ...Array.from({ length: 22 }, (_, n) =>
+        incident(n + 1, n % 2 === 0 ? 'medium' : 'high', 'open', 'app-error'),
+      ),
+      incident(23, 'critical', 'open', 'node-failure'),
+      incident(24, 'critical', 'investigating', 'unknown'),
+    ];
+    const result = {
+      summary: { observations: 5, deadLetters: 0 },
+      scores: [
+        score('cluster', 50),
+        ...Array.from({ length: 12 }, (_, n) => score(`namespace:ns-${String(n).padStart(2, '0')}`, 90 - n)),
+        score('workload:ns-00/Deployment/a', 1),
+      ],
+      errorGroups: [],
+      anomalies: [],
+      incidents,
+      recommendations: [],
+    };
+    let text = '';
+    printAnalysis(
+      { write: (t: string) => ((text += t), true) } as unknown as NodeJS.WritableStream,
+      result,
+      false,
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      'observations 5, dead letters 0',
+      'score cluster: 50 (ok) — reliability 50, security 50, cost 50, architecture 50',
+      'score namespace:ns-11: 79 (ok) — reliability 79, security 79, cost 79, architecture 79',
+      'score namespace:ns-10: 80 (ok) — reliability 80, security 80, cost 80, architecture 80',
+    ]);
+    expect(lines[12]).toBe('  … 2 more namespaces (the lowest scores are above; --json lists every score)');
+    expect(lines[13]).toBe(
+      '25 incidents, 24 active; root causes: app-error 22, node-failure 1, oom 1, unknown 1 — active first, most severe first:',
+    );
+    // Critical first (the later opened first), then high, then medium; the resolved one is left out.
+    expect(lines.slice(14, 18)).toEqual([
+      '  [critical/investigating] incident 24 — unknown: summary 24',
+      '  [critical/open] incident 23 — node-failure: summary 23',
+      '  [high/open] incident 22 — app-error: summary 22',
+      '  [high/open] incident 20 — app-error: summary 20',
+    ]);
+    expect(lines.slice(33)).toEqual([
+      '  [medium/open] incident 9 — app-error: summary 9',
+      '  … 5 more incidents (--json lists every incident)',
+      '0 error groups, 0 anomaly episodes, 0 recommendations',
+    ]);
+  });
+});
 
 describe('hetu analyze', () => {
   it('replays the demo recording through every stage, the same on two threads as on one, and names the root causes', async () => {

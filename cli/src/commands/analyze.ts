@@ -620,12 +620,45 @@ export function printAnalysis(
   };
   const lines: string[] = [];
   lines.push(`observations ${r.summary.observations}, dead letters ${r.summary.deadLetters}`);
-  for (const s of r.scores.filter((x) => x.scope === 'cluster' || x.scope.startsWith('namespace:')))
+  const score = (s: (typeof r.scores)[number]) =>
+    `score ${s.scope}: ${s.overall} (${s.level}) — reliability ${s.reliability}, security ${s.security}, cost ${s.cost}, architecture ${s.architecture}`;
+  for (const s of r.scores.filter((x) => x.scope === 'cluster')) lines.push(score(s));
+  // The namespaces worst first, the incidents that matter first: what a person reads at 3 a.m.;
+  // --json has all of them, in the order of docs/analyze-output.md.
+  const namespaces = r.scores
+    .filter((x) => x.scope.startsWith('namespace:'))
+    .sort((a, b) => a.overall - b.overall || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
+  for (const s of namespaces.slice(0, SUMMARY_NAMESPACES)) lines.push(score(s));
+  if (namespaces.length > SUMMARY_NAMESPACES)
     lines.push(
-      `score ${s.scope}: ${s.overall} (${s.level}) — reliability ${s.reliability}, security ${s.security}, cost ${s.cost}, architecture ${s.architecture}`,
+      `  … ${namespaces.length - SUMMARY_NAMESPACES} more namespaces (the lowest scores are above; --json lists every score)`,
     );
-  lines.push(`${r.incidents.length} incidents:`);
+  const active = r.incidents.filter((i) => i.status === 'open' || i.status === 'investigating');
+  const causes = new Map<string, number>();
   for (const i of r.incidents) {
+    const c = i.rca?.category ?? 'none';
+    causes.set(c, (causes.get(c) ?? 0) + 1);
+  }
+  lines.push(
+    `${r.incidents.length} incidents, ${active.length} active` +
+      (r.incidents.length === 0
+        ? ''
+        : `; root causes: ${[...causes]
+            .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')}` + (r.incidents.length > 1 ? ' — active first, most severe first:' : ':')),
+  );
+  const rank = (i: (typeof r.incidents)[number]) =>
+    [i.status === 'open' || i.status === 'investigating' ? 0 : 1, -(SEVERITY_RANK[i.severity] ?? 0)] as const;
+  const ordered = r.incidents
+    .map((i, n) => ({ i, n }))
+    .sort((a, b) => {
+      const [x1, x2] = rank(a.i);
+      const [y1, y2] = rank(b.i);
+      return x1 - y1 || x2 - y2 || b.n - a.n; // then the later opened first
+    })
+    .map(({ i }) => i);
+  for (const i of ordered.slice(0, SUMMARY_INCIDENTS)) {
     lines.push(
       `  [${i.severity}/${i.status}] ${i.title}${i.rca ? ` — ${i.rca.category}: ${i.rca.summary}` : ''}`,
     );
@@ -635,8 +668,15 @@ export function printAnalysis(
         `    llm ${llm.status}: ${llm.status === 'recorded' ? (llm.analysis?.summary ?? '') : (llm.message ?? llm.reason ?? '')}`,
       );
   }
+  if (ordered.length > SUMMARY_INCIDENTS)
+    lines.push(`  … ${ordered.length - SUMMARY_INCIDENTS} more incidents (--json lists every incident)`);
   lines.push(
     `${r.errorGroups.length} error groups, ${r.anomalies.length} anomaly episodes, ${r.recommendations.length} recommendations`,
   );
   out.write(`${lines.join('\n')}\n`);
 }
+
+/** How many namespace scores and incidents the readable summary shows (--json: all). */
+const SUMMARY_NAMESPACES = 10;
+const SUMMARY_INCIDENTS = 20;
+const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1 };

@@ -335,6 +335,26 @@ describe('app-error', () => {
     expect(r.remediation[0]!.step).toContain('check the endpoint its error names');
   });
 
+  it('JavaScript\'s "Cannot read properties of undefined" is a code error, not a configuration one', () => {
+    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
+      reason: 'CrashLoopBackOff',
+      exitCode: 1,
+    });
+    const inc = incidentOf([
+      group(
+        'error-group-new',
+        T0,
+        "request failed Cannot read properties of undefined (reading 'id')",
+        'exception.node',
+      ),
+      crash,
+    ]);
+    expect([analyze(inc).category, analyze(inc).subtype]).toEqual(['app-error', 'crash']);
+    // "cannot read" a file still is one.
+    const file = incidentOf([group('error-group-new', T0, 'cannot read /etc/app/settings.yaml'), crash]);
+    expect(analyze(file).category).toBe('bad-config');
+  });
+
   it('crashing pods with an error that is not about configuration → app-error/crash', () => {
     const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
       reason: 'CrashLoopBackOff',
