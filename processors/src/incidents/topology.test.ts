@@ -28,6 +28,7 @@ import {
   POD_HEALTH_SOURCE,
   RCA_TOPIC,
   incidentsProcessor,
+  withRootCause,
   type IncidentsInput,
   type IncidentsProcessorConfig,
   type IncidentsTaskState,
@@ -390,6 +391,27 @@ function anomalyOpened(ts: number, metricName: string, pod: string): In {
   };
   return { topic: ANOMALIES_SOURCE, ts, key: `c1/an-${metricName}`, value: v };
 }
+
+describe('withRootCause', () => {
+  it("adds the innermost 'Caused by:' of a stack to the message", () => {
+    const stack = [
+      "org.springframework.beans.factory.BeanCreationException: Error creating bean with name 'dataSource'",
+      '\tat com.example.reports.Application.main(Application.java:12)',
+      'Caused by: java.sql.SQLException: cannot open connection',
+      '\tat x.y(Z.java:1)',
+      'Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "reports"',
+      '\t... 48 common frames omitted',
+    ].join('\n');
+    expect(withRootCause('Application run failed', stack)).toBe(
+      'Application run failed — caused by org.postgresql.util.PSQLException: FATAL: password authentication failed for user "reports"',
+    );
+    expect(withRootCause(undefined, stack)).toBe(
+      'org.postgresql.util.PSQLException: FATAL: password authentication failed for user "reports"',
+    );
+    expect(withRootCause('boom', 'Error: boom\n    at f (a.js:1:1)')).toBe('boom');
+    expect(withRootCause('boom', undefined)).toBe('boom');
+  });
+});
 
 describe('incidents processor', () => {
   it('a crash-looping pod opens one incident, with its RCA, evidence at the source position', async () => {

@@ -915,7 +915,7 @@ export function incidentsProcessor(
     }
     const prev = c.groups.get(v.id);
     const workload = resolveWorkload(c, v.namespace, v.workload, v.lastPod);
-    const message = v.bestSample?.message;
+    const message = withRootCause(v.bestSample?.message ?? undefined, v.bestSample?.stack ?? undefined);
     const count = Number(v.count);
     const ev = evidence(
       input.pos,
@@ -1606,6 +1606,22 @@ export function clusterFeedKey(r: LogRecord): string | null {
 type FeedInput = Extract<IncidentsInput, { type: 'feed' }>;
 
 /** Pod categories that give signals. */
+/**
+ * An error group's message for the RCA, with the innermost `Caused by:` of its best sample's
+ * stack when there is one: a Java service that fails at start logs "Application run failed", and
+ * what failed ("PSQLException: FATAL: password authentication failed for user …") is the last
+ * cause of the trace.
+ */
+export function withRootCause(message: string | undefined, stack: string | undefined): string | undefined {
+  if (stack === undefined) return message;
+  const at = stack.lastIndexOf('\nCaused by: ');
+  if (at < 0) return message;
+  const end = stack.indexOf('\n', at + 1);
+  const cause = stack.slice(at + '\nCaused by: '.length, end < 0 ? undefined : end).trim();
+  if (cause === '') return message;
+  return message === undefined || message === '' ? cause : message + ' — caused by ' + cause;
+}
+
 /**
  * Signals of another live incident that make a workload unhealthy for an RCA: its pods failing,
  * warning events, anomalies. Error groups alone do not (a caller failing to connect has them too).

@@ -355,6 +355,35 @@ describe('app-error', () => {
     expect(analyze(file).category).toBe('bad-config');
   });
 
+  it('quotes the error that fails to connect, not the first one', () => {
+    const inc = incidentOf([
+      group('error-group-new', T0, 'Cannot read properties of undefined'),
+      group('error-group-new', T0 + 1000, 'GET https://api.stripe.com failed: ETIMEDOUT', 'timeout'),
+    ]);
+    const r = analyze(inc);
+    expect([r.subtype, r.summary]).toEqual([
+      'connectivity',
+      'Deployment shop/api fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): "GET https://api.stripe.com failed: ETIMEDOUT".',
+    ]);
+  });
+
+  it('a database refusing the password at start is a configuration error', () => {
+    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
+      reason: 'CrashLoopBackOff',
+      exitCode: 1,
+    });
+    const inc = incidentOf([
+      group(
+        'error-group-new',
+        T0,
+        'Application run failed — caused by org.postgresql.util.PSQLException: FATAL: password authentication failed for user "reports"',
+        'exception.java',
+      ),
+      crash,
+    ]);
+    expect(analyze(inc).category).toBe('bad-config');
+  });
+
   it('crashing pods with an error that is not about configuration → app-error/crash', () => {
     const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
       reason: 'CrashLoopBackOff',

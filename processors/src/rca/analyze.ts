@@ -1254,9 +1254,9 @@ function appError(v: View, w: ResourceRef): Finding | null {
     });
     summary =
       refText(w) +
-      ' fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): ' +
-      quoted +
-      '.';
+      ' fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): "' +
+      cut(c.detail.title ?? textOf(c), 160) +
+      '".';
   } else if (subtype === 'crash') {
     factors.push({
       factor: 'its pods crash (' + uniq(crashes.map((c) => c.kind)).join(', ') + ')',

@@ -17,7 +17,7 @@ export const CONNECTIVITY =
 
 /** An error that says the configuration, environment or a file is wrong or missing. */
 export const CONFIG_ERROR =
-  /config|environment variable|env var|\benv\b|missing required|required (key|setting|variable|field|property)|not set\b|is unset|no such file|ENOENT|FileNotFound|cannot (open|read(?! propert)|load|find)|could not (open|read|load|find|resolve placeholder)|failed to (load|read|parse)|invalid (value|setting|option|argument)|unknown (flag|option)|KeyError|undefined variable|permission denied/i;
+  /config|environment variable|env var|\benv\b|missing required|required (key|setting|variable|field|property)|not set\b|is unset|no such file|ENOENT|FileNotFound|cannot (open|read(?! propert)|load|find)|could not (open|read|load|find|resolve placeholder)|failed to (load|read|parse)|invalid (value|setting|option|argument)|unknown (flag|option)|KeyError|undefined variable|permission denied|password authentication failed|authentication failed for user|access denied for user|invalid (username or password|credentials)|bad credentials/i;
 
 /** A ConfigMap/Secret/PVC named in a kubelet message as missing. */
 export const MISSING_OBJECT = /(configmap|secret|persistentvolumeclaim)s? "([^"]+)" not found/i;
