@@ -279,6 +279,10 @@ describe('bad-config', () => {
 });
 
 describe('app-error', () => {
+  const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
+    reason: 'CrashLoopBackOff',
+    exitCode: 1,
+  });
   const group = (kind: SignalKind, ts: number, title: string, errorReason = 'exception.python') =>
     sig(
       'error-group',
@@ -336,10 +340,6 @@ describe('app-error', () => {
   });
 
   it('JavaScript\'s "Cannot read properties of undefined" is a code error, not a configuration one', () => {
-    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
-      reason: 'CrashLoopBackOff',
-      exitCode: 1,
-    });
     const inc = incidentOf([
       group(
         'error-group-new',
@@ -368,10 +368,6 @@ describe('app-error', () => {
   });
 
   it('a database refusing the password at start is a configuration error', () => {
-    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
-      reason: 'CrashLoopBackOff',
-      exitCode: 1,
-    });
     const inc = incidentOf([
       group(
         'error-group-new',
@@ -385,10 +381,6 @@ describe('app-error', () => {
   });
 
   it('crashing pods with an error that is not about configuration → app-error/crash', () => {
-    const crash = sig('pod', 'crashloop', podRef('api-1'), dep('api'), T0 + MIN, {
-      reason: 'CrashLoopBackOff',
-      exitCode: 2,
-    });
     const inc = incidentOf([
       group('error-group-new', T0, 'panic: runtime error: index out of range', 'panic.go'),
       crash,
