@@ -40,7 +40,7 @@ interface Scenario {
 }
 
 describe('the readable summary of hetu analyze', () => {
-  it('shows the lowest namespace scores and the active, most severe incidents first, and says what it left out', () => {
+  it('shows the lowest namespace scores, the active and most severe incidents and the most frequent error groups first, and says what it left out', () => {
     const score = (scope: string, overall: number) => ({
       scope,
       overall,
@@ -71,7 +71,35 @@ describe('the readable summary of hetu analyze', () => {
         ...Array.from({ length: 12 }, (_, n) => score(`namespace:ns-${String(n).padStart(2, '0')}`, 90 - n)),
         score('workload:ns-00/Deployment/a', 1),
       ],
-      errorGroups: [],
+      errorGroups: [
+        {
+          title: 'rare',
+          count: 2,
+          reason: 'error',
+          level: 'error',
+          status: 'open',
+          spike: false,
+          workload: null,
+        },
+        ...['a', 'b', 'c', 'd', 'e'].map((name, n) => ({
+          title: `boom ${name}`,
+          count: 10 + n,
+          reason: 'error',
+          level: 'error',
+          status: 'open',
+          spike: n === 4,
+          workload: { kind: 'Deployment', namespace: 'shop', name },
+        })),
+        {
+          title: 'gone',
+          count: 99,
+          reason: 'error',
+          level: 'error',
+          status: 'resolved',
+          spike: false,
+          workload: null,
+        },
+      ],
       anomalies: [],
       incidents,
       recommendations: [],
@@ -103,7 +131,14 @@ describe('the readable summary of hetu analyze', () => {
     expect(lines.slice(33)).toEqual([
       '  [medium/open] incident 9 — app-error: summary 9',
       '  … 5 more incidents (--json lists every incident)',
-      '0 error groups, 0 anomaly episodes, 0 recommendations',
+      // The open ones with the most events (a resolved one is left out).
+      'most frequent open error groups:',
+      '  14 × [error, spiking] shop/e: boom e',
+      '  13 × [error] shop/d: boom d',
+      '  12 × [error] shop/c: boom c',
+      '  11 × [error] shop/b: boom b',
+      '  10 × [error] shop/a: boom a',
+      '7 error groups, 0 anomaly episodes, 0 recommendations',
     ]);
   });
 });

@@ -603,7 +603,15 @@ export function printAnalysis(
       cost: number;
       architecture: number;
     }[];
-    errorGroups: { title: string; count: number; reason: string }[];
+    errorGroups: {
+      title: string;
+      count: number;
+      reason: string;
+      level: string;
+      status: string;
+      spike: boolean;
+      workload: { kind: string; namespace: string; name: string } | null;
+    }[];
     anomalies: unknown[];
     incidents: {
       title: string;
@@ -670,6 +678,20 @@ export function printAnalysis(
   }
   if (ordered.length > SUMMARY_INCIDENTS)
     lines.push(`  … ${ordered.length - SUMMARY_INCIDENTS} more incidents (--json lists every incident)`);
+  // The open error groups with the most events: what the incidents' app errors point at.
+  const groups = r.errorGroups
+    .map((g, n) => ({ g, n }))
+    .filter(({ g }) => g.status !== 'resolved' && g.status !== 'ignored')
+    .sort((a, b) => b.g.count - a.g.count || a.n - b.n)
+    .slice(0, SUMMARY_ERROR_GROUPS)
+    .map(({ g }) => g);
+  if (groups.length > 0) {
+    lines.push(`most frequent open error groups:`);
+    for (const g of groups)
+      lines.push(
+        `  ${g.count} × [${g.level}${g.spike ? ', spiking' : ''}] ${g.workload ? `${g.workload.namespace}/${g.workload.name}` : '?'}: ${g.title}`,
+      );
+  }
   lines.push(
     `${r.errorGroups.length} error groups, ${r.anomalies.length} anomaly episodes, ${r.recommendations.length} recommendations`,
   );
@@ -679,4 +701,5 @@ export function printAnalysis(
 /** How many namespace scores and incidents the readable summary shows (--json: all). */
 const SUMMARY_NAMESPACES = 10;
 const SUMMARY_INCIDENTS = 20;
+const SUMMARY_ERROR_GROUPS = 5;
 const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1 };
