@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HetuError, type AppendRecord, type AnyProcessor } from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
+import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
@@ -657,7 +658,10 @@ export function printAnalysis(
             .join(', ')}` + (r.incidents.length > 1 ? ' — active first, most severe first:' : ':')),
   );
   const rank = (i: (typeof r.incidents)[number]) =>
-    [i.status === 'open' || i.status === 'investigating' ? 0 : 1, -(SEVERITY_RANK[i.severity] ?? 0)] as const;
+    [
+      i.status === 'open' || i.status === 'investigating' ? 0 : 1,
+      -severityRank(i.severity as IncidentSeverity),
+    ] as const;
   const ordered = r.incidents
     .map((i, n) => ({ i, n }))
     .sort((a, b) => {
@@ -702,4 +706,3 @@ export function printAnalysis(
 const SUMMARY_NAMESPACES = 10;
 const SUMMARY_INCIDENTS = 20;
 const SUMMARY_ERROR_GROUPS = 5;
-const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1 };

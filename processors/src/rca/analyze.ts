@@ -688,6 +688,42 @@ function badRollout(v: View, w: ResourceRef): Finding | null {
   };
 }
 
+/**
+ * The memory samples with a limit of `w`'s containers in the `oomLookbackMs` up to `at`, per
+ * series (pod + container), each oldest first; the series in the order of their first sample.
+ */
+function memorySeries(v: View, w: ResourceRef, at: number): Map<string, MemorySample[]> {
+  const samples = (v.ctx.memory ?? [])
+    .filter(
+      (m) =>
+        same(m.workload, w) &&
+        m.ts <= at &&
+        at - m.ts <= v.t.oomLookbackMs &&
+        m.limitBytes !== null &&
+        m.limitBytes > 0,
+    )
+    .sort((a, b) => a.ts - b.ts);
+  const series = new Map<string, MemorySample[]>();
+  for (const m of samples) {
+    const k = workloadKey(m.pod) + '/' + (m.container ?? '');
+    let list = series.get(k);
+    if (list === undefined) series.set(k, (list = []));
+    list.push(m);
+  }
+  return series;
+}
+
+/** Steady growth: ≥ 3 samples, the last ≥ `memoryGrowth` × the first, ≥ ⅔ of the steps rising. */
+function grewSteadily(list: readonly MemorySample[], t: RcaThresholds): boolean {
+  const first = list[0];
+  const last = list.at(-1);
+  if (list.length < 3 || first === undefined || last === undefined) return false;
+  let rising = 0;
+  for (let i = 1; i < list.length; i++)
+    if ((list[i] as MemorySample).usageBytes > (list[i - 1] as MemorySample).usageBytes) rising++;
+  return last.usageBytes >= first.usageBytes * t.memoryGrowth && rising * 3 >= (list.length - 1) * 2;
+}
+
 function oom(v: View, w: ResourceRef): Finding | null {
   const sigs = v
     .of(w)
@@ -701,36 +737,16 @@ function oom(v: View, w: ResourceRef): Finding | null {
       v.book.ref('pod-reason', p.ts, 'OOMKilled exit ' + String(p.exitCode ?? 137), p.evidence),
     ),
   ]);
-  const samples = (v.ctx.memory ?? [])
-    .filter(
-      (m) =>
-        same(m.workload, w) &&
-        m.ts <= kill &&
-        kill - m.ts <= v.t.oomLookbackMs &&
-        m.limitBytes !== null &&
-        m.limitBytes > 0,
-    )
-    .sort((a, b) => a.ts - b.ts);
+  const series = memorySeries(v, w, kill);
   // The series (pod + container) with the most samples before the kill.
-  const series = new Map<string, typeof samples>();
-  for (const m of samples) {
-    const k = workloadKey(m.pod) + '/' + (m.container ?? '');
-    series.set(k, [...(series.get(k) ?? []), m]);
-  }
   const main = [...series.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-  const peak = samples.reduce((acc, m) => Math.max(acc, m.usageBytes / (m.limitBytes as number)), 0);
+  let peak = 0;
+  for (const list of series.values())
+    for (const m of list) peak = Math.max(peak, m.usageBytes / (m.limitBytes as number));
   const near = peak >= v.t.memoryNearLimit;
   const firstS = main[0];
   const lastS = main.at(-1);
-  let rising = 0;
-  for (let i = 1; i < main.length; i++)
-    if ((main[i] as (typeof main)[0]).usageBytes > (main[i - 1] as (typeof main)[0]).usageBytes) rising++;
-  const growth =
-    main.length >= 3 &&
-    firstS !== undefined &&
-    lastS !== undefined &&
-    lastS.usageBytes >= firstS.usageBytes * v.t.memoryGrowth &&
-    rising * 3 >= (main.length - 1) * 2;
+  const growth = grewSteadily(main, v.t);
   const count = sigs.reduce((a, s) => a + s.count, 0) + reasons.length;
   const maxRestarts = Math.max(0, ...reasons.map((p) => p.restartCount ?? 0));
   const factors: ConfidenceFactor[] = [{ factor: 'container OOMKilled', weight: 50 }];
@@ -769,7 +785,7 @@ function oom(v: View, w: ResourceRef): Finding | null {
   }
   if (count >= 2 || maxRestarts >= 2) factors.push({ factor: 'killed more than once', weight: 5 });
   chain.push({ step: 'The kernel OOM-killed the container at ' + iso(kill) + ' (exit 137)', evidence: ids });
-  const limit = lastS?.limitBytes ?? samples.at(-1)?.limitBytes ?? null;
+  const limit = lastS?.limitBytes ?? null;
   const subtype = growth ? 'leak' : near ? 'limit-too-low' : null;
   const summary =
     subtype === 'leak' && firstS !== undefined && lastS !== undefined
@@ -798,34 +814,15 @@ function oom(v: View, w: ResourceRef): Finding | null {
  * after every other detector, so it never hides a cause that already happened.
  */
 function memoryLeak(v: View, w: ResourceRef): Finding | null {
-  const at = v.incident.updatedAt;
-  const series = new Map<string, MemorySample[]>();
-  for (const m of v.ctx.memory ?? []) {
-    if (!same(m.workload, w) || m.ts > at || at - m.ts > v.t.oomLookbackMs) continue;
-    if (m.limitBytes === null || m.limitBytes <= 0) continue;
-    const k = workloadKey(m.pod) + '/' + (m.container ?? '');
-    let list = series.get(k);
-    if (list === undefined) series.set(k, (list = []));
-    list.push(m);
-  }
+  const series = memorySeries(v, w, v.incident.updatedAt);
   // The growing series nearest its limit at its last sample (ties: the first key).
   let main: MemorySample[] | null = null;
   let mainRatio = 0;
   for (const k of [...series.keys()].sort()) {
-    const list = (series.get(k) as MemorySample[]).sort((a, b) => a.ts - b.ts);
-    const first = list[0] as MemorySample;
+    const list = series.get(k) as MemorySample[];
     const last = list.at(-1) as MemorySample;
-    let rising = 0;
-    for (let i = 1; i < list.length; i++)
-      if ((list[i] as MemorySample).usageBytes > (list[i - 1] as MemorySample).usageBytes) rising++;
     const ratio = last.usageBytes / (last.limitBytes as number);
-    if (
-      list.length >= 3 &&
-      last.usageBytes >= first.usageBytes * v.t.memoryGrowth &&
-      rising * 3 >= (list.length - 1) * 2 &&
-      ratio >= v.t.memoryLeakWarn &&
-      ratio > mainRatio
-    ) {
+    if (grewSteadily(list, v.t) && ratio >= v.t.memoryLeakWarn && ratio > mainRatio) {
       main = list;
       mainRatio = ratio;
     }
@@ -1240,6 +1237,7 @@ function appError(v: View, w: ResourceRef): Finding | null {
   let summary: string;
   if (subtype === 'connectivity') {
     const c = connectivity[0] as IncidentSignal;
+    const failing = '"' + cut(c.detail.title ?? textOf(c), 160) + '"';
     factors.push({
       factor: 'the error is a failure to reach a dependency no call relation names',
       weight: 10,
@@ -1247,23 +1245,20 @@ function appError(v: View, w: ResourceRef): Finding | null {
     chain.push({
       step:
         'It fails to reach a dependency: ' +
-        '"' +
-        cut(c.detail.title ?? textOf(c), 160) +
-        '"; its errors name no Kubernetes Service (<svc>.<ns>.svc), so the dependency is outside what hetu sees',
+        failing +
+        '; its errors name no Kubernetes Service (<svc>.<ns>.svc), so the dependency is outside what hetu sees',
       evidence: v.book.signal(c),
     });
     summary =
       refText(w) +
-      ' fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): "' +
-      cut(c.detail.title ?? textOf(c), 160) +
-      '".';
+      ' fails to reach a dependency hetu does not see (outside the cluster, or named without its Service): ' +
+      failing +
+      '.';
   } else if (subtype === 'crash') {
-    factors.push({
-      factor: 'its pods crash (' + uniq(crashes.map((c) => c.kind)).join(', ') + ')',
-      weight: 20,
-    });
+    const how = uniq(crashes.map((c) => c.kind)).join(', ');
+    factors.push({ factor: 'its pods crash (' + how + ')', weight: 20 });
     chain.push({
-      step: 'Its pods crash: ' + uniq(crashes.map((c) => c.kind)).join(', '),
+      step: 'Its pods crash: ' + how,
       evidence: uniq(crashes.flatMap((c) => v.book.signal(c))),
     });
     summary = refText(w) + ' crashes on an application error: ' + quoted + '.';
