@@ -580,6 +580,39 @@ describe('incidents processor', () => {
     ]);
   });
 
+  it("a caller's RCA is computed again when its dependency's own incident changes", async () => {
+    // api's and db's anomalies open two incidents; a warning (no signal) of api naming
+    // db.shop.svc gives the call; then db's pod crash-loops, which changes db's incident only.
+    const d = new ProcessorTestDriver(processor());
+    await pipeAll(d, [
+      podHealth('api-1', T0),
+      podHealth('db-1', T0),
+      anomalyOpened(T0 + MIN, 'http_error_ratio', 'api-1'),
+      anomalyOpened(T0 + MIN + 1000, 'memory_working_set_bytes', 'db-1'),
+      errorGroup('g-warn', T0 + 2 * MIN, {
+        ns: 'shop',
+        workload: 'api',
+        title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
+        level: 'warn',
+      }),
+      podHealth('db-1', T0 + 3 * MIN, CRASH),
+    ]);
+    const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+    const api = incs.find((i) => i.title.includes('shop/api'))!;
+    const db = incs.find((i) => i.title.includes('shop/db'))!;
+    expect(db.signals.map((s) => s.kind)).toEqual(['anomaly', 'crashloop']);
+    expect(api.signals.map((s) => s.kind)).toEqual(['anomaly']);
+    const apiRcas = out(d, RCA_TOPIC)
+      .filter((f) => f.key === `c1/${api.id}`)
+      .map((f) => f.value as RcaReportRecord);
+    expect(apiRcas.map((r) => `+${(r.ts - T0) / 1000}s ${r.category} ${r.summary}`)).toEqual([
+      '+60s unknown No known failure pattern matched the signals of Deployment shop/api (anomaly).',
+      '+120s dependency-down Deployment shop/db is down (anomaly); Deployment shop/api fails calling it.',
+      // db's incident changed: api's incident did not, its RCA is computed again.
+      '+180s dependency-down Deployment shop/db is down (anomaly, crashloop); Deployment shop/api fails calling it.',
+    ]);
+  });
+
   it('auto-resolves 10 min after every signal cleared (inclusive), by the feed clock', async () => {
     const d = new ProcessorTestDriver(processor());
     const stream = crashloopStream();

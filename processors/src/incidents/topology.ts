@@ -514,7 +514,6 @@ export function incidentsProcessor(
     else return;
     ctx.changed(sk(c.cluster, 'calls:' + fk));
     if (!added) return;
-    refreshCallers(c, [fk], new Set(), ctx, ts);
     // The core may have dropped its least recently seen edge: drop what it no longer holds.
     for (const [k, x] of [...c.calls]) {
       const held = new Set(c.core.callees(x.from).map(workloadKey));
@@ -525,6 +524,8 @@ export function incidentsProcessor(
         }
       if (x.to.size === 0) c.calls.delete(k);
     }
+    // Then the RCAs that read the new edge, from calls that are the core's again.
+    refreshCallers(c, [fk], new Set(), ctx, ts);
   }
 
   function expireMirrors(c: ClusterState, w: number, ctx: Ctx): void {
