@@ -175,12 +175,16 @@ export async function recordsByTask(
  */
 export const STAGE_BATCH_RECORDS = 2000;
 
-/** A stage's runtime on `backend` as `hetu analyze` runs it: Avro facts and dead letters, batches of STAGE_BATCH_RECORDS. */
+/**
+ * A stage's runtime on `backend` as `hetu analyze` runs it: Avro facts and dead letters, batches of
+ * STAGE_BATCH_RECORDS; `changelog` false: none (`ProcessorRuntimeOptions.changelog`).
+ */
 export function stageRuntime(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   events?: RuntimeEvents,
   tasks?: readonly number[],
+  changelog = true,
 ): ProcessorRuntime<unknown, unknown> {
   return new ProcessorRuntime({
     log: backend.log,
@@ -190,20 +194,29 @@ export function stageRuntime(
     maxBatchRecords: STAGE_BATCH_RECORDS,
     ...(events ? { events } : {}),
     ...(tasks ? { tasks } : {}),
+    ...(changelog ? {} : { changelog: false }),
   });
 }
 
 /**
  * Runs one stage to the end of its input (what its inputs held when it started), then stops it.
- * `onBatch` is told each committed batch; `tasks`: only those (the embedded log only).
+ * `onBatch` is told each committed batch; `tasks`: only those (the embedded log only); `changelog`
+ * false: without a changelog (a log thrown away after this run).
  */
 export async function runStage(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
   onBatch?: (info: BatchCommittedInfo) => void,
   tasks?: readonly number[],
+  changelog = true,
 ): Promise<void> {
-  const rt = stageRuntime(backend, processor, onBatch ? { batchCommitted: onBatch } : undefined, tasks);
+  const rt = stageRuntime(
+    backend,
+    processor,
+    onBatch ? { batchCommitted: onBatch } : undefined,
+    tasks,
+    changelog,
+  );
   const sub = await rt.start();
   try {
     await sub.whenCaughtUp(3_600_000);

@@ -312,6 +312,31 @@ describe('hetu analyze', () => {
     ]);
   }, 180_000);
 
+  it('writes the changelogs in a kept data directory and derives the same facts without them', async () => {
+    const kept = join(dir, 'kept');
+    const bare = join(dir, 'bare');
+    const withChangelogs = toJson((await analyze('demo/demo.jsonl.gz', { dataDir: kept })).result);
+    const without = toJson(
+      (await analyze('demo/demo.jsonl.gz', { dataDir: bare, changelogs: false })).result,
+    );
+    expect(without).toBe(withChangelogs); // byte-identical
+    const stateRecords = async (d: string) => {
+      const backend = await openBackend(parseGlobalConfig({ dataDir: d, output: 'json' }, {}));
+      try {
+        const topics = (await backend.log.describeTopics()).filter((t) => t.name.startsWith('hetu.state.'));
+        return Object.fromEntries(
+          topics.map((t) => [t.name, t.partitions.reduce((n, p) => n + Number(p.high), 0)]),
+        );
+      } finally {
+        await backend.close();
+      }
+    };
+    const on = await stateRecords(kept);
+    const off = await stateRecords(bare);
+    expect(Object.keys(off).sort()).toEqual(Object.keys(on).sort());
+    for (const [topic, n] of Object.entries(on)) expect([topic, n > 0, off[topic]]).toEqual([topic, true, 0]);
+  }, 180_000);
+
   it('counts malformed and late lines as dead letters and goes on', async () => {
     const file = join(dir, 'bad.jsonl');
     const ok = (ts: string, name: string) =>

@@ -88,11 +88,17 @@ export async function analyze(
     threads?: 1 | 2;
     /** Default: `off` (no fsync) for the temporary log, `normal` for one in `dataDir`, which is kept. */
     durability?: 'normal' | 'off';
+    /**
+     * Whether the stages write their changelogs. Default: not for the temporary log (no stage runs
+     * on it again, so nothing would ever restore from them), yes in `dataDir` (`hetu start` may).
+     */
+    changelogs?: boolean;
   } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
   // A log deleted at the end needs no fsync (EmbeddedLogOptions.durability); one in --data-dir is kept.
   const durability = opts.durability ?? (opts.dataDir === undefined ? 'off' : 'normal');
+  const changelogs = opts.changelogs ?? opts.dataDir !== undefined;
   // Started first: the worker loads its modules while this thread reads the recording.
   const worker = (opts.threads ?? 2) === 2 ? new StageWorker() : undefined;
   // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
@@ -103,14 +109,14 @@ export async function analyze(
       worker ? { writeLock, durability } : { durability },
     );
     try {
-      if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm);
+      if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);
       await createAnalysisTopics(backend);
       const summary = await ingest(backend, recording, opts.progress);
-      await worker.open(dir, writeLock, durability);
+      await worker.open(dir, writeLock, durability, changelogs);
       // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
       // rounds with the LLM worker after the others (runLlmStages).
       const stages = analysisStages(backend, opts.llm === undefined);
-      await runStagesOnTwoThreads(backend, stages, worker, opts.progress);
+      await runStagesOnTwoThreads(backend, stages, worker, opts.progress, changelogs);
       if (opts.llm !== undefined) await runLlmStages(backend, opts.llm, opts.progress);
       return { summary, result: await collect(backend, summary, opts.llm !== undefined) };
     } finally {
@@ -178,8 +184,14 @@ export class StageWorker {
     });
   }
 
-  open(dataDir: string, writeLock: SharedArrayBuffer, durability: 'normal' | 'off'): Promise<void> {
-    return this.ask({ type: 'open', dataDir, writeLock, durability }, 'ready');
+  /** `changelogs` false: the worker's stages write none (`runStage`). */
+  open(
+    dataDir: string,
+    writeLock: SharedArrayBuffer,
+    durability: 'normal' | 'off',
+    changelogs = true,
+  ): Promise<void> {
+    return this.ask({ type: 'open', dataDir, writeLock, durability, changelogs }, 'ready');
   }
 
   /** Runs `stage` to the end of its input; `tasks`: only those. */
@@ -198,13 +210,14 @@ export class StageWorker {
  * (`stageDependencies`) are done; a free thread takes the ready stage with the most input. When
  * both threads are free and one stage alone is ready, its tasks are split between them
  * (`splitTasks`), so neither idles beside it. If a stage fails, no other starts and the failure is
- * thrown.
+ * thrown. `changelogs` false: this thread's stages write none (the worker's: as it was opened).
  */
 export async function runStagesOnTwoThreads(
   backend: Backend,
   stages: readonly [string, AnyProcessor<unknown, unknown>][],
   worker: StageWorker,
   progress?: AnalyzeProgress,
+  changelogs = true,
 ): Promise<void> {
   type Thread = 'main' | 'worker';
   const deps = stageDependencies(stages);
@@ -236,7 +249,9 @@ export async function runStagesOnTwoThreads(
     }
     left.set(name, (left.get(name) ?? 0) + 1);
     const run =
-      thread === 'main' ? runWithProgress(backend, name, p, onMain, tasks) : worker.run(name, tasks);
+      thread === 'main'
+        ? runWithProgress(backend, name, p, onMain, tasks, changelogs)
+        : worker.run(name, tasks);
     running.set(
       thread,
       run.then(
@@ -326,10 +341,11 @@ export async function analyzeOn(
   recording: string,
   progress?: AnalyzeProgress,
   llm?: LlmSetup,
+  changelogs = true,
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   await createAnalysisTopics(backend);
   const summary = await ingest(backend, recording, progress);
-  await runStages(backend, progress);
+  await runStages(backend, progress, changelogs);
   await runLlmStages(backend, llm, progress);
   return { summary, result: await collect(backend, summary, llm !== undefined) };
 }
@@ -342,12 +358,17 @@ export async function createAnalysisTopics(backend: Backend): Promise<void> {
 
 /**
  * Runs every stage to the end of its input, one after another. Each resumes from its committed
- * position, so after a crash this finishes the work and derives the same facts.
+ * position, so after a crash this finishes the work and derives the same facts (with `changelogs`,
+ * the default: without them, a stage's state cannot be restored).
  */
-export async function runStages(backend: Backend, progress?: AnalyzeProgress): Promise<void> {
+export async function runStages(
+  backend: Backend,
+  progress?: AnalyzeProgress,
+  changelogs = true,
+): Promise<void> {
   for (const [name, p] of pipelineStages(backend)) {
     progress?.stage?.(name);
-    await runWithProgress(backend, name, p, progress);
+    await runWithProgress(backend, name, p, progress, undefined, changelogs);
     progress?.stageDone?.(name);
   }
 }
@@ -359,12 +380,13 @@ export async function runWithProgress(
   p: AnyProcessor<unknown, unknown>,
   progress: Pick<AnalyzeProgress, 'records'> | undefined,
   tasks?: readonly number[],
+  changelog = true,
 ): Promise<void> {
   const records = progress?.records;
-  if (!records) return runStage(backend, p, undefined, tasks);
+  if (!records) return runStage(backend, p, undefined, tasks, changelog);
   const total = await inputRecords(backend, p, tasks);
   let done = 0;
-  await runStage(backend, p, (info) => records(name, (done += info.records), total), tasks);
+  await runStage(backend, p, (info) => records(name, (done += info.records), total), tasks, changelog);
 }
 
 export async function ingest(

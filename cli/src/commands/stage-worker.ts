@@ -11,7 +11,14 @@ import type { AnyProcessor } from '@hetu/streams';
 import type { Backend } from '../backend.ts';
 
 export type ToWorker =
-  | { type: 'open'; dataDir: string; writeLock: SharedArrayBuffer; durability: 'normal' | 'off' }
+  | {
+      type: 'open';
+      dataDir: string;
+      writeLock: SharedArrayBuffer;
+      durability: 'normal' | 'off';
+      /** false: the stages write no changelog (`runStage`). */
+      changelogs: boolean;
+    }
   | { type: 'run'; stage: string; tasks?: number[] }
   | { type: 'close' };
 
@@ -32,6 +39,7 @@ if (parentPort) {
     import('./analyze.ts'),
   ]);
   let backend: Backend | undefined;
+  let changelogs = true;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
     const e = err as { code?: unknown; message?: unknown; stack?: unknown };
@@ -52,6 +60,7 @@ if (parentPort) {
             durability: m.durability,
           });
           stages = new Map(analysisStages(backend, true));
+          changelogs = m.changelogs;
           post({ type: 'ready' });
         } catch (err) {
           fail(null, err);
@@ -67,6 +76,7 @@ if (parentPort) {
             p,
             { records: (stage, done, total) => post({ type: 'records', stage, done, total }) },
             m.tasks,
+            changelogs,
           );
           post({ type: 'done', stage: m.stage });
         } catch (err) {

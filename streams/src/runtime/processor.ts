@@ -266,6 +266,8 @@ export async function foldBatch<In, S>(
   def: StatefulProcessor<In, S>,
   task: TaskState<S>,
   records: readonly LogRecord[],
+  /** false: the changed keys are not collected (no changelog is written). */
+  trackChanges = true,
 ): Promise<BatchResult> {
   const changedKeys = new Set<string>();
   const outputs: { topic: string; record: AppendRecord | FactRecord }[] = [];
@@ -283,10 +285,12 @@ export async function foldBatch<In, S>(
       record: Number.isFinite(w) && (ts === undefined || ts < w) ? { ...record, timestamp: w } : record,
     });
   };
-  const changed = (key: string) => {
-    if (key === POSITION_KEY) throw new Error('The positions key is reserved.');
-    changedKeys.add(key);
-  };
+  const changed = trackChanges
+    ? (key: string) => {
+        if (key === POSITION_KEY) throw new Error('The positions key is reserved.');
+        changedKeys.add(key);
+      }
+    : () => undefined;
   task.uncommitted = true;
   // A task of one partition number tracks one position per topic; a single task, per partition.
   const appliedKey = def.singleTask

@@ -84,6 +84,14 @@ export interface ProcessorRuntimeOptions<In, V> {
   readonly events?: RuntimeEvents;
   /** Retries of a failing batch before a non-transient, non-input error stops the processor. Default 0. */
   readonly maxProgrammerErrorRetries?: number;
+  /**
+   * `false`: write no changelog (neither state snapshots nor position markers) and restore nothing,
+   * for a log nobody will run a stage on again (`hetu analyze` without a kept data directory:
+   * docs/analyze-output.md). A batch that would need the state rebuilt (a retry after a failed
+   * commit, a task another member may have run) then stops the processor with
+   * HETU_RUNTIME_NO_CHANGELOG instead. Default true.
+   */
+  readonly changelog?: boolean;
 }
 
 /** Default DLQ encoding: JSON with the original bytes in base64. */
@@ -179,6 +187,7 @@ export class ProcessorRuntime<In, V> {
     const { log } = this.opts;
     const processor = this.def;
     const task = new TaskState<unknown>(processor.init());
+    if (this.opts.changelog === false) return task;
     const keys = new Set<string>();
     let from = 0n;
     let count = 0;
@@ -209,6 +218,7 @@ export class ProcessorRuntime<In, V> {
     const processor = this.def;
     await this.ensureTopics();
     const maxRetries = this.opts.maxProgrammerErrorRetries ?? 0;
+    const keepsChangelog = this.opts.changelog !== false;
     this.subscription = await log.subscribe({
       group: processor.name,
       topics: processor.inputs,
@@ -233,13 +243,18 @@ export class ProcessorRuntime<In, V> {
         let task = await this.task(taskId);
         const moved = this.epochs.has(taskId) && this.epochs.get(taskId) !== batch.epoch;
         if (task.uncommitted || moved) {
+          if (!keepsChangelog)
+            throw new HetuError(
+              'HETU_RUNTIME_NO_CHANGELOG',
+              `Stage ${processor.name} runs without a changelog and its task ${taskId} ${task.uncommitted ? 'failed to commit a batch' : 'was reassigned'}: its state cannot be rebuilt, so it stops; run it again on a fresh log, or with its changelog.`,
+            );
           // The last attempt folded into the state but did not commit, or the task was reassigned
           // (another member may have advanced it meanwhile): rebuild from the changelog.
           this.tasks.delete(taskId);
           task = await this.task(taskId);
         }
         this.epochs.set(taskId, batch.epoch);
-        const result = await foldBatch(processor, task, batch.records);
+        const result = await foldBatch(processor, task, batch.records, keepsChangelog);
         crashPoint('before-produce');
         const byTopic = new Map<string, AppendRecord[]>();
         const chosen = this.opts.tasks;
@@ -263,7 +278,7 @@ export class ProcessorRuntime<In, V> {
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
           crashPoint('dlq-write');
         }
-        tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
+        if (keepsChangelog) tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
         const events = this.opts.events;
         tx.onCommitted(() => {
           task.uncommitted = false;
