@@ -38,7 +38,7 @@ async function checkRegistry(url: string): Promise<void> {
 
 export async function openBackend(
   cfg: GlobalConfig,
-  embedded: { writeLock?: SharedArrayBuffer; durability?: 'normal' | 'off' } = {},
+  embedded: { writeLock?: SharedArrayBuffer; durability?: 'normal' | 'off'; timeRetention?: boolean } = {},
 ): Promise<Backend> {
   if (cfg.kafka) {
     const log = new KafkaLog({ brokers: cfg.kafka, clientId: 'hetu-cli', connectionTimeoutMs: 3000 });
@@ -64,6 +64,7 @@ export async function openBackend(
     dataDir: dir,
     ...(embedded.writeLock ? { writeLock: embedded.writeLock } : {}),
     ...(embedded.durability ? { durability: embedded.durability } : {}),
+    ...(embedded.timeRetention === false ? { timeRetention: false } : {}),
   });
   const server = await startEmbeddedRegistry({ store: await logSchemaStore(log) });
   const registry = createRegistryClient({ url: server.url });

@@ -337,6 +337,34 @@ describe('hetu analyze', () => {
     for (const [topic, n] of Object.entries(on)) expect([topic, n > 0, off[topic]]).toEqual([topic, true, 0]);
   }, 180_000);
 
+  it('reads the whole of a recording longer than the raw topics keep (4 days of logs; logs are kept 3)', async () => {
+    const file = join(dir, 'long.jsonl');
+    const start = Date.parse('2026-11-20T00:00:00.000Z');
+    const lines: string[] = [];
+    // One pod (one partition: cleans run every 5 000 appends to it), an error every 30 s for 100 h.
+    for (let i = 0; i < 12_000; i++) {
+      const ts = new Date(start + i * 30_000).toISOString();
+      lines.push(
+        JSON.stringify({
+          ts,
+          cluster: 'c',
+          kind: 'log',
+          namespace: 'shop',
+          pod: 'api-7d9f-x2',
+          container: 'api',
+          line: `${ts} ERROR payment ${i} failed: card declined`,
+        }),
+      );
+    }
+    writeFileSync(file, lines.join('\n'));
+    const { summary, result } = await analyze(file, { threads: 1 });
+    expect(summary.observations).toBe(12_000);
+    const groups = (result as { errorGroups: { count: number; firstSeen: string }[] }).errorGroups;
+    // Every line counted from the first on (the last waits for its container's next line: a stack
+    // trace might follow it).
+    expect(groups.map((g) => [g.count, g.firstSeen])).toEqual([[11_999, '2026-11-20T00:00:00.000Z']]);
+  }, 120_000);
+
   it('counts malformed and late lines as dead letters and goes on', async () => {
     const file = join(dir, 'bad.jsonl');
     const ok = (ts: string, name: string) =>

@@ -104,9 +104,10 @@ export async function analyze(
   // The two threads' connections take turns at writing through this lock (EmbeddedLogOptions).
   const writeLock = new SharedArrayBuffer(4);
   try {
+    // Time retention off: the stages read the whole recording, however long (EmbeddedLogOptions).
     const backend = await openBackend(
       parseGlobalConfig({ dataDir: dir, output: 'json' }, {}),
-      worker ? { writeLock, durability } : { durability },
+      worker ? { writeLock, durability, timeRetention: false } : { durability, timeRetention: false },
     );
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);

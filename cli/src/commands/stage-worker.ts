@@ -58,6 +58,7 @@ if (parentPort) {
           backend = await openBackend(parseGlobalConfig({ dataDir: m.dataDir, output: 'json' }, {}), {
             writeLock: m.writeLock,
             durability: m.durability,
+            timeRetention: false,
           });
           stages = new Map(analysisStages(backend, true));
           changelogs = m.changelogs;

@@ -46,6 +46,13 @@ export interface EmbeddedLogOptions {
    * 6 590 commits with `normal`, 1.17 s with `off` (2026-11-27, docs/benchmarks.md).
    */
   readonly durability?: 'normal' | 'off';
+  /**
+   * `false`: time retention deletes nothing (compaction still runs). For `hetu analyze`, whose
+   * stages must read the whole recording however far back it starts: with retention, a recording
+   * longer than a raw topic's (3 days of logs) lost its start before the stages read it, and how
+   * much depended on when cleans ran. Default true.
+   */
+  readonly timeRetention?: boolean;
 }
 
 interface TopicRow {
@@ -273,6 +280,7 @@ export class EmbeddedLog implements Log {
       pollIntervalMs: options.pollIntervalMs ?? 200,
       cleanEvery: options.cleanEvery ?? 5000,
       now: options.now ?? (() => Date.now()),
+      timeRetention: options.timeRetention !== false,
     };
     let file = ':memory:';
     if (options.dataDir !== ':memory:') {
@@ -551,7 +559,7 @@ export class EmbeddedLog implements Log {
       const newest = (this.st.newest.get(topic, partition) as { ts: number } | undefined)?.ts;
       const now = Math.min(this.opts.now(), newest ?? Number.POSITIVE_INFINITY);
       const compact = row.cleanup.includes('compact');
-      const retention = row.cleanup.includes('delete') ? row.retention_ms : null;
+      const retention = this.opts.timeRetention && row.cleanup.includes('delete') ? row.retention_ms : null;
       const tombstoneAge = row.delete_retention_ms ?? 86_400_000;
       const state = this.cleanState.get(tp);
       if (state !== undefined && (!compact || state.keys !== null) && retention === null) {

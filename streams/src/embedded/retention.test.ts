@@ -34,4 +34,28 @@ describe('embedded retention', () => {
     expect((await log.read('raw', 0)).map((r) => [r.value!.toString(), r.offset])).toEqual([['b', 1n]]);
     await log.close();
   });
+
+  it('deletes nothing by time without time retention, and still compacts', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:', now: () => 1_795_680_000_000, timeRetention: false });
+    await log.ensureTopics([
+      { name: 'raw', partitions: 1, cleanupPolicy: 'delete', retentionMs: 7 * DAY },
+      { name: 'facts', partitions: 1, cleanupPolicy: 'compact' },
+    ]);
+    const days = Array.from({ length: 10 }, (_, d) => ({
+      key: Buffer.from(`k${d % 2}`),
+      value: Buffer.from(`day${d}`),
+      timestamp: d * DAY,
+    }));
+    await log.append('raw', days);
+    await log.append('facts', days);
+    log.clean('raw', 0);
+    log.clean('facts', 0);
+    // Every day of the recording stays (with retention, days 0 and 1 went: the test above) …
+    expect((await log.read('raw', 0)).map((r) => r.value!.toString())).toEqual(
+      days.map((d) => d.value.toString()),
+    );
+    // … and compaction still keeps the newest record per key.
+    expect((await log.read('facts', 0)).map((r) => r.value!.toString())).toEqual(['day8', 'day9']);
+    await log.close();
+  });
 });

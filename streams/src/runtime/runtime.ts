@@ -278,7 +278,8 @@ export class ProcessorRuntime<In, V> {
           tx.append(this.dlqTopic, await Promise.all(result.deadLetters.map((d) => encode(d, at))));
           crashPoint('dlq-write');
         }
-        if (keepsChangelog) tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
+        if (keepsChangelog)
+          tx.append(processor.changelogTopic, changelogRecords(processor, task, result, taskId));
         const events = this.opts.events;
         tx.onCommitted(() => {
           task.uncommitted = false;
