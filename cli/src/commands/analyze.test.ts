@@ -287,7 +287,7 @@ describe('hetu analyze', () => {
       "Deployment shop/cart's memory grew from 260 MiB to 467 MiB (91 % of its 512 MiB limit) in 28 min: likely a memory leak, an OOM kill in about 4 min at this rate.",
     );
     expect(summaries[4]).toBe(
-      'Deployment payments/ledger is down (anomaly, crashloop, warning-event); Deployment shop/api fails calling it.',
+      'Deployment payments/ledger is down (anomaly, crashloop, warning-event), likely from CPU saturation; Deployment shop/api fails calling it.',
     );
     expect(summaries[1]).toBe(
       'Deployment shop/cart was OOMKilled after its memory grew from 264 MiB to 510 MiB (limit 512 MiB): likely a memory leak.',

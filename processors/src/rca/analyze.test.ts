@@ -442,6 +442,33 @@ describe('dependency-down', () => {
     expect(r.blastRadius.workloads).toEqual([dep('api'), sts('postgres')]);
   });
 
+  it('says what took the dependency down when its own signals tell, and starts the remediation there', () => {
+    const inc = incidentOf(
+      [
+        ...signals(),
+        sig('pod', 'oomkilled', podRef('postgres-0'), sts('postgres'), T0, {
+          reason: 'OOMKilled',
+          container: 'postgres',
+          exitCode: 137,
+        }),
+      ],
+      [[dep('api'), sts('postgres')]],
+    );
+    const r = checked(analyze(inc, { calls: [{ from: dep('api'), to: sts('postgres') }] }));
+    expect([r.category, r.subtype]).toEqual(['dependency-down', 'oom']);
+    expect(r.summary).toBe(
+      'StatefulSet shop/postgres is down (crashloop, oomkilled), likely from OOM kills; Deployment shop/api fails calling it.',
+    );
+    // Its own failure's steps first, not "follow its own incident": this may be that incident.
+    expect(r.remediation.map((x) => x.step)).toEqual([
+      'Raise the memory limit of StatefulSet shop/postgres (e.g. 1.5 × the peak working set) and the request to match',
+      expect.any(String),
+      'Check StatefulSet shop/postgres endpoints and readiness: kubectl get endpoints / kubectl describe pods',
+      'Make callers degrade gracefully: timeouts, retries with back-off, circuit breaker',
+      'Give StatefulSet shop/postgres redundancy: replicas ≥ 2 and a PodDisruptionBudget',
+    ]);
+  });
+
   it('follows a chain of calls to the deepest unhealthy workload', () => {
     const inc = incidentOf(
       [

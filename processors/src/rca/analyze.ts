@@ -1324,6 +1324,22 @@ function walk(v: View, from: ResourceRef, seen: readonly ResourceRef[]): Resourc
   return best;
 }
 
+/** A dependency's own failure, as the dependency-down summary names it. */
+const OWN_FAILURE: Readonly<Record<RcaCategory, string>> = {
+  'node-failure': 'its node failing',
+  'bad-rollout': 'a bad rollout',
+  'dependency-down': 'a dependency of its own',
+  'image-pull': 'an image it cannot pull',
+  unschedulable: 'pods that cannot be scheduled',
+  'volume-mount': 'a volume it cannot mount',
+  oom: 'OOM kills',
+  'bad-config': 'a configuration error',
+  'cpu-saturation': 'CPU saturation',
+  'probe-failure': 'failing probes',
+  'app-error': 'its own application errors',
+  unknown: 'an unknown cause',
+};
+
 /** Follow caller → unhealthy callee edges from the incident's workloads to the deepest callee. */
 function dependency(v: View): Finding | null {
   const paths: ResourceRef[][] = [];
@@ -1401,7 +1417,9 @@ function dependency(v: View): Finding | null {
       refText(root) +
       ' is down (' +
       health.why.join(', ') +
-      '); ' +
+      ')' +
+      (own !== null ? ', likely from ' + OWN_FAILURE[own.category] : '') +
+      '; ' +
       callers.map(refText).join(', ') +
       (callers.length === 1 ? ' fails' : ' fail') +
       ' calling it.',

@@ -1,4 +1,6 @@
-import type { RcaCategory, RemediationStep } from './types.ts';
+import { RCA_CATEGORIES, type RcaCategory, type RemediationStep } from './types.ts';
+
+const isCategory = (x: string): x is RcaCategory => (RCA_CATEGORIES as readonly string[]).includes(x);
 
 const s = (
   step: string,
@@ -31,8 +33,14 @@ export function remediationFor(category: RcaCategory, subtype: string | null): R
           'days',
         ),
       ];
-    case 'dependency-down':
-      return [
+    case 'dependency-down': {
+      // Its own failure known (the subtype): start with that category's first steps, not with
+      // "follow its own incident" (this may be that incident).
+      const own =
+        subtype !== null && subtype !== 'dependency-down' && isCategory(subtype)
+          ? remediationFor(subtype, null).slice(0, 2)
+          : [];
+      const steps = [
         s(
           'Restore {root}: follow its own incident and RCA (it is the failing dependency, not the callers)',
           'medium',
@@ -53,6 +61,8 @@ export function remediationFor(category: RcaCategory, subtype: string | null): R
         ),
         s('Give {root} redundancy: replicas ≥ 2 and a PodDisruptionBudget', 'medium', true, 'hours'),
       ];
+      return own.length > 0 ? [...own, ...steps.slice(1)] : steps;
+    }
     case 'oom':
       return subtype === 'leak'
         ? [
