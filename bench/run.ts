@@ -16,6 +16,7 @@ const BENCHES = {
   roles: () => import('./roles.bench.ts'),
   replay: () => import('./replay.bench.ts'),
   web: () => import('./web.bench.ts'),
+  threads: () => import('./threads.bench.ts'),
 } as const;
 
 type Name = keyof typeof BENCHES;
