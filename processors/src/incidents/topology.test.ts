@@ -392,6 +392,17 @@ function anomalyOpened(ts: number, metricName: string, pod: string): In {
   return { topic: ANOMALIES_SOURCE, ts, key: `c1/an-${metricName}`, value: v };
 }
 
+/** The episode `anomalyOpened` opened, closed at `ts`. */
+function anomalyClosed(openedAt: number, ts: number, metricName: string, pod: string): In {
+  const opened = anomalyOpened(openedAt, metricName, pod);
+  const v = opened.value as RecordTypes['AnomalyEpisode'];
+  return {
+    ...opened,
+    ts,
+    value: { ...v, ts, status: 'closed', closedAt: ts, closeReason: 'recovered' },
+  };
+}
+
 describe('withRootCause', () => {
   it("adds the innermost 'Caused by:' of a stack to the message", () => {
     const stack = [
@@ -611,6 +622,36 @@ describe('incidents processor', () => {
       // db's incident changed: api's incident did not, its RCA is computed again.
       '+180s dependency-down Deployment shop/db is down (anomaly, crashloop); Deployment shop/api fails calling it.',
     ]);
+  });
+
+  it("a dependency's failure that cleared before the caller's incident opened does not make it down", async () => {
+    // db's anomaly opens an incident (held until it auto-resolves); api's anomaly opens another
+    // later, and api's error then names db.shop.svc. db counts as down for api only while its
+    // anomaly was still open when api's incident opened.
+    const categoryOfApi = async (dbRecovered: boolean) => {
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, [
+        podHealth('api-1', T0),
+        podHealth('db-1', T0),
+        anomalyOpened(T0 + MIN, 'memory_working_set_bytes', 'db-1'),
+        ...(dbRecovered ? [anomalyClosed(T0 + MIN, T0 + 2 * MIN, 'memory_working_set_bytes', 'db-1')] : []),
+        anomalyOpened(T0 + 4 * MIN, 'http_error_ratio', 'api-1'),
+        errorGroup('g-conn', T0 + 5 * MIN, {
+          ns: 'shop',
+          workload: 'api',
+          title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
+        }),
+      ]);
+      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+      const db = incs.find((i) => i.title.includes('shop/db'))!;
+      const api = incs.find((i) => i.title.includes('shop/api'))!;
+      // db's incident is still held either way (an incident resolves 10 min after its signals clear).
+      expect([incs.length, db.status]).toEqual([2, 'open']);
+      const r = d.facts(RCA_TOPIC).get(`c1/${api.id}`) as RcaReportRecord;
+      return `${r.category} ${r.rootCause.kind}/${r.rootCause.namespace}/${r.rootCause.name}`;
+    };
+    expect(await categoryOfApi(false)).toBe('dependency-down Deployment/shop/db');
+    expect(await categoryOfApi(true)).not.toMatch(/^dependency-down/);
   });
 
   it('auto-resolves 10 min after every signal cleared (inclusive), by the feed clock', async () => {
