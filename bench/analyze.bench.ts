@@ -67,8 +67,9 @@ async function child(file: string, threads: 1 | 2, dataDir: string): Promise<Run
       dataDir,
       threads,
       // The bench's directory (to measure the log's size) is deleted after it, as `hetu analyze`
-      // deletes its temporary one: no fsync, as there.
+      // deletes its temporary one: no fsync and no changelogs, as there.
       durability: 'off',
+      changelogs: false,
       progress: {
         stage: (name) => {
           ingestS ??= rel();
