@@ -18,6 +18,10 @@ import { MAX_REQUEST_BYTES, sizedSlices } from '../sized-slices.ts';
 import { crashPoint } from '../crash-points.ts';
 import { Backoff } from '../backoff.ts';
 import { collectingTransaction } from '../batch-transaction.ts';
+import { fixRequestQueue } from './request-queue-fix.ts';
+
+// kafkajs polls every connection's empty request queue every millisecond otherwise (request-queue-fix.ts).
+fixRequestQueue();
 import type {
   AppendRecord,
   Batch,

@@ -5,6 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { fixRequestQueue } from './request-queue-fix.ts';
+
+// kafkajs polls every connection's empty request queue every millisecond otherwise (request-queue-fix.ts).
+fixRequestQueue();
 
 /**
  * Resolves once `brokers` answer describeCluster and can create (with a leader) and delete a topic;

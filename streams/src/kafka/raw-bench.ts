@@ -1,8 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { fixRequestQueue } from './request-queue-fix.ts';
+
+// kafkajs polls every connection's empty request queue every millisecond otherwise (request-queue-fix.ts).
+fixRequestQueue();
 
 /**
  * Plain kafkajs produce and consume, for the benchmark's baseline: what the client does without
- * hetu's port (no transactions, auto-commit), on the same broker and the same records.
+ * hetu's port (no transactions, auto-commit), on the same broker and the same records — with the
+ * request-queue fix hetu applies to kafkajs (request-queue-fix.ts), so both use the same client.
  */
 export async function rawKafkajsProduceConsume(opts: {
   brokers: string[];
