@@ -403,6 +403,33 @@ function anomalyClosed(openedAt: number, ts: number, metricName: string, pod: st
   };
 }
 
+/** shop/api's error naming db.shop.svc: the call relation api → db. */
+const dbCallError = (id: string, ts: number, level?: string): In =>
+  errorGroup(id, ts, {
+    ns: 'shop',
+    workload: 'api',
+    title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
+    ...(level !== undefined ? { level } : {}),
+  });
+
+/** api's and db's pods, then an anomaly of each a second apart: two incidents, nothing links them. */
+const apiAndDbAnomalies = (): In[] => [
+  podHealth('api-1', T0),
+  podHealth('db-1', T0),
+  anomalyOpened(T0 + MIN, 'http_error_ratio', 'api-1'),
+  anomalyOpened(T0 + MIN + 1000, 'memory_working_set_bytes', 'db-1'),
+];
+
+/** The incidents of the driver, and those of shop/api and shop/db among them. */
+function apiAndDbIncidents(d: Driver): { incs: IncidentRecord[]; api: IncidentRecord; db: IncidentRecord } {
+  const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+  return {
+    incs,
+    api: incs.find((i) => i.title.includes('shop/api'))!,
+    db: incs.find((i) => i.title.includes('shop/db'))!,
+  };
+}
+
 describe('withRootCause', () => {
   it("adds the innermost 'Caused by:' of a stack to the message", () => {
     const stack = [
@@ -558,20 +585,8 @@ describe('incidents processor', () => {
     // shop/api's anomaly opens an incident; shop/db's anomaly opens another (nothing links them);
     // then api's error names db.shop.svc. db never crashes: its open incident makes it down.
     const d = new ProcessorTestDriver(processor());
-    await pipeAll(d, [
-      podHealth('api-1', T0),
-      podHealth('db-1', T0),
-      anomalyOpened(T0 + MIN, 'http_error_ratio', 'api-1'),
-      anomalyOpened(T0 + MIN + 1000, 'memory_working_set_bytes', 'db-1'),
-      errorGroup('g-conn', T0 + 2 * MIN, {
-        ns: 'shop',
-        workload: 'api',
-        title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
-      }),
-    ]);
-    const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
-    const api = incs.find((i) => i.title.includes('shop/api'))!;
-    const db = incs.find((i) => i.title.includes('shop/db'))!;
+    await pipeAll(d, [...apiAndDbAnomalies(), dbCallError('g-conn', T0 + 2 * MIN)]);
+    const { incs, api, db } = apiAndDbIncidents(d);
     expect(incs).toHaveLength(2);
     expect(
       out(d, RCA_TOPIC)
@@ -596,21 +611,11 @@ describe('incidents processor', () => {
     // db.shop.svc gives the call; then db's pod crash-loops, which changes db's incident only.
     const d = new ProcessorTestDriver(processor());
     await pipeAll(d, [
-      podHealth('api-1', T0),
-      podHealth('db-1', T0),
-      anomalyOpened(T0 + MIN, 'http_error_ratio', 'api-1'),
-      anomalyOpened(T0 + MIN + 1000, 'memory_working_set_bytes', 'db-1'),
-      errorGroup('g-warn', T0 + 2 * MIN, {
-        ns: 'shop',
-        workload: 'api',
-        title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
-        level: 'warn',
-      }),
+      ...apiAndDbAnomalies(),
+      dbCallError('g-warn', T0 + 2 * MIN, 'warn'),
       podHealth('db-1', T0 + 3 * MIN, CRASH),
     ]);
-    const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
-    const api = incs.find((i) => i.title.includes('shop/api'))!;
-    const db = incs.find((i) => i.title.includes('shop/db'))!;
+    const { api, db } = apiAndDbIncidents(d);
     expect(db.signals.map((s) => s.kind)).toEqual(['anomaly', 'crashloop']);
     expect(api.signals.map((s) => s.kind)).toEqual(['anomaly']);
     const apiRcas = out(d, RCA_TOPIC)
@@ -636,15 +641,9 @@ describe('incidents processor', () => {
         anomalyOpened(T0 + MIN, 'memory_working_set_bytes', 'db-1'),
         ...(dbRecovered ? [anomalyClosed(T0 + MIN, T0 + 2 * MIN, 'memory_working_set_bytes', 'db-1')] : []),
         anomalyOpened(T0 + 4 * MIN, 'http_error_ratio', 'api-1'),
-        errorGroup('g-conn', T0 + 5 * MIN, {
-          ns: 'shop',
-          workload: 'api',
-          title: 'GET http://db.shop.svc:5432 failed: connect ECONNREFUSED 10.0.3.9:5432',
-        }),
+        dbCallError('g-conn', T0 + 5 * MIN),
       ]);
-      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
-      const db = incs.find((i) => i.title.includes('shop/db'))!;
-      const api = incs.find((i) => i.title.includes('shop/api'))!;
+      const { incs, api, db } = apiAndDbIncidents(d);
       // db's incident is still held either way (an incident resolves 10 min after its signals clear).
       expect([incs.length, db.status]).toEqual([2, 'open']);
       const r = d.facts(RCA_TOPIC).get(`c1/${api.id}`) as RcaReportRecord;
