@@ -17,7 +17,7 @@ export type {
   TopicSpec,
 } from './port.ts';
 export { HetuError, errorCode, isTransient } from './errors.ts';
-export { Backoff } from './backoff.ts';
+export { Backoff, retryTransient } from './backoff.ts';
 export { CRASH_SITES, crashPoint } from './crash-points.ts';
 export type { CrashSite } from './crash-points.ts';
 export { murmur2, partitionForKey } from './murmur2.ts';
@@ -54,7 +54,7 @@ export type {
   Store,
   TickContext,
 } from './runtime/processor.ts';
-export { DLQ_TOPIC, ProcessorRuntime, jsonDeadLetter } from './runtime/runtime.ts';
+export { DLQ_TOPIC, ProcessorRuntime, START_RETRY_MS, jsonDeadLetter } from './runtime/runtime.ts';
 export type { BatchCommittedInfo, ProcessorRuntimeOptions, RuntimeEvents } from './runtime/runtime.ts';
 export { ProcessorTestDriver } from './runtime/test-driver.ts';
 export type { PipedRecord } from './runtime/test-driver.ts';

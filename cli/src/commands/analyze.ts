@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { HetuError, type AppendRecord, type AnyProcessor } from '@hetu/streams';
+import {
+  HetuError,
+  START_RETRY_MS,
+  retryTransient,
+  type AppendRecord,
+  type AnyProcessor,
+} from '@hetu/streams';
 import { readRecording } from '@hetu/producers/recording';
 import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents';
 import { parseGlobalConfig } from '../config.ts';
@@ -385,7 +391,7 @@ export async function runWithProgress(
 ): Promise<void> {
   const records = progress?.records;
   if (!records) return runStage(backend, p, undefined, tasks, changelog);
-  const total = await inputRecords(backend, p, tasks);
+  const total = await retryTransient(() => inputRecords(backend, p, tasks), START_RETRY_MS);
   let done = 0;
   await runStage(backend, p, (info) => records(name, (done += info.records), total), tasks, changelog);
 }

@@ -131,6 +131,24 @@ class UncertainCommit extends HetuError {
 /** How long a settled transaction's group offsets may take to become readable. */
 const SETTLE_VISIBLE_MS = 5_000;
 
+/** How long a batch handled again waits for the transactions committed before it to be readable. */
+const SETTLE_COMMITTED_MS = 60_000;
+
+/** How long it waits before it seals what is still not readable (`KafkaSubscription.seal`). */
+const SEAL_AFTER_MS = 5_000;
+
+/**
+ * The header of a seal record: a record with no value that only closes a transaction whose commit
+ * markers the broker never wrote (`KafkaSubscription.seal`). hetu's readers skip it; its key is
+ * SEAL_KEY (a compacted topic takes no record without a key), its value null.
+ */
+export const SEAL_HEADER = 'hetu-seal';
+const SEAL_KEY = Buffer.from('\u0000hetu-seal');
+
+function isSeal(m: KafkaMessage): boolean {
+  return m.headers?.[SEAL_HEADER] !== undefined;
+}
+
 function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
   return {
     topic,
@@ -556,7 +574,8 @@ export class KafkaLog implements Log {
           if (batch.partition !== partition || !seeked) return;
           for (const m of batch.messages) {
             const o = BigInt(m.offset);
-            if (o >= from && o < to && out.length < max) out.push(toRecord(topic, partition, m));
+            if (o >= from && o < to && out.length < max && !isSeal(m))
+              out.push(toRecord(topic, partition, m));
           }
           if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
           if (out.length >= max) finish();
@@ -602,6 +621,8 @@ export class KafkaLog implements Log {
       await sub.start();
     } catch (err) {
       this.subscriptions.delete(sub);
+      // Its consumer may have connected before the failure: disconnect it, or it stays in the group.
+      await sub.discard();
       throw kafkaError(err, this.opts.brokers, `subscribe group ${options.group}`);
     }
     void sub.done.catch(() => undefined).finally(() => this.subscriptions.delete(sub));
@@ -724,6 +745,13 @@ class KafkaSubscription implements Subscription {
   private readonly outputEnds = new Map<string, bigint>();
   /** Per input `topic\0partition`: the offset our last committed transaction sent for the group. */
   private readonly committedTo = new Map<string, bigint>();
+  /** Per task: where its committed transactions' markers go, and the positions they sent. */
+  private readonly byTask = new Map<
+    number,
+    { outputs: Map<string, bigint>; positions: Map<string, bigint> }
+  >();
+  /** Seal transactions written (`seal`). */
+  sealedTransactions = 0;
   /** Transactions retried because the coordinator was still completing the previous one. */
   concurrentTransactionRetries = 0;
   /** The assigned partitions, with what was fetched and not yet processed. */
@@ -1039,12 +1067,17 @@ class KafkaSubscription implements Subscription {
     const from = q.fetchedTo ?? q.pos ?? 0n;
     for (const m of batch.messages) {
       const o = BigInt(m.offset);
-      if (o >= from && (q.pos === undefined || o >= q.pos))
+      if (o >= from && (q.pos === undefined || o >= q.pos) && !isSeal(m))
         q.records.push(toRecord(batch.topic, batch.partition, m));
     }
     const to = BigInt(batch.lastOffset()) + 1n;
     if (q.fetchedTo === undefined || to > q.fetchedTo) q.fetchedTo = to;
     q.end = BigInt(batch.highWatermark);
+    if (q.records.length === 0 && (q.pos === undefined || to > q.pos)) {
+      // Only seal records: the partition moved on without records (as past control records).
+      q.pos = to;
+      this.advance(batch.topic, batch.partition, to);
+    }
     // kafkajs fetches on from here; the records wait in the queue until the merge takes them.
     resolveOffset(batch.lastOffset());
     const max = this.options.maxBatchRecords ?? 500;
@@ -1168,13 +1201,14 @@ class KafkaSubscription implements Subscription {
       try {
         if (uncertain) {
           if (await this.commitLanded(batch.task, positions)) {
-            this.noteCommitted(uncertain.written, positions);
+            this.noteCommitted(batch.task, uncertain.written, positions);
             uncertain.committed();
             return;
           }
           // It was aborted: nothing of it is visible; the batch is handled again from the start.
           uncertain = undefined;
         }
+        if (attempt > 1) await this.settle(batch.task);
         await this.options.handler(batch, tx);
         await this.commit(batch.task, positions, outputs);
         committed();
@@ -1271,7 +1305,7 @@ class KafkaSubscription implements Subscription {
         crashPoint('between-produce-and-commit');
         committing = true;
         await txn.commit();
-        this.noteCommitted(written, positions);
+        this.noteCommitted(task, written, positions);
         return;
       } catch (err) {
         if (committing && !hasType(err, FENCED)) {
@@ -1301,23 +1335,120 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  /** Records what a committed transaction makes visible once its markers are written. */
+  /** Records what a committed transaction of `task` makes visible once its markers are written. */
   private noteCommitted(
+    task: number,
     written: readonly { topic: string; partition: number; end: bigint }[],
     positions: readonly { topic: string; partition: number; next: bigint }[],
   ): void {
+    let mine = this.byTask.get(task);
+    if (!mine) this.byTask.set(task, (mine = { outputs: new Map(), positions: new Map() }));
+    const raise = (m: Map<string, bigint>, k: string, v: bigint) => {
+      const cur = m.get(k);
+      if (cur === undefined || v > cur) m.set(k, v);
+    };
     // The commit marker follows the batch's last record of each partition; readers see the
     // records once the coordinator has written it (shortly after commit() resolves).
     for (const w of written) {
       const k = `${w.topic}\u0000${w.partition}`;
-      const cur = this.outputEnds.get(k);
-      if (cur === undefined || w.end > cur) this.outputEnds.set(k, w.end);
+      raise(this.outputEnds, k, w.end);
+      raise(mine.outputs, k, w.end);
     }
     // Likewise the group's offset becomes readable once the markers are written.
     for (const p of positions) {
-      const ck = `${p.topic}\u0000${p.partition}`;
-      const prev = this.committedTo.get(ck);
-      if (prev === undefined || p.next > prev) this.committedTo.set(ck, p.next);
+      const k = `${p.topic}\u0000${p.partition}`;
+      raise(this.committedTo, k, p.next);
+      raise(mine.positions, k, p.next);
+    }
+  }
+
+  /**
+   * Closes transactions the coordinator committed but whose markers never reached a partition. A
+   * broker restarted while it completes a commit can finish it without writing the markers of some
+   * partitions (seen on the test broker after a SIGKILL: the transaction log says CompleteCommit,
+   * the partition still holds the records as an open transaction); those partitions then stay
+   * unreadable past the records, for every read-committed reader, until the same producer ends
+   * another transaction there. For each task this member owns whose committed output (or group
+   * offset) is still not readable, its producer commits one seal record (SEAL_HEADER, no value) to
+   * each such partition and sends the task's committed positions again: the marker then closes the
+   * open transaction as committed — which the coordinator had decided — and the records become
+   * readable. hetu's readers skip seal records.
+   */
+  private async seal(): Promise<void> {
+    const owned = new Set([...this.queues.values()].map((q) => this.taskOf(q)));
+    const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+    const committed = new Map<string, Map<number, bigint>>();
+    for (const [task, mine] of this.byTask) {
+      if (!owned.has(task)) continue;
+      const stuck: { topic: string; records: AppendRecord[] }[] = [];
+      for (const [k, marker] of mine.outputs) {
+        const [topic, p] = k.split('\u0000') as [string, string];
+        let e = ends.get(topic);
+        if (!e) ends.set(topic, (e = await this.log.endOffsets(topic)));
+        if ((e.get(Number(p))?.high ?? 0n) > marker) continue;
+        let o = stuck.find((x) => x.topic === topic);
+        if (!o) stuck.push((o = { topic, records: [] }));
+        o.records.push({
+          key: SEAL_KEY,
+          value: null,
+          partition: Number(p),
+          headers: { [SEAL_HEADER]: Buffer.from('1') },
+        });
+      }
+      let offsetsStuck = false;
+      for (const [k, sent] of mine.positions) {
+        const [topic, p] = k.split('\u0000') as [string, string];
+        let c = committed.get(topic);
+        if (!c) committed.set(topic, (c = await this.log.committed(this.options.group, topic)));
+        if ((c.get(Number(p)) ?? -1n) < sent) offsetsStuck = true;
+      }
+      if (stuck.length === 0 && !offsetsStuck) continue;
+      const positions = [...mine.positions].map(([k, next]) => {
+        const [topic, p] = k.split('\u0000') as [string, string];
+        return { topic, partition: Number(p), next };
+      });
+      try {
+        await this.commit(task, positions, stuck);
+      } catch (err) {
+        // Not the batch's own commit: whatever happened to it, the wait for readable outputs goes on.
+        throw new HetuError(
+          'HETU_KAFKA_UNSETTLED',
+          `Could not seal the open transactions of task ${task} of group ${this.options.group} (${(err as Error).message}); retrying.`,
+          { cause: err, transient: true },
+        );
+      }
+      this.sealedTransactions++;
+    }
+  }
+
+  /**
+   * Before a batch is handled again after a failed attempt (the handler may rebuild its task's
+   * state from the changelog): the task's producer is initialised — a new one after a drop, which
+   * makes the coordinator finish the id's earlier transactions — and every transaction this
+   * subscription committed is visible. A read-committed read ends at the last stable offset, which
+   * stops before a transaction whose commit markers are not written yet; right after a broker
+   * restart the coordinator writes those of a commit it had acknowledged a moment later (or never:
+   * after SEAL_AFTER_MS it seals them, `seal`), and a rebuild then would miss the last committed
+   * batch and fold the next onto an older state.
+   */
+  private async settle(task: number): Promise<void> {
+    await this.producerFor(task);
+    const deadline = Date.now() + SETTLE_COMMITTED_MS;
+    const sealAfter = Date.now() + SEAL_AFTER_MS;
+    let sealed = false;
+    while (!(await this.outputsVisible())) {
+      if (!sealed && Date.now() > sealAfter) {
+        sealed = true;
+        await this.seal();
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new HetuError(
+          'HETU_KAFKA_UNSETTLED',
+          `The transactions group ${this.options.group} committed are not readable after ${SETTLE_COMMITTED_MS / 1000} s (their commit markers are not written, or another transaction is open on an output partition); retrying.`,
+          { transient: true },
+        );
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -1377,6 +1508,11 @@ class KafkaSubscription implements Subscription {
     await this.shutdown();
     this.rejectDone(err);
     for (const w of [...this.waiters]) w();
+  }
+
+  /** After a failed start: disconnects what it connected. */
+  discard(): Promise<void> {
+    return this.shutdown();
   }
 
   private async shutdown(): Promise<void> {

@@ -2,6 +2,7 @@ import type { EventTimeGate, Log, Subscription, TopicSpec } from '../port.ts';
 import { EVENT_TIME_SLOT_MS } from '../merge.ts';
 import { HetuError, isTransient } from '../errors.ts';
 import { crashPoint } from '../crash-points.ts';
+import { retryTransient } from '../backoff.ts';
 import {
   POSITION_KEY,
   TaskState,
@@ -92,7 +93,12 @@ export interface ProcessorRuntimeOptions<In, V> {
    * HETU_RUNTIME_NO_CHANGELOG instead. Default true.
    */
   readonly changelog?: boolean;
+  /** How long `start()` retries transient failures (the broker away). Default START_RETRY_MS. */
+  readonly startRetryMs?: number;
 }
+
+/** How long a processor's start retries transient failures by default: two minutes. */
+export const START_RETRY_MS = 120_000;
 
 /** Default DLQ encoding: JSON with the original bytes in base64. */
 export function jsonDeadLetter(dl: DeadLetter, deadLetteredAt: number): AppendRecord {
@@ -212,8 +218,15 @@ export class ProcessorRuntime<In, V> {
     return task;
   }
 
-  /** Starts consuming. Resolves once subscribed. */
-  async start(): Promise<Subscription> {
+  /**
+   * Starts consuming. Resolves once subscribed. A transient failure while setting up (the broker
+   * restarting) is retried for `startRetryMs`.
+   */
+  start(): Promise<Subscription> {
+    return retryTransient(() => this.startOnce(), this.opts.startRetryMs ?? START_RETRY_MS);
+  }
+
+  private async startOnce(): Promise<Subscription> {
     const { log } = this.opts;
     const processor = this.def;
     await this.ensureTopics();
