@@ -94,7 +94,14 @@ export async function runLlmStages(
     stageDone?(name: string): void;
     records?(stage: string, done: number, total: number): void;
   },
+  /** false: the requests stage writes no changelog (`runStage`); only without an LLM (one round). */
+  changelog = true,
 ): Promise<void> {
+  if (!changelog && llm !== undefined)
+    throw new HetuError(
+      'HETU_RUNTIME_NO_CHANGELOG',
+      'With an LLM the requests stage runs again after each round of the worker, restoring its state: it needs its changelog.',
+    );
   const [, processor] = llmRequestsStage(backend, { pseudonymize: llm?.pseudonymize === true });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = await endOffsets(backend, LLM_REQUESTS_TOPIC);
@@ -108,6 +115,8 @@ export async function runLlmStages(
       backend,
       processor,
       records ? (info) => records('llm-requests', (done += info.records), total) : undefined,
+      undefined,
+      changelog,
     );
     progress?.stageDone?.('llm-requests');
     if (llm === undefined) return;

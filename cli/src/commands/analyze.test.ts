@@ -320,6 +320,12 @@ describe('hetu analyze', () => {
       (await analyze('demo/demo.jsonl.gz', { dataDir: bare, changelogs: false })).result,
     );
     expect(without).toBe(withChangelogs); // byte-identical
+    // One thread runs the stages, the LLM requests stage last, another way (analyzeOn).
+    const bareOne = join(dir, 'bare-one-thread');
+    const oneThread = toJson(
+      (await analyze('demo/demo.jsonl.gz', { dataDir: bareOne, changelogs: false, threads: 1 })).result,
+    );
+    expect(oneThread).toBe(withChangelogs);
     const stateRecords = async (d: string) => {
       const backend = await openBackend(parseGlobalConfig({ dataDir: d, output: 'json' }, {}));
       try {
@@ -333,8 +339,10 @@ describe('hetu analyze', () => {
     };
     const on = await stateRecords(kept);
     const off = await stateRecords(bare);
+    const offOne = await stateRecords(bareOne);
     expect(Object.keys(off).sort()).toEqual(Object.keys(on).sort());
-    for (const [topic, n] of Object.entries(on)) expect([topic, n > 0, off[topic]]).toEqual([topic, true, 0]);
+    for (const [topic, n] of Object.entries(on))
+      expect([topic, n > 0, off[topic], offOne[topic]]).toEqual([topic, true, 0, 0]);
   }, 180_000);
 
   it('reads the whole of a recording longer than the raw topics keep (4 days of logs; logs are kept 3)', async () => {
