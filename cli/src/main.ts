@@ -246,7 +246,7 @@ program
   .description(
     'replay a recording (JSON Lines, .gz too) through every stage offline and print the final facts',
   )
-  .option('--json', 'machine-readable output (docs/analyze-output.md)')
+  .option('--json', 'machine-readable output (docs/analyze-output.md), as -o json')
   .option('--keep <dir>', 'keep the embedded log in this directory instead of a temporary one')
   .option(
     '--threads <n>',
@@ -271,7 +271,7 @@ program
     } finally {
       progress.stop();
     }
-    printAnalysis(process.stdout, result, o.json === true);
+    printAnalysis(process.stdout, result, o.json === true || config().output === 'json');
   });
 
 program

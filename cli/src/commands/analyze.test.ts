@@ -610,6 +610,33 @@ describe('hetu analyze', () => {
     }
   });
 
+  it('prints JSON with the global -o json as with --json, and a table without either', () => {
+    const file = join(dir, 'tiny.jsonl');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ts: '2026-11-26T08:00:00.000Z',
+        cluster: 'c',
+        kind: 'watch',
+        type: 'ADDED',
+        object: {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'a', resourceVersion: '1', uid: 'u-a' },
+        },
+      }),
+    );
+    const run = (args: string[]) =>
+      spawnSync(join('node_modules', '.bin', 'node'), ['cli/src/main.ts', ...args], { encoding: 'utf8' });
+    const flag = run(['analyze', file, '--json']);
+    const global = run(['-o', 'json', 'analyze', file]);
+    const table = run(['analyze', file]);
+    expect([flag.status, global.status, table.status]).toEqual([0, 0, 0]);
+    expect((JSON.parse(flag.stdout) as { summary: { observations: number } }).summary.observations).toBe(1);
+    expect(global.stdout).toBe(flag.stdout);
+    expect(table.stdout.startsWith('observations 1, dead letters 0\n')).toBe(true);
+  }, 60_000);
+
   it('refuses a thread count other than 1 or 2 in one sentence', () => {
     const r = spawnSync(
       join('node_modules', '.bin', 'node'),
