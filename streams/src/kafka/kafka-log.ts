@@ -752,6 +752,8 @@ class KafkaSubscription implements Subscription {
   >();
   /** Seal transactions written (`seal`). */
   sealedTransactions = 0;
+  /** Per task: the assignment (`Batch.epoch`) of the last batch handed to the handler. */
+  private readonly handledIn = new Map<number, number | undefined>();
   /** Transactions retried because the coordinator was still completing the previous one. */
   concurrentTransactionRetries = 0;
   /** The assigned partitions, with what was fetched and not yet processed. */
@@ -1208,7 +1210,10 @@ class KafkaSubscription implements Subscription {
           // It was aborted: nothing of it is visible; the batch is handled again from the start.
           uncertain = undefined;
         }
-        if (attempt > 1) await this.settle(batch.task);
+        // Handled again, or the first batch of the task in this assignment: the handler may
+        // rebuild the task's state from its changelog, which must then hold every committed batch.
+        if (attempt > 1 || this.handledIn.get(batch.task) !== batch.epoch) await this.settle(batch.task);
+        this.handledIn.set(batch.task, batch.epoch);
         await this.options.handler(batch, tx);
         await this.commit(batch.task, positions, outputs);
         committed();
@@ -1422,8 +1427,8 @@ class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Before a batch is handled again after a failed attempt (the handler may rebuild its task's
-   * state from the changelog): the task's producer is initialised — a new one after a drop, which
+   * Before a batch is handled again after a failed attempt, and before the first batch of a task in
+   * an assignment (the handler may rebuild the task's state from the changelog): the task's producer is initialised — a new one after a drop, which
    * makes the coordinator finish the id's earlier transactions — and every transaction this
    * subscription committed is visible. A read-committed read ends at the last stable offset, which
    * stops before a transaction whose commit markers are not written yet; right after a broker
