@@ -113,20 +113,23 @@ describe('fault suite: the broker stopped and restarted mid-run', () => {
     }
   }, 900_000);
 
-  it('a broker killed right after a commit: the batch after it folds onto the committed state (3 rounds)', async () => {
+  it('a broker killed right after a commit: the batch after it folds onto the committed state, and the last one becomes readable (4 rounds)', async () => {
     // The window this aims at: the coordinator has acknowledged a commit and not yet written its
     // markers. After the restart they may come late (the retry must wait for them) or never (the
     // restarted broker completed the commit without them: the adapter seals the transaction).
     // Without either, the retry rebuilt the state without the batch: 5 of 6 rounds lost 20 records.
+    // The last round kills after the last batch: no retry follows, whenCaughtUp must wait or seal.
     const k = await broker();
     const rounds: string[] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 4; round++) {
       const id = randomUUID().slice(0, 8);
       const input = `commit-kill-in-${id}`;
       const out = `commit-kill-out-${id}`;
       const log = new KafkaLog({ brokers: k.brokers, clientId: `commit-kill-${id}`, sessionTimeoutMs: 6000 });
       let commits = 0;
+      let folded = 0;
       let restarted: Promise<void> | undefined;
+      const last = round === 3;
       const killAt = 3 + round * 3;
       const rt = new ProcessorRuntime({
         log,
@@ -139,8 +142,10 @@ describe('fault suite: the broker stopped and restarted mid-run', () => {
         dlqTopic: `commit-kill-dlq-${id}`,
         maxBatchRecords: 20,
         events: {
-          batchCommitted: () => {
-            if (++commits !== killAt) return;
+          batchCommitted: (b) => {
+            commits++;
+            folded += b.records;
+            if (last ? folded !== 900 : commits !== killAt) return;
             process.kill(k.pid!, 'SIGKILL');
             restarted = k.restart({ kill: true, downMs: DOWN_S * 1000 });
           },
@@ -165,7 +170,9 @@ describe('fault suite: the broker stopped and restarted mid-run', () => {
         let count = 0;
         for (const p of [0, 1, 2]) for (const [, v] of await rt.state(p)) count += v.count;
         const seals = (sub as unknown as { sealedTransactions: number }).sealedTransactions;
-        rounds.push(`killed after commit ${killAt}: ${count} of 900 records in the state, ${seals} sealed`);
+        rounds.push(
+          `killed after ${last ? 'the last commit' : `commit ${killAt}`}: ${count} of 900 records in the state, ${seals} sealed`,
+        );
         expect(restarted).toBeDefined();
         expect(count).toBe(900);
         // Every echo of a folded record is readable once: nothing lost, nothing twice.

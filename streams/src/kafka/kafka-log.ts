@@ -1092,7 +1092,12 @@ class KafkaSubscription implements Subscription {
 
   /** Runs the merge; one at a time. */
   private drain(): Promise<void> {
-    const run = this.draining.then(() => this.drainNow());
+    return this.exclusive(() => this.drainNow());
+  }
+
+  /** Runs `fn` when no merge runs (no transaction of ours is open meanwhile). */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.draining.then(fn);
     this.draining = run.catch(() => undefined);
     return run;
   }
@@ -1427,10 +1432,10 @@ class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Before a batch is handled again after a failed attempt, and before the first batch of a task in
-   * an assignment (the handler may rebuild the task's state from the changelog): the task's producer is initialised — a new one after a drop, which
-   * makes the coordinator finish the id's earlier transactions — and every transaction this
-   * subscription committed is visible. A read-committed read ends at the last stable offset, which
+   * Before a batch is handled again after a failed attempt, and before the first batch of a task
+   * in an assignment (the handler may rebuild the task's state from the changelog): the task's
+   * producer is initialised — a new one after a drop, which makes the coordinator finish the id's
+   * earlier transactions — and every transaction this subscription committed is visible. A read-committed read ends at the last stable offset, which
    * stops before a transaction whose commit markers are not written yet; right after a broker
    * restart the coordinator writes those of a commit it had acknowledged a moment later (or never:
    * after SEAL_AFTER_MS it seals them, `seal`), and a rebuild then would miss the last committed
@@ -1543,6 +1548,8 @@ class KafkaSubscription implements Subscription {
   }
 
   private async caughtUpBy(deadline: number, timeoutMs: number): Promise<void> {
+    let unreadableSince: number | undefined;
+    let sealed = false;
     const target = new Map<string, bigint>();
     for (const t of this.options.topics) {
       for (const [p, o] of await this.log.endOffsets(t)) target.set(`${t}\u0000${p}`, o.high);
@@ -1566,7 +1573,16 @@ class KafkaSubscription implements Subscription {
         behind = true;
         break;
       }
-      if (!behind && (await this.outputsVisible())) return;
+      if (!behind) {
+        if (await this.outputsVisible()) return;
+        // Caught up, but what we committed is still not readable: markers a restarted broker
+        // never wrote (`seal`), when no later batch of ours will close their transactions.
+        unreadableSince ??= Date.now();
+        if (!sealed && Date.now() - unreadableSince > SEAL_AFTER_MS) {
+          sealed = true;
+          await this.exclusive(() => this.seal());
+        }
+      } else unreadableSince = undefined;
       if (Date.now() > deadline)
         throw new HetuError(
           'HETU_LOG_CATCH_UP_TIMEOUT',
