@@ -39,6 +39,20 @@ interface Scenario {
   expectedRootCause: { kind: string; namespace: string | null; name: string } | null;
 }
 
+/** A recording line: Namespace `name` added in cluster `c` at `ts`. */
+function namespaceAdded(ts: string, name: string): string {
+  return JSON.stringify({
+    ts,
+    cluster: 'c',
+    kind: 'watch',
+    type: 'ADDED',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, resourceVersion: '1', uid: `u-${name}` },
+    },
+  });
+}
 describe('the readable summary of hetu analyze', () => {
   it('shows the lowest namespace scores, the active and most severe incidents and the most frequent error groups first, and says what it left out', () => {
     const score = (scope: string, overall: number) => ({
@@ -375,18 +389,7 @@ describe('hetu analyze', () => {
 
   it('counts malformed and late lines as dead letters and goes on', async () => {
     const file = join(dir, 'bad.jsonl');
-    const ok = (ts: string, name: string) =>
-      JSON.stringify({
-        ts,
-        cluster: 'c',
-        kind: 'watch',
-        type: 'ADDED',
-        object: {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name, resourceVersion: '1', uid: `u-${name}` },
-        },
-      });
+    const ok = namespaceAdded;
     writeFileSync(
       file,
       [
@@ -612,20 +615,7 @@ describe('hetu analyze', () => {
 
   it('prints JSON with the global -o json as with --json, and a table without either', () => {
     const file = join(dir, 'tiny.jsonl');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ts: '2026-11-26T08:00:00.000Z',
-        cluster: 'c',
-        kind: 'watch',
-        type: 'ADDED',
-        object: {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: 'a', resourceVersion: '1', uid: 'u-a' },
-        },
-      }),
-    );
+    writeFileSync(file, namespaceAdded('2026-11-26T08:00:00.000Z', 'a'));
     const run = (args: string[]) =>
       spawnSync(join('node_modules', '.bin', 'node'), ['cli/src/main.ts', ...args], { encoding: 'utf8' });
     const flag = run(['analyze', file, '--json']);
