@@ -1458,6 +1458,8 @@ class KafkaSubscription implements Subscription {
           `The transactions group ${this.options.group} committed are not readable after ${SETTLE_COMMITTED_MS / 1000} s (their commit markers are not written, or another transaction is open on an output partition); retrying.`,
           { transient: true },
         );
+      // This runs inside kafkajs' eachBatch: keep the membership alive while waiting.
+      await this.heartbeat?.().catch(() => undefined);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
