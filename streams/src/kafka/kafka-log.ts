@@ -741,11 +741,11 @@ class KafkaSubscription implements Subscription {
   private stopped = false;
   private stopError: unknown;
   private closing: Promise<void> | undefined;
-  /** Per output `topic\0partition`: the offset of the commit marker after our last write. */
-  private readonly outputEnds = new Map<string, bigint>();
-  /** Per input `topic\0partition`: the offset our last committed transaction sent for the group. */
-  private readonly committedTo = new Map<string, bigint>();
-  /** Per task: where its committed transactions' markers go, and the positions they sent. */
+  /**
+   * Per task, what its committed transactions make readable once their markers are written: per
+   * output `topic\0partition` the offset of the marker after its last write there, and per input
+   * `topic\0partition` the offset its last commit sent for the group.
+   */
   private readonly byTask = new Map<
     number,
     { outputs: Map<string, bigint>; positions: Map<string, bigint> }
@@ -1359,17 +1359,36 @@ class KafkaSubscription implements Subscription {
     };
     // The commit marker follows the batch's last record of each partition; readers see the
     // records once the coordinator has written it (shortly after commit() resolves).
-    for (const w of written) {
-      const k = `${w.topic}\u0000${w.partition}`;
-      raise(this.outputEnds, k, w.end);
-      raise(mine.outputs, k, w.end);
-    }
+    for (const w of written) raise(mine.outputs, `${w.topic}\u0000${w.partition}`, w.end);
     // Likewise the group's offset becomes readable once the markers are written.
-    for (const p of positions) {
-      const k = `${p.topic}\u0000${p.partition}`;
-      raise(this.committedTo, k, p.next);
-      raise(mine.positions, k, p.next);
+    for (const p of positions) raise(mine.positions, `${p.topic}\u0000${p.partition}`, p.next);
+  }
+
+  /**
+   * What of a task's commits is not readable yet: the output partitions whose end is not past the
+   * marker of its last transaction there, and whether the group's committed offsets are behind
+   * what it sent. `seen` caches the ends and offsets read, per topic, across calls.
+   */
+  private async unreadable(
+    mine: { outputs: Map<string, bigint>; positions: Map<string, bigint> },
+    seen: { ends: Map<string, Map<number, { high: bigint }>>; committed: Map<string, Map<number, bigint>> },
+  ): Promise<{ partitions: { topic: string; partition: number }[]; offsetsBehind: boolean }> {
+    const partitions: { topic: string; partition: number }[] = [];
+    for (const [k, marker] of mine.outputs) {
+      const [topic, p] = k.split('\u0000') as [string, string];
+      let ends = seen.ends.get(topic);
+      if (!ends) seen.ends.set(topic, (ends = await this.log.endOffsets(topic)));
+      if ((ends.get(Number(p))?.high ?? 0n) <= marker) partitions.push({ topic, partition: Number(p) });
     }
+    let offsetsBehind = false;
+    for (const [k, sent] of mine.positions) {
+      const [topic, p] = k.split('\u0000') as [string, string];
+      let committed = seen.committed.get(topic);
+      if (!committed)
+        seen.committed.set(topic, (committed = await this.log.committed(this.options.group, topic)));
+      if ((committed.get(Number(p)) ?? -1n) < sent) offsetsBehind = true;
+    }
+    return { partitions, offsetsBehind };
   }
 
   /**
@@ -1386,33 +1405,22 @@ class KafkaSubscription implements Subscription {
    */
   private async seal(): Promise<void> {
     const owned = new Set([...this.queues.values()].map((q) => this.taskOf(q)));
-    const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
-    const committed = new Map<string, Map<number, bigint>>();
+    const seen = { ends: new Map(), committed: new Map() };
     for (const [task, mine] of this.byTask) {
       if (!owned.has(task)) continue;
+      const { partitions, offsetsBehind } = await this.unreadable(mine, seen);
+      if (partitions.length === 0 && !offsetsBehind) continue;
       const stuck: { topic: string; records: AppendRecord[] }[] = [];
-      for (const [k, marker] of mine.outputs) {
-        const [topic, p] = k.split('\u0000') as [string, string];
-        let e = ends.get(topic);
-        if (!e) ends.set(topic, (e = await this.log.endOffsets(topic)));
-        if ((e.get(Number(p))?.high ?? 0n) > marker) continue;
+      for (const { topic, partition } of partitions) {
         let o = stuck.find((x) => x.topic === topic);
         if (!o) stuck.push((o = { topic, records: [] }));
         o.records.push({
           key: SEAL_KEY,
           value: null,
-          partition: Number(p),
+          partition,
           headers: { [SEAL_HEADER]: Buffer.from('1') },
         });
       }
-      let offsetsStuck = false;
-      for (const [k, sent] of mine.positions) {
-        const [topic, p] = k.split('\u0000') as [string, string];
-        let c = committed.get(topic);
-        if (!c) committed.set(topic, (c = await this.log.committed(this.options.group, topic)));
-        if ((c.get(Number(p)) ?? -1n) < sent) offsetsStuck = true;
-      }
-      if (stuck.length === 0 && !offsetsStuck) continue;
       const positions = [...mine.positions].map(([k, next]) => {
         const [topic, p] = k.split('\u0000') as [string, string];
         return { topic, partition: Number(p), next };
@@ -1435,11 +1443,12 @@ class KafkaSubscription implements Subscription {
    * Before a batch is handled again after a failed attempt, and before the first batch of a task
    * in an assignment (the handler may rebuild the task's state from the changelog): the task's
    * producer is initialised — a new one after a drop, which makes the coordinator finish the id's
-   * earlier transactions — and every transaction this subscription committed is visible. A read-committed read ends at the last stable offset, which
-   * stops before a transaction whose commit markers are not written yet; right after a broker
-   * restart the coordinator writes those of a commit it had acknowledged a moment later (or never:
-   * after SEAL_AFTER_MS it seals them, `seal`), and a rebuild then would miss the last committed
-   * batch and fold the next onto an older state.
+   * earlier transactions — and every transaction this subscription committed is visible. A
+   * read-committed read ends at the last stable offset, which stops before a transaction whose
+   * commit markers are not written yet; right after a broker restart the coordinator writes those
+   * of a commit it had acknowledged a moment later (or never: after SEAL_AFTER_MS it seals them,
+   * `seal`), and a rebuild then would miss the last committed batch and fold the next onto an older
+   * state.
    */
   private async settle(task: number): Promise<void> {
     await this.producerFor(task);
@@ -1609,20 +1618,10 @@ class KafkaSubscription implements Subscription {
    * those transactions sent.
    */
   private async outputsVisible(): Promise<boolean> {
-    const byTopic = new Map<string, Map<number, { low: bigint; high: bigint }>>();
-    for (const [k, marker] of this.outputEnds) {
-      const [topic, p] = k.split('\u0000') as [string, string];
-      let ends = byTopic.get(topic);
-      if (!ends) byTopic.set(topic, (ends = await this.log.endOffsets(topic)));
-      if ((ends.get(Number(p))?.high ?? 0n) <= marker) return false;
-    }
-    const committedByTopic = new Map<string, Map<number, bigint>>();
-    for (const [k, sent] of this.committedTo) {
-      const [topic, p] = k.split('\u0000') as [string, string];
-      let committed = committedByTopic.get(topic);
-      if (!committed)
-        committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
-      if ((committed.get(Number(p)) ?? -1n) < sent) return false;
+    const seen = { ends: new Map(), committed: new Map() };
+    for (const mine of this.byTask.values()) {
+      const { partitions, offsetsBehind } = await this.unreadable(mine, seen);
+      if (partitions.length > 0 || offsetsBehind) return false;
     }
     return true;
   }
