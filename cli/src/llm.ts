@@ -94,14 +94,13 @@ export async function runLlmStages(
     stageDone?(name: string): void;
     records?(stage: string, done: number, total: number): void;
   },
-  /** false: the requests stage writes no changelog (`runStage`); only without an LLM (one round). */
-  changelog = true,
+  /**
+   * false (a log no stage runs on again): the requests stage writes no changelog (`runStage`) —
+   * unless an LLM is set up, when it runs again after each round of the worker and restores from it.
+   */
+  changelogs = true,
 ): Promise<void> {
-  if (!changelog && llm !== undefined)
-    throw new HetuError(
-      'HETU_RUNTIME_NO_CHANGELOG',
-      'With an LLM the requests stage runs again after each round of the worker, restoring its state: it needs its changelog.',
-    );
+  const changelog = changelogs || llm !== undefined;
   const [, processor] = llmRequestsStage(backend, { pseudonymize: llm?.pseudonymize === true });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = await endOffsets(backend, LLM_REQUESTS_TOPIC);

@@ -353,7 +353,7 @@ export async function analyzeOn(
   await createAnalysisTopics(backend);
   const summary = await ingest(backend, recording, progress);
   await runStages(backend, progress, changelogs);
-  await runLlmStages(backend, llm, progress, changelogs || llm !== undefined);
+  await runLlmStages(backend, llm, progress, changelogs);
   return { summary, result: await collect(backend, summary, llm !== undefined) };
 }
 
