@@ -105,6 +105,8 @@ export function rekeyProcessor(opts: {
     name: opts.name,
     ...(opts.singleTask ? { singleTask: true } : {}),
     inputs: opts.inputs,
+    // A scrape's samples of one cluster come with one time: one record of the log per run.
+    bundled: [opts.output],
     changelogTopic: `hetu.state.${opts.name}`,
     encodeState: () => Buffer.alloc(0),
     decodeState: () => {

@@ -371,6 +371,8 @@ export function scoringFeedProcessor(
     name: SCORING_FEED_PROCESSOR,
     singleTask: true,
     inputs: [CLUSTER_FEED_TOPIC, FEED_SOURCES.incidents, FEED_SOURCES.recommendations],
+    // The usage samples of a scrape go to a namespace together, with one time: one record each.
+    bundled: [SCORING_FEED_TOPIC, SCORING_CLUSTER_TOPIC],
     changelogTopic: SCORING_FEED_CHANGELOG,
     decodeInput,
     init: () => ({ clusters: new Map() }),

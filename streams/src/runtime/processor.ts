@@ -1,4 +1,5 @@
 import { errorCode, isTransient } from '../errors.ts';
+import { isBundle, unbundle } from '../bundle.ts';
 import type { AppendRecord, LogRecord } from '../port.ts';
 
 /** Where an input record came from. */
@@ -84,6 +85,11 @@ export interface StatefulProcessor<In, S> {
    * singleTask`): for stateless fan-in stages. Default: one task per partition number.
    */
   readonly singleTask?: boolean;
+  /**
+   * Output topics whose runs of records with one key, partition and time are written as bundles
+   * (streams/src/bundle.ts): internal feeds a stage copies many records to. Default: none.
+   */
+  readonly bundled?: readonly string[];
   /** Decodes an input record. Throw an error whose code marks bad input (see `isBadInput`) to dead-letter it. */
   decodeInput(record: LogRecord): Promise<In> | In;
   init(): S;
@@ -110,6 +116,11 @@ export interface ProcessorDefinition<In, V> {
    * singleTask`): for stateless fan-in stages. Default: one task per partition number.
    */
   readonly singleTask?: boolean;
+  /**
+   * Output topics whose runs of records with one key, partition and time are written as bundles
+   * (streams/src/bundle.ts): internal feeds a stage copies many records to. Default: none.
+   */
+  readonly bundled?: readonly string[];
   encodeState(value: V): Buffer;
   decodeState(bytes: Buffer): V;
   /** Decodes an input record. Throw an error whose code marks bad input (see `isBadInput`) to dead-letter it. */
@@ -158,6 +169,7 @@ export function keyedProcessor<In, V>(
     inputs: def.inputs,
     changelogTopic: def.changelogTopic,
     ...(def.singleTask ? { singleTask: true } : {}),
+    ...(def.bundled ? { bundled: def.bundled } : {}),
     decodeInput: (r) => def.decodeInput(r),
     init: () => new TrackingStore<V>(new Map()),
     restore: (s, key, value) => {
@@ -296,6 +308,20 @@ export async function foldBatch<In, S>(
   const appliedKey = def.singleTask
     ? (r: LogRecord) => `${r.topic}#${r.partition}`
     : (r: LogRecord) => r.topic;
+  const deadLetter = (r: LogRecord, source: Source, err: unknown) => {
+    if (!isBadInput(err)) throw err;
+    deadLetters.push({
+      processor: def.name,
+      source,
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      timestamp: r.timestamp,
+      reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
+      message: (err as Error).message,
+    });
+  };
+  const one: LogRecord[] = [];
   for (const r of records) {
     const last = task.applied.get(appliedKey(r));
     if (last !== undefined && r.offset <= last) {
@@ -303,29 +329,34 @@ export async function foldBatch<In, S>(
       continue;
     }
     const source: Source = { topic: r.topic, partition: r.partition, offset: r.offset };
-    let input: In;
-    try {
-      input = await def.decodeInput(r);
-    } catch (err) {
-      if (!isBadInput(err)) throw err;
-      deadLetters.push({
-        processor: def.name,
-        source,
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-        timestamp: r.timestamp,
-        reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
-        message: (err as Error).message,
-      });
-      task.applied.set(appliedKey(r), r.offset);
-      continue;
+    // A bundle is folded as the records it holds, one after another (streams/src/bundle.ts).
+    let unpacked: readonly LogRecord[];
+    if (isBundle(r)) {
+      try {
+        unpacked = unbundle(r);
+      } catch (err) {
+        deadLetter(r, source, err);
+        task.applied.set(appliedKey(r), r.offset);
+        continue;
+      }
+    } else {
+      one[0] = r;
+      unpacked = one;
     }
-    const advanced = r.timestamp > task.watermark;
-    if (advanced) task.watermark = r.timestamp;
-    const watermark = task.watermark;
-    def.process(task.state, input, { timestamp: r.timestamp, watermark, source, emit, changed });
-    if (advanced && def.onWatermark) def.onWatermark(task.state, { watermark, emit, changed });
+    for (const u of unpacked) {
+      let input: In;
+      try {
+        input = await def.decodeInput(u);
+      } catch (err) {
+        deadLetter(u, source, err);
+        continue;
+      }
+      const advanced = u.timestamp > task.watermark;
+      if (advanced) task.watermark = u.timestamp;
+      const watermark = task.watermark;
+      def.process(task.state, input, { timestamp: u.timestamp, watermark, source, emit, changed });
+      if (advanced && def.onWatermark) def.onWatermark(task.state, { watermark, emit, changed });
+    }
     task.applied.set(appliedKey(r), r.offset);
   }
   return { changedKeys, outputs, deadLetters, skipped };

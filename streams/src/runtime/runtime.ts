@@ -3,6 +3,7 @@ import { EVENT_TIME_SLOT_MS } from '../merge.ts';
 import { HetuError, isTransient } from '../errors.ts';
 import { crashPoint } from '../crash-points.ts';
 import { retryTransient } from '../backoff.ts';
+import { bundleRecords } from '../bundle.ts';
 import {
   POSITION_KEY,
   TaskState,
@@ -284,6 +285,11 @@ export class ProcessorRuntime<In, V> {
             );
           list.push(record);
         }
+        // Records of the log: a bundle counts as one, as it does for the stage reading it.
+        const bundled = processor.bundled;
+        if (bundled !== undefined)
+          for (const [topic, records] of byTopic)
+            if (bundled.includes(topic)) byTopic.set(topic, bundleRecords(records));
         for (const [topic, records] of byTopic) tx.append(topic, records);
         if (result.deadLetters.length > 0) {
           const encode = this.opts.encodeDeadLetter ?? jsonDeadLetter;
