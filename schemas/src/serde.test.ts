@@ -107,6 +107,26 @@ describe('serde (Confluent wire format) against the embedded registry', () => {
     expect(bytes.subarray(5).toString('hex')).toBe('0263d00f026902740202670004' + '7b7d');
   });
 
+  it('encodes without a promise once the id is known, to the same bytes, and grows past 64 KiB', async () => {
+    const serde = createSerde(createRegistryClient({ url: registry.url }));
+    const t = topic();
+    expect(serde.encodeKnown(t, 'WatchObserved', watch)).toBeUndefined();
+    const bytes = await serde.encode(t, 'WatchObserved', watch);
+    expect(serde.encodeKnown(t, 'WatchObserved', watch)).toEqual(bytes);
+    // Another record on the same topic has its own id: not known yet.
+    expect(serde.encodeKnown(t, 'Command', command)).toBeUndefined();
+    const big = { ...watch, object: JSON.stringify({ kind: 'Pod', pad: 'x'.repeat(200_000) }) };
+    const bigBytes = serde.encodeKnown(t, 'WatchObserved', big)!;
+    expect(await serde.decode(bigBytes, 'WatchObserved')).toEqual(big);
+    // The scratch space it grew into is not shared with what it returned.
+    const again = serde.encodeKnown(t, 'WatchObserved', watch)!;
+    expect(again).toEqual(bytes);
+    expect(await serde.decode(bigBytes, 'WatchObserved')).toEqual(big);
+    expect(() => serde.encodeKnown(t, 'WatchObserved', { ...watch, name: 7 } as never)).toThrow(
+      /not a valid dev\.hetu\.WatchObserved: invalid name/,
+    );
+  });
+
   it('registers under <topic>-value, setting BACKWARD_TRANSITIVE before the first version', async () => {
     const serde = createSerde(createRegistryClient({ url: registry.url }));
     const t = topic();

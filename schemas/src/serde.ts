@@ -89,6 +89,11 @@ export interface Serde {
   decodeWithWriterSchema(buffer: Uint8Array): Promise<WriterDecoded>;
   /** The id our record's schema has under `<topic>-value`, registering it when needed. */
   schemaIdFor(topic: string, recordName: RecordName): Promise<number>;
+  /**
+   * `encode` without a promise, once the id is known (after an `encode` or `schemaIdFor` of the
+   * same topic and record resolved); undefined before. For loops over many values.
+   */
+  encodeKnown<N extends RecordName>(topic: string, recordName: N, value: RecordTypes[N]): Buffer | undefined;
 }
 
 function unknownRecord(name: string): SerdeError {
@@ -131,12 +136,43 @@ function invalidPaths(type: AvroType, value: unknown): string[] {
   return paths;
 }
 
+/** Encoding scratch space: a value is written after the wire header, then copied out once. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** A value in the wire format for schema `id` (the record's own schema). */
+function encodeFramed(id: number, recordName: RecordName, value: unknown): Buffer {
+  const type = recordType(recordName);
+  let end: number;
+  try {
+    end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+    if (end < 0) {
+      // Too big for the scratch space (`encode` says by how much): grow it and write again.
+      scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end + WIRE_HEADER_BYTES));
+      end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+    }
+  } catch (err) {
+    const paths = invalidPaths(type, value);
+    throw new SerdeError(
+      'HETU_SERDE_INVALID_VALUE',
+      `The value is not a valid dev.hetu.${recordName}: ${paths.length > 0 ? `invalid ${paths.join(', ')}` : (err as Error).message}.`,
+      { cause: err },
+    );
+  }
+  scratch[0] = MAGIC_BYTE;
+  scratch.writeInt32BE(id, 1);
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, 0, 0, end);
+  return out;
+}
+
 /** What a reader uses for one writer: null means the schemas are the same, read directly. */
 type ResolverEntry = { readonly resolver: AvroResolver | null } | { readonly error: SerdeError };
 
 export function createSerde(registry: SchemaRegistryClient): Serde {
   /** `<topic>\0<record>` → id promise (dropped on failure so a later call retries). */
   const ids = new Map<string, Promise<number>>();
+  /** topic → record → id, once registered: `encodeKnown` and `encode` look here first. */
+  const known = new Map<string, Map<RecordName, number>>();
   const writerTypes = new Map<number, AvroType>();
   const writerFetches = new Map<number, Promise<AvroType>>();
   const resolvers = new Map<number, Map<RecordName, ResolverEntry>>();
@@ -149,6 +185,9 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
       id = registry.register(valueSubject(topic), recordSchemaText(recordName)).then((registered) => {
         // Our own schema is the writer schema of this id: decoding our writes needs no fetch.
         if (!writerTypes.has(registered)) writerTypes.set(registered, recordType(recordName));
+        let byRecord = known.get(topic);
+        if (byRecord === undefined) known.set(topic, (byRecord = new Map()));
+        byRecord.set(recordName, registered);
         return registered;
       });
       ids.set(key, id);
@@ -219,20 +258,13 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
     schemaIdFor,
 
     async encode(topic, recordName, value) {
-      const id = await schemaIdFor(topic, recordName);
-      const type = recordType(recordName);
-      let body: Buffer;
-      try {
-        body = type.toBuffer(value);
-      } catch (err) {
-        const paths = invalidPaths(type, value);
-        throw new SerdeError(
-          'HETU_SERDE_INVALID_VALUE',
-          `The value is not a valid dev.hetu.${recordName}: ${paths.length > 0 ? `invalid ${paths.join(', ')}` : (err as Error).message}.`,
-          { cause: err },
-        );
-      }
-      return frame(id, body);
+      const id = known.get(topic)?.get(recordName) ?? (await schemaIdFor(topic, recordName));
+      return encodeFramed(id, recordName, value);
+    },
+
+    encodeKnown(topic, recordName, value) {
+      const id = known.get(topic)?.get(recordName);
+      return id === undefined ? undefined : encodeFramed(id, recordName, value);
     },
 
     async decode(buffer, readerRecordName) {

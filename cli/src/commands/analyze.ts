@@ -9,7 +9,7 @@ import {
   type AppendRecord,
   type AnyProcessor,
 } from '@hetu/streams';
-import { readRecording } from '@hetu/producers/recording';
+import { readRecordingBatches } from '@hetu/producers/recording';
 import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents';
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
@@ -411,39 +411,44 @@ export async function ingest(
       if (records.length) await backend.log.append(topic, records.splice(0));
     if (dead.length) await backend.log.append('hetu.dlq', dead.splice(0));
   };
-  for await (const item of readRecording(path, {
+  const serde = backend.serde;
+  for await (const items of readRecordingBatches(path, {
     onProgress: (read: number) => progress?.ingest?.(read, total),
-  })) {
-    if (item.kind === 'observation') {
-      observations++;
-      const value = await backend.serde.encode(item.topic, recordOf(item.topic), item.value as never);
-      let list = batches.get(item.topic);
-      if (!list) batches.set(item.topic, (list = []));
-      list.push({ key: Buffer.from(item.key), value, timestamp: (item.value as { ts: number }).ts });
-      if (list.length >= 2000) await backend.log.append(item.topic, list.splice(0));
-    } else {
-      byReason[item.reasonCode] = (byReason[item.reasonCode] ?? 0) + 1;
-      dead.push({
-        key: Buffer.from(`${path}:${item.line}`),
-        value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
-          ts: item.ts ?? 0,
-          processor: 'recording',
-          reasonCode: item.reasonCode,
-          message: item.message,
-          sourceTopic: null,
-          sourcePartition: null,
-          sourceOffset: null,
-          sourceTimestamp: item.ts ?? null,
-          sourceFile: path,
-          sourceLine: BigInt(item.line),
-          key: null,
-          value: item.raw,
-          headers: {},
-        }),
-        timestamp: item.ts ?? 0,
-      });
+  }))
+    for (const item of items) {
+      if (item.kind === 'observation') {
+        observations++;
+        const name = recordOf(item.topic);
+        const value =
+          serde.encodeKnown(item.topic, name, item.value as never) ??
+          (await serde.encode(item.topic, name, item.value as never));
+        let list = batches.get(item.topic);
+        if (!list) batches.set(item.topic, (list = []));
+        list.push({ key: Buffer.from(item.key), value, timestamp: (item.value as { ts: number }).ts });
+        if (list.length >= 2000) await backend.log.append(item.topic, list.splice(0));
+      } else {
+        byReason[item.reasonCode] = (byReason[item.reasonCode] ?? 0) + 1;
+        dead.push({
+          key: Buffer.from(`${path}:${item.line}`),
+          value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
+            ts: item.ts ?? 0,
+            processor: 'recording',
+            reasonCode: item.reasonCode,
+            message: item.message,
+            sourceTopic: null,
+            sourcePartition: null,
+            sourceOffset: null,
+            sourceTimestamp: item.ts ?? null,
+            sourceFile: path,
+            sourceLine: BigInt(item.line),
+            key: null,
+            value: item.raw,
+            headers: {},
+          }),
+          timestamp: item.ts ?? 0,
+        });
+      }
     }
-  }
   await flush();
   return {
     observations,

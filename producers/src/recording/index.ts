@@ -8,7 +8,9 @@ export {
   metricKey,
   parseRecordingTs,
   readRecording,
+  readRecordingBatches,
   readRecordingStream,
+  readRecordingStreamBatches,
 } from './reader.ts';
 export type {
   KubeRecordingItem,

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readRecording, readRecordingStream } from './reader.ts';
+import {
+  parseRecordingTs,
+  readRecording,
+  readRecordingStream,
+  readRecordingStreamBatches,
+} from './reader.ts';
 import type { RecordingItem } from './reader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hetu-recording-'));
@@ -281,6 +286,63 @@ describe('readRecordingStream', () => {
         'Line 1 of the recording is longer than 150 bytes (only its first 150 bytes are kept here); split or remove the line, it was skipped.',
       ],
       [2, 'hetu.raw.logs'],
+    ]);
+  });
+});
+
+describe('readRecordingStreamBatches', () => {
+  it('gives the items of readRecordingStream, in order, a chunk of input at a time', async () => {
+    const lines = [
+      watch('2026-11-26T08:00:00.000Z', pod('api-1', null)),
+      log('2026-11-26T08:00:01.000Z', 'api-1'),
+      'oops',
+      '',
+      log('2026-11-26T08:00:01.000Z', 'api-1', 'second'),
+      log('2026-11-26T07:00:00.000Z', 'api-1', 'an hour late'),
+    ];
+    const text = lines.join('\n');
+    // Chunks that cut lines anywhere, and a last line without a line break.
+    const chunks = [text.slice(0, 7), text.slice(7, 300), text.slice(300, 301), text.slice(301)].map((c) =>
+      Buffer.from(c),
+    );
+    const one: RecordingItem[] = [];
+    for await (const i of readRecordingStream(chunks)) one.push(i);
+    const batches: RecordingItem[][] = [];
+    for await (const b of readRecordingStreamBatches(chunks)) batches.push(b);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(one);
+    expect(one.map((i) => (i.kind === 'dead-letter' ? i.reasonCode : i.topic))).toEqual([
+      'hetu.raw.kube',
+      'hetu.raw.logs',
+      'HETU_RECORDING_INVALID_JSON',
+      'hetu.raw.logs',
+      'HETU_RECORDING_LATE',
+    ]);
+  });
+});
+
+describe('parseRecordingTs', () => {
+  it('parses each text alike whether or not it repeats the one before', () => {
+    const texts = [
+      '2026-11-26T08:00:00.000Z',
+      '2026-11-26T08:00:00.000Z',
+      '2026-11-26T09:00:00+01:00',
+      'not a time',
+      '2026-11-26T08:00:00.000Z',
+      '2026-13-45T08:00:00Z',
+      '2026-13-45T08:00:00Z',
+      42,
+    ];
+    expect(texts.map((t) => parseRecordingTs(t))).toEqual([
+      Date.UTC(2026, 10, 26, 8),
+      Date.UTC(2026, 10, 26, 8),
+      Date.UTC(2026, 10, 26, 8),
+      undefined,
+      Date.UTC(2026, 10, 26, 8),
+      undefined,
+      undefined,
+      undefined,
     ]);
   });
 });

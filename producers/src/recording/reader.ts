@@ -87,11 +87,20 @@ export interface RecordingReaderOptions {
 const WATCH_TYPES: readonly WatchEventType[] = ['ADDED', 'MODIFIED', 'DELETED', 'SYNCED'];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
+/** The last time `parseRecordingTs` parsed. */
+const lastTs: { text: string | undefined; ms: number } = { text: undefined, ms: 0 };
+
 /** Parses an RFC 3339 time (`2026-11-26T08:00:00.000Z`) to epoch ms; undefined if it is not one. */
 export function parseRecordingTs(text: unknown): number | undefined {
-  if (typeof text !== 'string' || !RFC3339.test(text)) return undefined;
+  if (typeof text !== 'string') return undefined;
+  // Consecutive lines mostly share their time (a scrape's samples): parse each text once.
+  if (text === lastTs.text) return lastTs.ms;
+  if (!RFC3339.test(text)) return undefined;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  lastTs.text = text;
+  lastTs.ms = ms;
+  return ms;
 }
 
 /** A Map used as a bounded cache: re-setting a key moves it to the end; the oldest goes first. */
@@ -458,6 +467,18 @@ export async function* readRecordingStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: RecordingReaderOptions = {},
 ): AsyncGenerator<RecordingItem> {
+  for await (const items of readRecordingStreamBatches(input, options)) yield* items;
+}
+
+/**
+ * `readRecordingStream` a chunk of input at a time: the items of the lines each chunk completes,
+ * in order (a chunk may complete none). One promise per chunk instead of one per line, for
+ * `hetu analyze`'s ingest.
+ */
+export async function* readRecordingStreamBatches(
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: RecordingReaderOptions = {},
+): AsyncGenerator<RecordingItem[]> {
   const decoder = new RecordingDecoder(options);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let parts: Buffer[] = [];
@@ -500,6 +521,7 @@ export async function* readRecordingStream(
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
+    const items: RecordingItem[] = [];
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
       if (nl === -1) {
@@ -508,13 +530,14 @@ export async function* readRecordingStream(
       }
       add(buf.subarray(start, nl));
       const item = finish();
-      if (item !== undefined) yield item;
+      if (item !== undefined) items.push(item);
       start = nl + 1;
     }
+    if (items.length > 0) yield items;
   }
   if (partsLen > 0 || overflow) {
     const item = finish();
-    if (item !== undefined) yield item;
+    if (item !== undefined) yield [item];
   }
 }
 
@@ -551,6 +574,14 @@ export async function* readRecording(
   path: string,
   options: RecordingReaderOptions = {},
 ): AsyncGenerator<RecordingItem> {
+  for await (const items of readRecordingBatches(path, options)) yield* items;
+}
+
+/** `readRecording` a chunk of the file at a time (`readRecordingStreamBatches`). */
+export async function* readRecordingBatches(
+  path: string,
+  options: RecordingReaderOptions = {},
+): AsyncGenerator<RecordingItem[]> {
   const handle = await open(path, 'r');
   try {
     const total = (await handle.stat()).size;
@@ -564,7 +595,7 @@ export async function* readRecording(
         yield chunk;
       }
     })();
-    yield* readRecordingStream(counted, { source: path, ...options });
+    yield* readRecordingStreamBatches(counted, { source: path, ...options });
   } finally {
     await handle.close();
   }
