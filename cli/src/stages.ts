@@ -47,16 +47,21 @@ export function recordOf(topic: string): RecordName {
  */
 export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown, unknown>][] {
   const { serde } = backend;
-  const decode = async (sourceTopic: string, value: Buffer) => serde.decode(value, recordOf(sourceTopic));
+  const decode = (sourceTopic: string, value: Buffer) => {
+    const name = recordOf(sourceTopic);
+    return serde.decodeKnown(value, name) ?? serde.decode(value, name);
+  };
+  const decodeAsync = async (sourceTopic: string, value: Buffer) => decode(sourceTopic, value);
+  // Without a promise when the writer's schema is known (nearly always): the fold awaits none.
   const decoder =
     <N extends RecordName>(name: N) =>
-    async (r: LogRecord) => {
+    (r: LogRecord) => {
       if (r.value === null)
         throw new HetuError(
           'HETU_INPUT_INVALID',
           `Record ${r.topic}/${r.partition}/${r.offset} has no value (a tombstone), not a ${name}.`,
         );
-      return serde.decode(r.value, name);
+      return serde.decodeKnown(r.value, name) ?? serde.decode(r.value, name);
     };
   const any = (p: unknown) => p as AnyProcessor<unknown, unknown>;
   return [
@@ -88,9 +93,9 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
     ['incidents', any(incidentsProcessor({ decode, decodeCommand: decoder('Command') }))],
     ['recommendations', any(recommendationsProcessor({ decode, decodeCommand: decoder('Command') }))],
     // Staged scoring (docs/scoring.md): route by namespace, score namespaces, combine per cluster.
-    ['scoring-feed', any(scoringFeedProcessor({ decode }))],
-    ['scoring-namespaces', any(scoringNamespacesProcessor({ decode }))],
-    ['scoring-cluster', any(scoringClusterProcessor({ decode }))],
+    ['scoring-feed', any(scoringFeedProcessor({ decode: decodeAsync }))],
+    ['scoring-namespaces', any(scoringNamespacesProcessor({ decode: decodeAsync }))],
+    ['scoring-cluster', any(scoringClusterProcessor({ decode: decodeAsync }))],
   ];
 }
 

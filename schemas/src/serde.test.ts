@@ -127,6 +127,22 @@ describe('serde (Confluent wire format) against the embedded registry', () => {
     );
   });
 
+  it('decodes without a promise once the writer schema is known, as decode does', async () => {
+    const writer = createSerde(createRegistryClient({ url: registry.url }));
+    const t = topic();
+    const bytes = await writer.encode(t, 'WatchObserved', watch);
+    // Another process: the id is not its own schema's until fetched once.
+    const reader = createSerde(createRegistryClient({ url: registry.url }));
+    expect(reader.decodeKnown(bytes, 'WatchObserved')).toBeUndefined();
+    expect(await reader.decode(bytes, 'WatchObserved')).toEqual(watch);
+    expect(reader.decodeKnown(bytes, 'WatchObserved')).toEqual(watch);
+    // The writer knows its own schema from the start.
+    expect(writer.decodeKnown(bytes, 'WatchObserved')).toEqual(watch);
+    expect(() => writer.decodeKnown(bytes.subarray(0, bytes.length - 3), 'WatchObserved')).toThrow(
+      /ends before a complete dev\.hetu\.WatchObserved/,
+    );
+  });
+
   it('registers under <topic>-value, setting BACKWARD_TRANSITIVE before the first version', async () => {
     const serde = createSerde(createRegistryClient({ url: registry.url }));
     const t = topic();

@@ -90,6 +90,11 @@ export interface Serde {
   /** The id our record's schema has under `<topic>-value`, registering it when needed. */
   schemaIdFor(topic: string, recordName: RecordName): Promise<number>;
   /**
+   * `decode` without a promise when the writer's schema is known (it was used before, or is our
+   * own); undefined when it has to be fetched first. Throws as `decode` rejects.
+   */
+  decodeKnown<N extends RecordName>(buffer: Uint8Array, readerRecordName: N): RecordTypes[N] | undefined;
+  /**
    * `encode` without a promise, once the id is known (after an `encode` or `schemaIdFor` of the
    * same topic and record resolved); undefined before. For loops over many values.
    */
@@ -254,6 +259,29 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
     return entry.resolver;
   };
 
+  /** The body of a wire-format value read as `readerName`, its writer's schema known. */
+  const decodeWith = <N extends RecordName>(
+    buffer: Uint8Array,
+    id: number,
+    writer: AvroType,
+    readerName: N,
+  ): RecordTypes[N] => {
+    const resolver = resolverFor(id, writer, readerName);
+    const reader = recordType(readerName);
+    const body = Buffer.from(
+      buffer.buffer,
+      buffer.byteOffset + WIRE_HEADER_BYTES,
+      buffer.length - WIRE_HEADER_BYTES,
+    );
+    try {
+      return (
+        resolver === null ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver)
+      ) as RecordTypes[N];
+    } catch (err) {
+      throw decodeFailure(err, id, `dev.hetu.${readerName}`);
+    }
+  };
+
   return {
     schemaIdFor,
 
@@ -271,21 +299,15 @@ export function createSerde(registry: SchemaRegistryClient): Serde {
       if (!isRecordName(readerRecordName)) throw unknownRecord(String(readerRecordName));
       checkSize(buffer);
       const id = readSchemaId(buffer);
-      const writer = await writerType(id);
-      const resolver = resolverFor(id, writer, readerRecordName);
-      const reader = recordType(readerRecordName);
-      const body = Buffer.from(
-        buffer.buffer,
-        buffer.byteOffset + WIRE_HEADER_BYTES,
-        buffer.length - WIRE_HEADER_BYTES,
-      );
-      try {
-        return (
-          resolver === null ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver)
-        ) as RecordTypes[typeof readerRecordName];
-      } catch (err) {
-        throw decodeFailure(err, id, `dev.hetu.${readerRecordName}`);
-      }
+      return decodeWith(buffer, id, await writerType(id), readerRecordName);
+    },
+
+    decodeKnown(buffer, readerRecordName) {
+      if (!isRecordName(readerRecordName)) throw unknownRecord(String(readerRecordName));
+      checkSize(buffer);
+      const id = readSchemaId(buffer);
+      const writer = writerTypes.get(id);
+      return writer === undefined ? undefined : decodeWith(buffer, id, writer, readerRecordName);
     },
 
     async decodeWithWriterSchema(buffer) {

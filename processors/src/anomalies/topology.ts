@@ -43,7 +43,7 @@ export type AnomaliesConfig = Partial<Omit<SeriesTableConfig, 'detector'>> & {
 
 export interface AnomaliesDeps {
   /** Decodes a `hetu.raw.metrics` record (e.g. `serde.decode(record.value, 'MetricSampled')`). */
-  decodeMetric(record: LogRecord): Promise<MetricSampled>;
+  decodeMetric(record: LogRecord): Promise<MetricSampled> | MetricSampled;
   readonly config?: AnomaliesConfig;
 }
 

@@ -285,9 +285,16 @@ export function errorsProcessor(deps: ErrorsProcessorDeps): StatefulProcessor<Er
     name: ERRORS_PROCESSOR,
     inputs: [RAW_LOGS_TOPIC, COMMANDS_TOPIC],
     changelogTopic: ERRORS_CHANGELOG_TOPIC,
-    async decodeInput(record: LogRecord): Promise<ErrorsInput> {
-      if (record.topic === COMMANDS_TOPIC) return toErrorsInput(await deps.decodeCommand(record));
-      return { kind: 'log', log: checkLog(await deps.decodeLog(record)) };
+    // Without a promise when the decoder answers at once.
+    decodeInput(record: LogRecord): Promise<ErrorsInput> | ErrorsInput {
+      if (record.topic === COMMANDS_TOPIC) {
+        const command = deps.decodeCommand(record);
+        return command instanceof Promise ? command.then(toErrorsInput) : toErrorsInput(command);
+      }
+      const log = deps.decodeLog(record);
+      return log instanceof Promise
+        ? log.then((l): ErrorsInput => ({ kind: 'log', log: checkLog(l) }))
+        : { kind: 'log', log: checkLog(log) };
     },
     init: () => new ErrorsTaskState(config),
     restore: (state, key, value) => state.collect(key, value),

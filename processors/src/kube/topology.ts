@@ -61,7 +61,7 @@ export const DEFAULT_KUBE_CONFIG = { maxPods: 50_000, maxNodes: 10_000, maxOwner
 
 export interface KubeProcessorDeps {
   /** Decodes a `hetu.raw.kube` record (e.g. `serde.decode(record.value, 'WatchObserved')`). */
-  decodeWatch(record: LogRecord): Promise<WatchObserved>;
+  decodeWatch(record: LogRecord): Promise<WatchObserved> | WatchObserved;
   readonly config?: KubeProcessorConfig;
 }
 
@@ -503,13 +503,16 @@ export function kubeProcessor(deps: KubeProcessorDeps): StatefulProcessor<KubeIn
     name: KUBE_PROCESSOR,
     inputs: [KUBE_TOPIC],
     changelogTopic: KUBE_CHANGELOG,
-    decodeInput: async (record) => {
+    decodeInput: (record) => {
       if (record.value === null) {
         throw new KubeInputError(
           `Record ${record.topic}/${record.partition}/${record.offset} has no value, so it holds no WatchObserved.`,
         );
       }
-      return toKubeInput(record, await deps.decodeWatch(record));
+      const watch = deps.decodeWatch(record);
+      return watch instanceof Promise
+        ? watch.then((w) => toKubeInput(record, w))
+        : toKubeInput(record, watch);
     },
     init: () => ({
       pods: new Map(),

@@ -117,7 +117,7 @@ export const DEFAULT_LLM_REQUESTS_CONFIG = {
 export interface LlmRequestsDeps {
   /** The Avro value of a record of `sourceTopic` (e.g. `serde.decode(value, <its record>)`). */
   decode(sourceTopic: string, value: Buffer): Promise<unknown>;
-  decodeCommand(record: LogRecord): Promise<Command>;
+  decodeCommand(record: LogRecord): Promise<Command> | Command;
   readonly config?: LlmRequestsConfig;
 }
 

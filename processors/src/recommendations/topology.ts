@@ -79,9 +79,9 @@ export interface RecommendationsProcessorConfig extends Partial<RecommendationsC
 
 export interface RecommendationsProcessorDeps {
   /** Decodes the value of a record of `sourceTopic` (`MetricSampled` or `WatchObserved`). */
-  decode(sourceTopic: string, value: Buffer): Promise<unknown>;
+  decode(sourceTopic: string, value: Buffer): Promise<unknown> | unknown;
   /** Decodes a `hetu.commands` record. */
-  decodeCommand(record: LogRecord): Promise<Command>;
+  decodeCommand(record: LogRecord): Promise<Command> | Command;
   /** Prices for savings (override `config.prices`). */
   readonly prices?: Prices;
   readonly config?: RecommendationsProcessorConfig;
@@ -520,8 +520,14 @@ export function recommendationsProcessor(
     name: RECOMMENDATIONS_PROCESSOR,
     inputs: [CLUSTER_FEED_TOPIC, COMMANDS_TOPIC],
     changelogTopic: RECOMMENDATIONS_CHANGELOG,
-    async decodeInput(record: LogRecord): Promise<RecommendationsInput> {
-      if (record.topic === COMMANDS_TOPIC) return toCommandInput(record, await deps.decodeCommand(record));
+    // Without a promise when the decoder answers at once (nearly every record).
+    decodeInput(record: LogRecord): Promise<RecommendationsInput> | RecommendationsInput {
+      if (record.topic === COMMANDS_TOPIC) {
+        const command = deps.decodeCommand(record);
+        return command instanceof Promise
+          ? command.then((c) => toCommandInput(record, c))
+          : toCommandInput(record, command);
+      }
       const src = sourceOf(record).topic;
       if (src !== RAW_METRICS_TOPIC && src !== RAW_KUBE_TOPIC) return { type: 'ignored' };
       if (record.value === null) {
@@ -530,10 +536,13 @@ export function recommendationsProcessor(
           `Record ${record.topic}/${record.partition}/${record.offset} (from ${src}) has no value.`,
         );
       }
-      const v = await deps.decode(src, record.value);
-      if (src === RAW_KUBE_TOPIC) return toWatchInput(record, v as WatchObserved);
-      const m = v as MetricSampled;
-      return USED_METRICS.has(m.name) ? { type: 'metric', sample: m } : { type: 'ignored' };
+      const input = (v: unknown): RecommendationsInput => {
+        if (src === RAW_KUBE_TOPIC) return toWatchInput(record, v as WatchObserved);
+        const m = v as MetricSampled;
+        return USED_METRICS.has(m.name) ? { type: 'metric', sample: m } : { type: 'ignored' };
+      };
+      const v = deps.decode(src, record.value);
+      return v instanceof Promise ? v.then(input) : input(v);
     },
     init: () => ({
       clusters: new Map(),

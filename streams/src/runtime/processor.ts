@@ -346,7 +346,9 @@ export async function foldBatch<In, S>(
     for (const u of unpacked) {
       let input: In;
       try {
-        input = await def.decodeInput(u);
+        // A decoder that answers at once is not awaited (a microtask per record less).
+        const decoded = def.decodeInput(u);
+        input = decoded instanceof Promise ? await decoded : decoded;
       } catch (err) {
         deadLetter(u, source, err);
         continue;
