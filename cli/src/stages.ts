@@ -51,7 +51,6 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
     const name = recordOf(sourceTopic);
     return serde.decodeKnown(value, name) ?? serde.decode(value, name);
   };
-  const decodeAsync = async (sourceTopic: string, value: Buffer) => decode(sourceTopic, value);
   // Without a promise when the writer's schema is known (nearly always): the fold awaits none.
   const decoder =
     <N extends RecordName>(name: N) =>
@@ -93,9 +92,9 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
     ['incidents', any(incidentsProcessor({ decode, decodeCommand: decoder('Command') }))],
     ['recommendations', any(recommendationsProcessor({ decode, decodeCommand: decoder('Command') }))],
     // Staged scoring (docs/scoring.md): route by namespace, score namespaces, combine per cluster.
-    ['scoring-feed', any(scoringFeedProcessor({ decode: decodeAsync }))],
-    ['scoring-namespaces', any(scoringNamespacesProcessor({ decode: decodeAsync }))],
-    ['scoring-cluster', any(scoringClusterProcessor({ decode: decodeAsync }))],
+    ['scoring-feed', any(scoringFeedProcessor({ decode }))],
+    ['scoring-namespaces', any(scoringNamespacesProcessor({ decode }))],
+    ['scoring-cluster', any(scoringClusterProcessor({ decode }))],
   ];
 }
 

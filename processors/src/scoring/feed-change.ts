@@ -52,7 +52,8 @@ export const FEED_SOURCES = {
 } as const;
 
 /** Decodes a record value of `sourceTopic` (e.g. Avro through the registry). */
-export type DecodeSource = (sourceTopic: string, value: Buffer) => Promise<unknown>;
+/** A decoder of source values: a promise only when it must wait (a schema to fetch). */
+export type DecodeSource = (sourceTopic: string, value: Buffer) => Promise<unknown> | unknown;
 
 /** The cluster of an entry key `<prefix><cluster>/…`; '' when the key has no cluster. */
 export function entryCluster(key: string): string {
@@ -66,12 +67,25 @@ export function entryCluster(key: string): string {
  * names the entity; a tombstone deletes it. An entry that would not belong to `cluster` is ignored.
  * Throws `ScoringInputError` (bad input) for a watch object the scorer cannot read.
  */
-export async function feedChangeOf(
+export function feedChangeOf(
   record: LogRecord,
   cluster: string,
   decode: DecodeSource,
-): Promise<FeedChange> {
+): Promise<FeedChange> | FeedChange {
   const src = sourceOf(record);
+  if (record.value === null) return changeOf(record, cluster, src, null);
+  const value = decode(src.topic, record.value);
+  return value instanceof Promise
+    ? value.then((v) => changeOf(record, cluster, src, v))
+    : changeOf(record, cluster, src, value);
+}
+
+function changeOf(
+  record: LogRecord,
+  cluster: string,
+  src: ReturnType<typeof sourceOf>,
+  value: unknown,
+): FeedChange {
   const pos: Position = {
     topic: src.topic,
     partition: src.partition,
@@ -79,7 +93,6 @@ export async function feedChangeOf(
     ts: record.timestamp,
   };
   const sourceKey = src.key ?? '';
-  const value = record.value === null ? null : await decode(src.topic, record.value);
   const keyed = (f: () => FeedChange): FeedChange => (sourceKey === '' ? { type: 'ignored' } : f());
   let change: FeedChange;
   switch (src.topic) {

@@ -178,7 +178,7 @@ export function scoringFeedProcessor(
       `scoring-feed processor: debounceMs must be a non-negative number, got ${debounceMs}.`,
     );
 
-  async function decodeInput(record: LogRecord): Promise<RouterInput> {
+  function decodeInput(record: LogRecord): Promise<RouterInput> | RouterInput {
     // Feed records are keyed `<cluster>`; incidents and recommendations, read directly, `<cluster>/<id>`.
     const raw = record.key?.toString('utf8') ?? '';
     const direct = record.topic !== CLUSTER_FEED_TOPIC;
@@ -188,12 +188,15 @@ export function scoringFeedProcessor(
         `Record ${record.topic}/${record.partition}/${record.offset} is not keyed by a cluster name${direct ? ' and an id (`<cluster>/<id>`)' : ''}: the scoring stages cannot place it.`,
       );
     const src = sourceOf(record);
-    const change = await feedChangeOf(record, cluster, deps.decode);
-    const destinations = destinationsOf(change);
-    const routeKey = BY_ID.has(src.topic) && change.type !== 'ignored' ? change.key : null;
-    const print =
-      change.type === 'put' ? createHash('sha1').update(substance(change.entry)).digest('base64') : null;
-    return { record, cluster, change, print, destinations, routeKey };
+    const input = (change: FeedChange): RouterInput => {
+      const destinations = destinationsOf(change);
+      const routeKey = BY_ID.has(src.topic) && change.type !== 'ignored' ? change.key : null;
+      const print =
+        change.type === 'put' ? createHash('sha1').update(substance(change.entry)).digest('base64') : null;
+      return { record, cluster, change, print, destinations, routeKey };
+    };
+    const change = feedChangeOf(record, cluster, deps.decode);
+    return change instanceof Promise ? change.then(input) : input(change);
   }
 
   function copy(input: RouterInput, destination: string, value: Buffer | null): [string, AppendRecord] {

@@ -103,7 +103,7 @@ function compareText(a: string, b: string): number {
 export function scoringNamespacesProcessor(
   deps: ScoringNamespacesDeps,
 ): StatefulProcessor<NamespaceInput, ScoringNamespacesState> {
-  async function decodeInput(record: LogRecord): Promise<NamespaceInput> {
+  function decodeInput(record: LogRecord): Promise<NamespaceInput> | NamespaceInput {
     const key = record.key?.toString('utf8') ?? '';
     const slash = key.indexOf('/');
     const cluster = slash > 0 ? key.slice(0, slash) : '';
@@ -114,8 +114,14 @@ export function scoringNamespacesProcessor(
       );
     const round = roundOf(record);
     if (round !== null) return { type: 'round', cluster, namespace, at: round.at, seq: round.seq };
-    const change = changeForNamespace(await feedChangeOf(record, cluster, deps.decode), namespace);
-    return { type: 'change', cluster, namespace, change };
+    const input = (change: FeedChange): NamespaceInput => ({
+      type: 'change',
+      cluster,
+      namespace,
+      change: changeForNamespace(change, namespace),
+    });
+    const change = feedChangeOf(record, cluster, deps.decode);
+    return change instanceof Promise ? change.then(input) : input(change);
   }
 
   function group(state: ScoringNamespacesState, id: string): NamespaceState {
