@@ -1,4 +1,4 @@
-import { HetuError, type Log, type LogRecord } from '@hetu/streams';
+import { HetuError, isBundle, unbundle, type Log, type LogRecord } from '@hetu/streams';
 import { MAGIC_BYTE, recordType, topicEntry, type AvroType, type Serde } from '@hetu/schemas';
 
 /** A record as the CLI prints and reads it (JSON Lines for dump/load, rows for tail). */
@@ -51,6 +51,29 @@ export async function decodeValue(
   return { value: { $base64: value.toString('base64') } };
 }
 
+/**
+ * A bundle's records (docs/schemas.md, "Bundled records") as `{"$bundle": [{value, schema?,
+ * headers}]}`, each value decoded as `decodeValue` does; one that cannot be read, as base64 with
+ * the reason.
+ */
+async function bundleValue(serde: Serde, r: LogRecord): Promise<Pick<PrintedRecord, 'value'>> {
+  let records: LogRecord[];
+  try {
+    records = unbundle(r);
+  } catch (err) {
+    return { value: { $base64: r.value?.toString('base64') ?? '', error: (err as Error).message } };
+  }
+  const out = [];
+  for (const u of records) {
+    const d = await decodeValue(serde, u.value);
+    out.push({
+      ...d,
+      headers: Object.fromEntries(Object.entries(u.headers).map(([k, v]) => [k, v.toString('utf8')])),
+    });
+  }
+  return { value: { $bundle: out } };
+}
+
 /** Avro record instances → plain JSON values (bigint as string, bytes as base64). */
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
@@ -65,7 +88,7 @@ function plain(v: unknown): unknown {
 }
 
 export async function printable(serde: Serde, r: LogRecord): Promise<PrintedRecord> {
-  const decoded = await decodeValue(serde, r.value);
+  const decoded = isBundle(r) ? await bundleValue(serde, r) : await decodeValue(serde, r.value);
   const headers = Object.keys(r.headers).length
     ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString('utf8')]))
     : undefined;
