@@ -14,6 +14,7 @@ import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents'
 import { parseGlobalConfig } from '../config.ts';
 import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
+import { recordingDeadLetter } from '../recording-dead-letter.ts';
 import {
   inputRecords,
   recordsByTask,
@@ -428,25 +429,7 @@ export async function ingest(
         if (list.length >= 2000) await backend.log.append(item.topic, list.splice(0));
       } else {
         byReason[item.reasonCode] = (byReason[item.reasonCode] ?? 0) + 1;
-        dead.push({
-          key: Buffer.from(`${path}:${item.line}`),
-          value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
-            ts: item.ts ?? 0,
-            processor: 'recording',
-            reasonCode: item.reasonCode,
-            message: item.message,
-            sourceTopic: null,
-            sourcePartition: null,
-            sourceOffset: null,
-            sourceTimestamp: item.ts ?? null,
-            sourceFile: path,
-            sourceLine: BigInt(item.line),
-            key: null,
-            value: item.raw,
-            headers: {},
-          }),
-          timestamp: item.ts ?? 0,
-        });
+        dead.push(await recordingDeadLetter(backend, path, item));
       }
     }
   await flush();

@@ -33,6 +33,7 @@ import { findKube, kubeSource, loadKube, type KubeTarget } from '../kube.ts';
 import { createWorker, type LlmSetup } from '../llm.ts';
 import { describeLlmConfig } from '@hetu/producers/llm';
 import { pipelineStages, recordOf } from '../stages.ts';
+import { recordingDeadLetter } from '../recording-dead-letter.ts';
 import { activeLog, mappedLog, projectionsDir as generationProjectionsDir } from '../generations.ts';
 import {
   aborted,
@@ -233,25 +234,7 @@ export async function feedRecording(backend: Backend, path: string, opts: FeedOp
     } else {
       summary.deadLetters++;
       topic = 'hetu.dlq';
-      record = {
-        key: Buffer.from(`${path}:${item.line}`),
-        value: await backend.serde.encode('hetu.dlq', 'DeadLetter', {
-          ts: item.ts ?? 0,
-          processor: 'recording',
-          reasonCode: item.reasonCode,
-          message: item.message,
-          sourceTopic: null,
-          sourcePartition: null,
-          sourceOffset: null,
-          sourceTimestamp: item.ts ?? null,
-          sourceFile: path,
-          sourceLine: BigInt(item.line),
-          key: null,
-          value: item.raw,
-          headers: {},
-        }),
-        timestamp: item.ts ?? 0,
-      };
+      record = await recordingDeadLetter(backend, path, item);
     }
     record = {
       ...record,
