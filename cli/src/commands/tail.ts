@@ -22,8 +22,19 @@ export async function runTail(
   const next = new Map<number, bigint>();
   let recent: LogRecord[] = [];
   for (const p of info.partitions) {
-    const from = p.high - BigInt(opts.lines) > p.low ? p.high - BigInt(opts.lines) : p.low;
-    recent.push(...(await backend.log.read(topic, p.partition, { fromOffset: from, toOffset: p.high })));
+    // The last `lines` records, not offsets: a committed batch's marker takes an offset too (as
+    // on Kafka), so a derived topic's last offsets may hold no record. Read further back until
+    // there are enough or the partition's start.
+    let window = BigInt(Math.max(1, opts.lines));
+    for (;;) {
+      const from = p.high - window > p.low ? p.high - window : p.low;
+      const got = await backend.log.read(topic, p.partition, { fromOffset: from, toOffset: p.high });
+      if (got.length >= opts.lines || from === p.low) {
+        recent.push(...got);
+        break;
+      }
+      window *= 4n;
+    }
     next.set(p.partition, p.high);
   }
   recent.sort(
