@@ -35,6 +35,7 @@ export {
   TaskState,
   asStateful,
   changelogRecords,
+  deadLetterOf,
   foldBatch,
   isBadInput,
   isFactRecord,

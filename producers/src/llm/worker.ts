@@ -24,7 +24,7 @@
 import type { Serde } from '@hetu/schemas';
 import {
   avroDeadLetterEncoder,
-  errorCode,
+  deadLetterOf,
   isBadInput,
   isTransient,
   type AppendRecord,
@@ -531,21 +531,7 @@ export function createLlmWorker(options: LlmWorkerOptions): LlmWorker {
         req = await serde.decode(r.value, 'LlmRequest');
       } catch (err) {
         if (!isBadInput(err)) throw err;
-        dead.push(
-          await encodeDeadLetter(
-            {
-              processor: group,
-              source: { topic: r.topic, partition: r.partition, offset: r.offset },
-              key: r.key,
-              value: r.value,
-              headers: r.headers,
-              timestamp: r.timestamp,
-              reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
-              message: (err as Error).message,
-            },
-            now(),
-          ),
-        );
+        dead.push(await encodeDeadLetter(deadLetterOf(group, r, err), now()));
         continue;
       }
       const key = analysisKey(req.cluster, req.subjectKind, req.subjectId, req.id);

@@ -225,6 +225,25 @@ export interface DeadLetter {
   readonly message: string;
 }
 
+/** The dead letter of record `r` that `processor` could not take (bad input `err`). */
+export function deadLetterOf(
+  processor: string,
+  r: LogRecord,
+  err: unknown,
+  source: Source = { topic: r.topic, partition: r.partition, offset: r.offset },
+): DeadLetter {
+  return {
+    processor,
+    source,
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+    timestamp: r.timestamp,
+    reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
+    message: (err as Error).message,
+  };
+}
+
 /** The changelog key that holds a task's applied input positions and watermark. */
 export const POSITION_KEY = '\u0000positions';
 
@@ -310,18 +329,8 @@ export async function foldBatch<In, S>(
     : (r: LogRecord) => r.topic;
   const deadLetter = (r: LogRecord, source: Source, err: unknown) => {
     if (!isBadInput(err)) throw err;
-    deadLetters.push({
-      processor: def.name,
-      source,
-      key: r.key,
-      value: r.value,
-      headers: r.headers,
-      timestamp: r.timestamp,
-      reasonCode: errorCode(err) ?? 'HETU_INPUT_INVALID',
-      message: (err as Error).message,
-    });
+    deadLetters.push(deadLetterOf(def.name, r, err, source));
   };
-  const one: LogRecord[] = [];
   for (const r of records) {
     const last = task.applied.get(appliedKey(r));
     if (last !== undefined && r.offset <= last) {
@@ -330,7 +339,7 @@ export async function foldBatch<In, S>(
     }
     const source: Source = { topic: r.topic, partition: r.partition, offset: r.offset };
     // A bundle is folded as the records it holds, one after another (streams/src/bundle.ts).
-    let unpacked: readonly LogRecord[];
+    let unpacked: readonly LogRecord[] = [r];
     if (isBundle(r)) {
       try {
         unpacked = unbundle(r);
@@ -339,9 +348,6 @@ export async function foldBatch<In, S>(
         task.applied.set(appliedKey(r), r.offset);
         continue;
       }
-    } else {
-      one[0] = r;
-      unpacked = one;
     }
     for (const u of unpacked) {
       let input: In;
