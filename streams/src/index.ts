@@ -26,6 +26,7 @@ export { groupProgress } from './progress.ts';
 export { EVENT_TIME_SLOT_MS } from './merge.ts';
 export { MAX_REQUEST_BYTES, sizedSlices } from './sized-slices.ts';
 export { BUNDLE_HEADER, bundleRecords, isBundle, unbundle } from './bundle.ts';
+export { andThen } from './maybe-async.ts';
 export { EmbeddedLog } from './embedded/embedded-log.ts';
 export type { EmbeddedLogOptions } from './embedded/embedded-log.ts';
 export { KafkaLog } from './kafka/kafka-log.ts';

@@ -14,6 +14,7 @@ import {
   type LogRecord,
   type StatefulContext,
   type StatefulProcessor,
+  andThen,
 } from '@hetu/streams';
 import { toErrorGroupRecord } from './error-group-record.ts';
 import {
@@ -289,12 +290,10 @@ export function errorsProcessor(deps: ErrorsProcessorDeps): StatefulProcessor<Er
     decodeInput(record: LogRecord): Promise<ErrorsInput> | ErrorsInput {
       if (record.topic === COMMANDS_TOPIC) {
         const command = deps.decodeCommand(record);
-        return command instanceof Promise ? command.then(toErrorsInput) : toErrorsInput(command);
+        return andThen(command, toErrorsInput);
       }
       const log = deps.decodeLog(record);
-      return log instanceof Promise
-        ? log.then((l): ErrorsInput => ({ kind: 'log', log: checkLog(l) }))
-        : { kind: 'log', log: checkLog(log) };
+      return andThen(log, (l): ErrorsInput => ({ kind: 'log', log: checkLog(l) }));
     },
     init: () => new ErrorsTaskState(config),
     restore: (state, key, value) => state.collect(key, value),

@@ -20,6 +20,7 @@
  */
 import { topicEntry, type Command, type RecordTypes } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
+import { andThen } from '@hetu/streams';
 import type { KubePod, NodeHealth, PodCategory, PodHealth } from '../health/index.ts';
 import { parseQuantity, workloadFromNames } from '../health/index.ts';
 import { clusterOfKey, sourceOf } from '../rekey/rekey.ts';
@@ -1515,7 +1516,7 @@ export function incidentsProcessor(
             ? { type: 'ignored' }
             : { type: 'command', cluster: key, command, ts: command.ts };
         const command = deps.decodeCommand(record);
-        return command instanceof Promise ? command.then(toInput) : toInput(command);
+        return andThen(command, toInput);
       }
       const src = sourceOf(record);
       if (!(INCIDENT_SOURCES as readonly string[]).includes(src.topic)) return { type: 'ignored' };
@@ -1528,7 +1529,7 @@ export function incidentsProcessor(
       if (record.value === null)
         return { type: 'feed', cluster: key, pos, sourceKey: src.key, value: null, object: null };
       const decoded = deps.decode(src.topic, record.value);
-      return decoded instanceof Promise ? decoded.then(toFeedInput) : toFeedInput(decoded);
+      return andThen(decoded, toFeedInput);
       function toFeedInput(value: unknown): IncidentsInput {
         const cluster = (value as { cluster?: unknown }).cluster;
         let object: KubeObject | null = null;

@@ -12,6 +12,7 @@
  */
 import type { RecordTypes, WatchObserved } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
+import { andThen } from '@hetu/streams';
 import type {
   KubeNode,
   KubePod,
@@ -510,9 +511,7 @@ export function kubeProcessor(deps: KubeProcessorDeps): StatefulProcessor<KubeIn
         );
       }
       const watch = deps.decodeWatch(record);
-      return watch instanceof Promise
-        ? watch.then((w) => toKubeInput(record, w))
-        : toKubeInput(record, watch);
+      return andThen(watch, (w) => toKubeInput(record, w));
     },
     init: () => ({
       pods: new Map(),

@@ -19,6 +19,7 @@ import {
   type StatefulContext,
   type StatefulProcessor,
   type StatefulTickContext,
+  andThen,
 } from '@hetu/streams';
 import type { KubePod, OwnerRef } from '../health/index.ts';
 import { controllerOwner, workloadOf } from '../health/index.ts';
@@ -524,9 +525,7 @@ export function recommendationsProcessor(
     decodeInput(record: LogRecord): Promise<RecommendationsInput> | RecommendationsInput {
       if (record.topic === COMMANDS_TOPIC) {
         const command = deps.decodeCommand(record);
-        return command instanceof Promise
-          ? command.then((c) => toCommandInput(record, c))
-          : toCommandInput(record, command);
+        return andThen(command, (c) => toCommandInput(record, c));
       }
       const src = sourceOf(record).topic;
       if (src !== RAW_METRICS_TOPIC && src !== RAW_KUBE_TOPIC) return { type: 'ignored' };
@@ -542,7 +541,7 @@ export function recommendationsProcessor(
         return USED_METRICS.has(m.name) ? { type: 'metric', sample: m } : { type: 'ignored' };
       };
       const v = deps.decode(src, record.value);
-      return v instanceof Promise ? v.then(input) : input(v);
+      return andThen(v, input);
     },
     init: () => ({
       clusters: new Map(),

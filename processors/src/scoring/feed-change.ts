@@ -15,6 +15,7 @@ import type {
   WatchObserved,
 } from '@hetu/schemas';
 import type { LogRecord } from '@hetu/streams';
+import { andThen } from '@hetu/streams';
 import { sourceOf } from '../rekey/rekey.ts';
 import {
   PREFIX,
@@ -75,9 +76,7 @@ export function feedChangeOf(
   const src = sourceOf(record);
   if (record.value === null) return changeOf(record, cluster, src, null);
   const value = decode(src.topic, record.value);
-  return value instanceof Promise
-    ? value.then((v) => changeOf(record, cluster, src, v))
-    : changeOf(record, cluster, src, value);
+  return andThen(value, (v) => changeOf(record, cluster, src, v));
 }
 
 function changeOf(

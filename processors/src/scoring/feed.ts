@@ -29,6 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AppendRecord, LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
+import { andThen } from '@hetu/streams';
 import {
   SOURCE_KEY_HEADER,
   SOURCE_OFFSET_HEADER,
@@ -196,7 +197,7 @@ export function scoringFeedProcessor(
       return { record, cluster, change, print, destinations, routeKey };
     };
     const change = feedChangeOf(record, cluster, deps.decode);
-    return change instanceof Promise ? change.then(input) : input(change);
+    return andThen(change, input);
   }
 
   function copy(input: RouterInput, destination: string, value: Buffer | null): [string, AppendRecord] {

@@ -12,6 +12,7 @@
  * `P/<cluster>/<ns>` the last partial written.
  */
 import type { LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
+import { andThen } from '@hetu/streams';
 import { scoreChange } from './change.ts';
 import {
   applyChange,
@@ -121,7 +122,7 @@ export function scoringNamespacesProcessor(
       change: changeForNamespace(change, namespace),
     });
     const change = feedChangeOf(record, cluster, deps.decode);
-    return change instanceof Promise ? change.then(input) : input(change);
+    return andThen(change, input);
   }
 
   function group(state: ScoringNamespacesState, id: string): NamespaceState {
