@@ -47,11 +47,10 @@ export function recordOf(topic: string): RecordName {
  */
 export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown, unknown>][] {
   const { serde } = backend;
-  const decode = (sourceTopic: string, value: Buffer) => {
-    const name = recordOf(sourceTopic);
-    return serde.decodeKnown(value, name) ?? serde.decode(value, name);
-  };
   // Without a promise when the writer's schema is known (nearly always): the fold awaits none.
+  const decodeAs = <N extends RecordName>(value: Buffer, name: N) =>
+    serde.decodeKnown(value, name) ?? serde.decode(value, name);
+  const decode = (sourceTopic: string, value: Buffer) => decodeAs(value, recordOf(sourceTopic));
   const decoder =
     <N extends RecordName>(name: N) =>
     (r: LogRecord) => {
@@ -60,7 +59,7 @@ export function pipelineStages(backend: Backend): [string, AnyProcessor<unknown,
           'HETU_INPUT_INVALID',
           `Record ${r.topic}/${r.partition}/${r.offset} has no value (a tombstone), not a ${name}.`,
         );
-      return serde.decodeKnown(r.value, name) ?? serde.decode(r.value, name);
+      return decodeAs(r.value, name);
     };
   const any = (p: unknown) => p as AnyProcessor<unknown, unknown>;
   return [

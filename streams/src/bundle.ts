@@ -30,15 +30,15 @@ const VERSION_BYTES = Buffer.from(String(VERSION));
 export const BUNDLE_MAX_RECORDS = 1000;
 export const BUNDLE_MAX_BYTES = 256 * 1024;
 
-export function isBundle(r: { readonly headers: Readonly<Record<string, Buffer>> }): boolean {
-  return r.headers[BUNDLE_HEADER] !== undefined;
+export function isBundle(r: { readonly headers?: Readonly<Record<string, Buffer>> | undefined }): boolean {
+  return r.headers?.[BUNDLE_HEADER] !== undefined;
 }
 
 function sameKey(a: Buffer | null, b: Buffer | null): boolean {
   return a === b || (a !== null && b !== null && a.equals(b));
 }
 
-/** Bytes of a record in a bundle besides its header values: a generous bound on the varints. */
+/** A record's bytes in a bundle, at most: its value and header values, 10 bytes per varint. */
 function sizeOf(r: AppendRecord): number {
   let n = 10 + (r.value?.length ?? 0);
   for (const k in r.headers) n += 10 + r.headers[k]!.length;
@@ -56,11 +56,7 @@ export function bundleRecords(records: readonly AppendRecord[]): AppendRecord[] 
   while (i < records.length) {
     const first = records[i]!;
     let j = i + 1;
-    if (
-      first.value !== null &&
-      first.timestamp !== undefined &&
-      !isBundle({ headers: first.headers ?? {} })
-    ) {
+    if (first.value !== null && first.timestamp !== undefined && !isBundle(first)) {
       let bytes = sizeOf(first);
       while (j < records.length && j - i < BUNDLE_MAX_RECORDS) {
         const r = records[j]!;
@@ -69,7 +65,7 @@ export function bundleRecords(records: readonly AppendRecord[]): AppendRecord[] 
           r.timestamp !== first.timestamp ||
           r.partition !== first.partition ||
           !sameKey(r.key, first.key) ||
-          (r.headers !== undefined && r.headers[BUNDLE_HEADER] !== undefined)
+          isBundle(r)
         )
           break;
         const size = sizeOf(r);

@@ -66,12 +66,14 @@ async function bundleValue(serde: Serde, r: LogRecord): Promise<Pick<PrintedReco
   const out = [];
   for (const u of records) {
     const d = await decodeValue(serde, u.value);
-    out.push({
-      ...d,
-      headers: Object.fromEntries(Object.entries(u.headers).map(([k, v]) => [k, v.toString('utf8')])),
-    });
+    out.push({ ...d, headers: headerTexts(u.headers) });
   }
   return { value: { $bundle: out } };
+}
+
+/** Header values as UTF-8 text, as the CLI prints them. */
+function headerTexts(headers: Readonly<Record<string, Buffer>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.toString('utf8')]));
 }
 
 /** Avro record instances → plain JSON values (bigint as string, bytes as base64). */
@@ -89,9 +91,7 @@ function plain(v: unknown): unknown {
 
 export async function printable(serde: Serde, r: LogRecord): Promise<PrintedRecord> {
   const decoded = isBundle(r) ? await bundleValue(serde, r) : await decodeValue(serde, r.value);
-  const headers = Object.keys(r.headers).length
-    ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString('utf8')]))
-    : undefined;
+  const headers = Object.keys(r.headers).length ? headerTexts(r.headers) : undefined;
   return {
     topic: r.topic,
     partition: r.partition,
