@@ -595,6 +595,84 @@ describe('hetu analyze', () => {
     expect(() => stageDependencies([['nope', stage([])]])).toThrow(/nope has no outputs in STAGE_OUTPUTS/);
   });
 
+  it('ingests on two threads into the same log as on one: this thread reads, the worker appends', async () => {
+    const run = async (name: string, twoThreads: boolean) => {
+      const data = join(dir, name);
+      const writeLock = new SharedArrayBuffer(4);
+      const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
+        writeLock,
+      });
+      const worker = twoThreads ? new StageWorker() : undefined;
+      try {
+        await createAnalysisTopics(backend);
+        let summary;
+        if (worker) {
+          await worker.open(data, writeLock, 'normal');
+          summary = await ingest(backend, 'demo/demo.jsonl.gz', undefined, (t, r) => worker.append(t, r));
+          await worker.appended();
+        } else summary = await ingest(backend, 'demo/demo.jsonl.gz');
+        // Every record of every raw partition, in offset order, with its key, value and time.
+        const rows: string[] = [];
+        for (const info of await backend.log.describeTopics([
+          'hetu.raw.kube',
+          'hetu.raw.metrics',
+          'hetu.raw.logs',
+        ]))
+          for (const p of info.partitions) {
+            const got = await backend.log.read(info.name, p.partition, {
+              fromOffset: p.low,
+              toOffset: p.high,
+            });
+            for (const r of got)
+              rows.push(
+                `${r.topic}/${r.partition}/${r.offset} ${r.timestamp} ${r.key?.toString('hex')} ${r.value?.toString('hex')}`,
+              );
+          }
+        return { summary, rows };
+      } finally {
+        await worker?.close();
+        await backend.close();
+      }
+    };
+    const two = await run('ingest-two', true);
+    const one = await run('ingest-one', false);
+    expect(two.summary.observations).toBeGreaterThan(10_000);
+    expect(two.rows).toHaveLength(two.summary.observations);
+    expect(two).toEqual(one);
+  }, 300_000);
+
+  it('reports an append the worker could not make, with the log’s code and sentence', async () => {
+    const data = join(dir, 'append-fails');
+    const writeLock = new SharedArrayBuffer(4);
+    const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
+      writeLock,
+    });
+    const worker = new StageWorker();
+    try {
+      await createAnalysisTopics(backend);
+      await worker.open(data, writeLock, 'normal');
+      await worker.append('hetu.raw.logs', [
+        { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1 },
+      ]);
+      await worker.append('no.such.topic', [
+        { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 2 },
+      ]);
+      await expect(worker.appended()).rejects.toMatchObject({
+        code: 'HETU_LOG_UNKNOWN_TOPIC',
+        message: expect.stringContaining('no.such.topic') as unknown,
+      });
+      // The batch before it is in the log; nothing more is taken.
+      const [logs] = await backend.log.describeTopics(['hetu.raw.logs']);
+      expect(logs!.partitions.reduce((n, p) => n + Number(p.high - p.low), 0)).toBe(1);
+      await expect(worker.append('hetu.raw.logs', [{ key: null, value: null }])).rejects.toMatchObject({
+        code: 'HETU_LOG_UNKNOWN_TOPIC',
+      });
+    } finally {
+      await worker.close();
+      await backend.close();
+    }
+  }, 60_000);
+
   it('reports a failure of the second thread with its code and sentence', async () => {
     const file = join(dir, 'not-a-directory');
     writeFileSync(file, 'x');

@@ -33,6 +33,7 @@ import {
   type LlmSetup,
 } from '../llm.ts';
 import type { FromWorker, ToWorker } from './stage-worker.ts';
+import { packBatch } from './ingest-batch.ts';
 
 export interface AnalyzeProgress {
   /** Bytes of the recording read so far, of the total. */
@@ -119,8 +120,12 @@ export async function analyze(
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);
       await createAnalysisTopics(backend);
-      const summary = await ingest(backend, recording, opts.progress);
+      // This thread reads and encodes the recording, the worker's connection appends it.
       await worker.open(dir, writeLock, durability, changelogs);
+      const summary = await ingest(backend, recording, opts.progress, (topic, records) =>
+        worker.append(topic, records),
+      );
+      await worker.appended();
       // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
       // rounds with the LLM worker after the others (runLlmStages).
       const stages = analysisStages(backend, opts.llm === undefined);
@@ -146,12 +151,19 @@ export function analysisStages(
   return stages;
 }
 
+/** Batches of the recording the worker may hold not yet appended (`StageWorker.append`). */
+const APPEND_AHEAD = 64;
+
 /** The stage worker thread (stage-worker.ts), one request at a time. */
 export class StageWorker {
   private readonly worker: Worker;
   private pending: { expect: FromWorker['type']; resolve: () => void; reject: (e: unknown) => void } | null =
     null;
   private failure: unknown;
+  /** Batches posted to `append` and not appended yet. */
+  private appending = 0;
+  /** Called when a batch was appended (or the worker failed): `append` and `appended` wait on it. */
+  private onAppended: (() => void) | null = null;
   /** Told the running stage's progress. */
   onRecords: ((stage: string, done: number, total: number) => void) | undefined;
 
@@ -160,6 +172,18 @@ export class StageWorker {
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'records') {
         this.onRecords?.(m.stage, m.done, m.total);
+        return;
+      }
+      if (m.type === 'appended') {
+        this.appending--;
+        this.wakeAppender();
+        return;
+      }
+      if (m.type === 'failed' && this.appending > 0) {
+        const err = new HetuError(m.code ?? 'HETU_ANALYZE_INGEST_FAILED', m.message);
+        if (m.stack) err.stack = m.stack;
+        this.failure ??= err;
+        this.wakeAppender();
         return;
       }
       const p = this.pending;
@@ -178,6 +202,7 @@ export class StageWorker {
       const p = this.pending;
       this.pending = null;
       p?.reject(err);
+      this.wakeAppender();
     };
     this.worker.on('error', gone);
     this.worker.on('exit', (code) => gone(new Error(`The stage worker exited (code ${code}).`)));
@@ -200,6 +225,36 @@ export class StageWorker {
     changelogs = true,
   ): Promise<void> {
     return this.ask({ type: 'open', dataDir, writeLock, durability, changelogs }, 'ready');
+  }
+
+  private wakeAppender(): void {
+    const wake = this.onAppended;
+    this.onAppended = null;
+    wake?.();
+  }
+
+  /** Resolves when the worker appended a batch or failed. */
+  private nextAppended(): Promise<void> {
+    return new Promise((resolve) => (this.onAppended = resolve));
+  }
+
+  /**
+   * Hands a batch of `topic` to the worker's connection (open first), which appends the batches in
+   * the order given; waits while `APPEND_AHEAD` batches are not appended yet, so a reader faster
+   * than the log does not pile the recording up in memory. Throws the worker's failure.
+   */
+  async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
+    while (this.failure === undefined && this.appending >= APPEND_AHEAD) await this.nextAppended();
+    if (this.failure !== undefined) throw this.failure;
+    const batch = packBatch(records);
+    this.appending++;
+    this.worker.postMessage({ type: 'append', topic, batch } satisfies ToWorker, [batch]);
+  }
+
+  /** Waits until every batch handed to `append` is in the log; throws the worker's failure. */
+  async appended(): Promise<void> {
+    while (this.failure === undefined && this.appending > 0) await this.nextAppended();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Runs `stage` to the end of its input; `tasks`: only those. */
@@ -397,10 +452,18 @@ export async function runWithProgress(
   await runStage(backend, p, (info) => records(name, (done += info.records), total), tasks, changelog);
 }
 
+/**
+ * Reads the recording into the raw topics (and its refused lines into the DLQ), in batches of up to
+ * 2 000 records per topic. `append` writes a batch (default: this thread's log); on two threads
+ * the worker's connection writes them (`StageWorker.append`) while this thread reads and encodes
+ * the next. The batches and their order are the same either way, so the log is too.
+ */
 export async function ingest(
   backend: Backend,
   path: string,
   progress?: AnalyzeProgress,
+  append: (topic: string, records: AppendRecord[]) => Promise<unknown> = (topic, records) =>
+    backend.log.append(topic, records),
 ): Promise<AnalyzeSummary> {
   const total = statSync(path).size;
   const batches = new Map<string, AppendRecord[]>();
@@ -408,9 +471,8 @@ export async function ingest(
   const byReason: Record<string, number> = {};
   let observations = 0;
   const flush = async () => {
-    for (const [topic, records] of batches)
-      if (records.length) await backend.log.append(topic, records.splice(0));
-    if (dead.length) await backend.log.append('hetu.dlq', dead.splice(0));
+    for (const [topic, records] of batches) if (records.length) await append(topic, records.splice(0));
+    if (dead.length) await append('hetu.dlq', dead.splice(0));
   };
   const serde = backend.serde;
   for await (const items of readRecordingBatches(path, {
@@ -426,7 +488,7 @@ export async function ingest(
         let list = batches.get(item.topic);
         if (!list) batches.set(item.topic, (list = []));
         list.push({ key: Buffer.from(item.key), value, timestamp: (item.value as { ts: number }).ts });
-        if (list.length >= 2000) await backend.log.append(item.topic, list.splice(0));
+        if (list.length >= 2000) await append(item.topic, list.splice(0));
       } else {
         byReason[item.reasonCode] = (byReason[item.reasonCode] ?? 0) + 1;
         dead.push(await recordingDeadLetter(backend, path, item));

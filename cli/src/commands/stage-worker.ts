@@ -1,10 +1,12 @@
 /**
  * The second thread of `hetu analyze` (docs/analyze-output.md, "Two threads"): it opens its own
- * connection to the analysis's embedded log and runs the stages the main thread hands it, one at a
- * time, each to the end of its input. Messages in: `open` (the data directory, once the raw topics
- * are written, and the write lock it shares with the main thread's connection), `run` (a stage
- * name), `close`. Messages out: `ready`, `records` (progress of the
- * running stage, after each batch), `done`, `failed`, `closed`.
+ * connection to the analysis's embedded log, appends the batches of the recording the main thread
+ * reads and encodes, then runs the stages the main thread hands it, one at a time, each to the end
+ * of its input. Messages in: `open` (the data directory, once the topics exist, and the write lock
+ * it shares with the main thread's connection), `append` (a packed batch of a topic:
+ * `ingest-batch.ts`, appended in the order sent), `run` (a stage name), `close`. Messages out:
+ * `ready`, `appended` (one per batch, in order), `records` (progress of the running stage, after
+ * each batch), `done`, `failed`, `closed`.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AnyProcessor } from '@hetu/streams';
@@ -19,11 +21,13 @@ export type ToWorker =
       /** false: the stages write no changelog (`runStage`). */
       changelogs: boolean;
     }
+  | { type: 'append'; topic: string; batch: ArrayBuffer }
   | { type: 'run'; stage: string; tasks?: number[] }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'appended' }
   | { type: 'done'; stage: string }
   | { type: 'records'; stage: string; done: number; total: number }
   | { type: 'failed'; stage: string | null; code: string | null; message: string; stack: string | null }
@@ -32,13 +36,17 @@ export type FromWorker =
 if (parentPort) {
   const port = parentPort;
   const post = (m: FromWorker) => port.postMessage(m);
-  // The modules load while the main thread reads the recording.
-  const [{ parseGlobalConfig }, { openBackend }, { analysisStages, runWithProgress }] = await Promise.all([
+  // The stages' modules load while the main thread reads the recording (and this one appends it).
+  const stagesModule = import('./analyze.ts');
+  stagesModule.catch(() => undefined); // a failure is reported by the first `run`
+  const [{ parseGlobalConfig }, { openBackend }, { unpackBatch }] = await Promise.all([
     import('../config.ts'),
     import('../backend.ts'),
-    import('./analyze.ts'),
+    import('./ingest-batch.ts'),
   ]);
   let backend: Backend | undefined;
+  /** The appends, one after another in the order sent. */
+  let appending: Promise<void> = Promise.resolve();
   let changelogs = true;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
@@ -60,15 +68,26 @@ if (parentPort) {
             durability: m.durability,
             timeRetention: false,
           });
-          stages = new Map(analysisStages(backend, true));
           changelogs = m.changelogs;
           post({ type: 'ready' });
         } catch (err) {
           fail(null, err);
         }
+      } else if (m.type === 'append') {
+        appending = appending.then(async () => {
+          try {
+            if (!backend) throw new Error(`The stage worker cannot append to ${m.topic}: not open.`);
+            await backend.log.append(m.topic, unpackBatch(m.batch));
+            post({ type: 'appended' });
+          } catch (err) {
+            fail(null, err);
+          }
+        });
       } else if (m.type === 'run') {
-        const p = stages.get(m.stage);
         try {
+          const { analysisStages, runWithProgress } = await stagesModule;
+          if (backend && stages.size === 0) stages = new Map(analysisStages(backend, true));
+          const p = stages.get(m.stage);
           if (!backend || !p)
             throw new Error(`The stage worker cannot run ${m.stage}: not open, or no such stage.`);
           await runWithProgress(
