@@ -120,11 +120,15 @@ export async function analyze(
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);
       await createAnalysisTopics(backend);
-      // This thread reads and encodes the recording, the worker's connection appends it.
-      await worker.open(dir, writeLock, durability, changelogs);
+      // This thread reads and encodes the recording, the worker's connection appends it: the
+      // worker handles its messages in order, so the batches follow the open (and wait while it
+      // loads its modules) without this thread waiting for it.
+      const opened = worker.open(dir, writeLock, durability, changelogs);
+      opened.catch(() => undefined); // awaited below, after the ingest
       const summary = await ingest(backend, recording, opts.progress, (topic, records) =>
         worker.append(topic, records),
       );
+      await opened;
       await worker.appended();
       // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
       // rounds with the LLM worker after the others (runLlmStages).
@@ -180,10 +184,14 @@ export class StageWorker {
         return;
       }
       if (m.type === 'failed' && this.appending > 0) {
+        // The ingest fails with it (and an `open` waiting, when that is what failed).
         const err = new HetuError(m.code ?? 'HETU_ANALYZE_INGEST_FAILED', m.message);
         if (m.stack) err.stack = m.stack;
         this.failure ??= err;
         this.wakeAppender();
+        const p = this.pending;
+        this.pending = null;
+        p?.reject(err);
         return;
       }
       const p = this.pending;

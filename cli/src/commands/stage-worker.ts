@@ -45,8 +45,8 @@ if (parentPort) {
     import('./ingest-batch.ts'),
   ]);
   let backend: Backend | undefined;
-  /** The appends, one after another in the order sent. */
-  let appending: Promise<void> = Promise.resolve();
+  /** The messages, handled one after another in the order sent (appends follow the open). */
+  let queue: Promise<void> = Promise.resolve();
   let changelogs = true;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
@@ -60,7 +60,7 @@ if (parentPort) {
     });
   };
   port.on('message', (m: ToWorker) => {
-    void (async () => {
+    queue = queue.then(async () => {
       if (m.type === 'open') {
         try {
           backend = await openBackend(parseGlobalConfig({ dataDir: m.dataDir, output: 'json' }, {}), {
@@ -74,15 +74,13 @@ if (parentPort) {
           fail(null, err);
         }
       } else if (m.type === 'append') {
-        appending = appending.then(async () => {
-          try {
-            if (!backend) throw new Error(`The stage worker cannot append to ${m.topic}: not open.`);
-            await backend.log.append(m.topic, unpackBatch(m.batch));
-            post({ type: 'appended' });
-          } catch (err) {
-            fail(null, err);
-          }
-        });
+        try {
+          if (!backend) throw new Error(`The stage worker cannot append to ${m.topic}: not open.`);
+          await backend.log.append(m.topic, unpackBatch(m.batch));
+          post({ type: 'appended' });
+        } catch (err) {
+          fail(null, err);
+        }
       } else if (m.type === 'run') {
         try {
           const { analysisStages, runWithProgress } = await stagesModule;
@@ -107,6 +105,6 @@ if (parentPort) {
         post({ type: 'closed' });
         port.close();
       }
-    })();
+    });
   });
 }
