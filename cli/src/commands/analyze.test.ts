@@ -673,6 +673,24 @@ describe('hetu analyze', () => {
     }
   }, 60_000);
 
+  it('fails the ingest when the worker it appends through could not open, with the open’s sentence', async () => {
+    const file = join(dir, 'not-a-directory-either');
+    writeFileSync(file, 'x');
+    const worker = new StageWorker();
+    try {
+      // As analyze does: batches are posted while the open is under way.
+      const opened = worker.open(join(file, 'data'), new SharedArrayBuffer(4), 'normal');
+      opened.catch(() => undefined);
+      await worker.append('hetu.raw.logs', [
+        { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1 },
+      ]);
+      await expect(worker.appended()).rejects.toMatchObject({ code: 'ENOTDIR' });
+      await expect(opened).rejects.toMatchObject({ code: 'ENOTDIR' });
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('reports a failure of the second thread with its code and sentence', async () => {
     const file = join(dir, 'not-a-directory');
     writeFileSync(file, 'x');
