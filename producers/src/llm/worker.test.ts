@@ -406,6 +406,40 @@ describe('LLM worker', () => {
     expect(skipped[2]).toBe('req-old superseded');
   });
 
+  it('sends a request it cannot read to the DLQ with a sentence and its position, and answers the next', async () => {
+    const e = await setup(() => ({ content: VALID }));
+    // Not the registry's wire format (no magic byte), then a good request behind it.
+    await e.log.append(LLM_REQUESTS_TOPIC, [
+      {
+        key: Buffer.from('prod/incident/inc-0'),
+        value: Buffer.from('{"id":"req-0"}'),
+        timestamp: T,
+        partition: 1,
+      },
+    ]);
+    await put(e, request(1));
+    await run(worker(e));
+    expect(e.server.chatRequests().length).toBe(1);
+    const analyses = await all(e, LLM_ANALYSES_TOPIC, 'LlmAnalysis');
+    expect(analyses.map((a) => [a.key, a.value?.status])).toEqual([['prod/incident/inc-1', 'recorded']]);
+    const [dlq] = await e.log.describeTopics(['hetu.dlq']);
+    const dead = [];
+    for (const p of dlq!.partitions)
+      for (const r of await e.log.read('hetu.dlq', p.partition))
+        dead.push(await e.serde.decode(r.value!, 'DeadLetter'));
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      processor: 'llm-worker',
+      reasonCode: 'HETU_SERDE_BAD_MAGIC',
+      sourceTopic: LLM_REQUESTS_TOPIC,
+      sourcePartition: 1,
+      sourceOffset: 0n,
+      sourceTimestamp: T,
+      value: Buffer.from('{"id":"req-0"}'),
+    });
+    expect((dead[0] as { message: string }).message).toMatch(/magic byte/);
+  });
+
   it('retries a 500, then records the answer with the attempts it took', async () => {
     const e = await setup((_r, i) =>
       i < 2 ? { status: 500, body: { error: { message: 'boom' } } } : { content: VALID },
