@@ -22,6 +22,14 @@ import { factDigest } from '../digest.ts';
 const dir = mkdtempSync(join(tmpdir(), 'hetu-analyze-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A fresh embedded log in `dir/<name>` opened for two threads, with a stage worker when asked. */
+async function twoThreadLog(name: string, withWorker: boolean) {
+  const data = join(dir, name);
+  const writeLock = new SharedArrayBuffer(4);
+  const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), { writeLock });
+  return { data, writeLock, backend, worker: withWorker ? new StageWorker() : undefined };
+}
+
 interface Incident {
   status: string;
   severity: string;
@@ -482,12 +490,7 @@ describe('hetu analyze', () => {
 
   it('splits a stage that alone is ready, with both threads free, between them, and derives what it derives whole', async () => {
     const run = async (name: string, twoThreads: boolean) => {
-      const data = join(dir, name);
-      const writeLock = new SharedArrayBuffer(4);
-      const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
-        writeLock,
-      });
-      const worker = twoThreads ? new StageWorker() : undefined;
+      const { data, writeLock, backend, worker } = await twoThreadLog(name, twoThreads);
       const splits: { stage: string; main: number[]; worker: number[] }[] = [];
       try {
         await createAnalysisTopics(backend);
@@ -597,12 +600,7 @@ describe('hetu analyze', () => {
 
   it('ingests on two threads into the same log as on one: this thread reads, the worker appends', async () => {
     const run = async (name: string, twoThreads: boolean) => {
-      const data = join(dir, name);
-      const writeLock = new SharedArrayBuffer(4);
-      const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
-        writeLock,
-      });
-      const worker = twoThreads ? new StageWorker() : undefined;
+      const { data, writeLock, backend, worker } = await twoThreadLog(name, twoThreads);
       try {
         await createAnalysisTopics(backend);
         let summary;
@@ -642,11 +640,7 @@ describe('hetu analyze', () => {
   }, 300_000);
 
   it('reports an append the worker could not make, with the log’s code and sentence', async () => {
-    const data = join(dir, 'append-fails');
-    const writeLock = new SharedArrayBuffer(4);
-    const backend = await openBackend(parseGlobalConfig({ dataDir: data, output: 'json' }, {}), {
-      writeLock,
-    });
+    const { data, writeLock, backend } = await twoThreadLog('append-fails', false);
     const worker = new StageWorker();
     try {
       await createAnalysisTopics(backend);
