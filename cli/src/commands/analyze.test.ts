@@ -697,7 +697,11 @@ describe('hetu analyze', () => {
           message: expect.stringContaining('not a directory') as unknown,
         },
       );
-      await expect(worker.run('kube')).rejects.toThrow(/not open/);
+      // A worker that could not open refuses what follows with that error.
+      await expect(worker.run('kube')).rejects.toMatchObject({ code: 'ENOTDIR' });
+      await expect(
+        worker.append('hetu.raw.logs', [{ key: null, value: null, timestamp: 3 }]),
+      ).rejects.toMatchObject({ code: 'ENOTDIR' });
     } finally {
       await worker.close();
     }

@@ -202,6 +202,8 @@ export class StageWorker {
         // The worker's error, with its code, as if the stage had failed on this thread.
         const err = new HetuError(m.code ?? 'HETU_ANALYZE_STAGE_FAILED', m.message);
         if (m.stack) err.stack = m.stack;
+        // A worker that could not open cannot append either: the ingest's next batch throws this.
+        if (p.expect === 'ready') this.failure ??= err;
         p.reject(err);
       } else p.reject(new Error(`The stage worker answered ${m.type}, not ${p.expect}.`));
     });
