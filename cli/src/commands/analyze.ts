@@ -155,6 +155,13 @@ export function analysisStages(
   return stages;
 }
 
+/** The worker's error, with its code (else `code`) and stack, as if it had been thrown on this thread. */
+function workerError(m: Extract<FromWorker, { type: 'failed' }>, code: string): HetuError {
+  const err = new HetuError(m.code ?? code, m.message);
+  if (m.stack) err.stack = m.stack;
+  return err;
+}
+
 /** Batches of the recording the worker may hold not yet appended (`StageWorker.append`). */
 const APPEND_AHEAD = 64;
 
@@ -185,8 +192,7 @@ export class StageWorker {
       }
       if (m.type === 'failed' && this.appending > 0) {
         // The ingest fails with it (and an `open` waiting, when that is what failed).
-        const err = new HetuError(m.code ?? 'HETU_ANALYZE_INGEST_FAILED', m.message);
-        if (m.stack) err.stack = m.stack;
+        const err = workerError(m, 'HETU_ANALYZE_INGEST_FAILED');
         this.failure ??= err;
         this.wakeAppender();
         const p = this.pending;
@@ -200,8 +206,7 @@ export class StageWorker {
       if (m.type === p.expect) p.resolve();
       else if (m.type === 'failed') {
         // The worker's error, with its code, as if the stage had failed on this thread.
-        const err = new HetuError(m.code ?? 'HETU_ANALYZE_STAGE_FAILED', m.message);
-        if (m.stack) err.stack = m.stack;
+        const err = workerError(m, 'HETU_ANALYZE_STAGE_FAILED');
         // A worker that could not open cannot append either: the ingest's next batch throws this.
         if (p.expect === 'ready') this.failure ??= err;
         p.reject(err);
