@@ -465,7 +465,7 @@ describe('queries answer from the facts of the demo recording', () => {
       omittedSignals rca { category rootCause { kind namespace name } confidence chain { step } remediation { step } }
       llmAnalysis { status } questions { key } llmPending { id } } }
       open: incidents(filter: { status: [open, investigating] }) { totalCount } }`);
-    expect(d.incidents.totalCount).toBe(10);
+    expect(d.incidents.totalCount).toBe(9);
     expect(d.open.totalCount).toBe(7);
     for (const n of d.incidents.nodes) {
       const f = facts['incidents']!.get(`demo/${n.id}`)!;
@@ -497,7 +497,6 @@ describe('queries answer from the facts of the demo recording', () => {
       'dependency-down',
       'image-pull',
       'node-failure',
-      'oom',
       'oom',
       'unschedulable',
     ]);
@@ -705,7 +704,7 @@ describe('loaders batch what lists reach into (no N+1)', () => {
     const d =
       await data(`{ incidents(first: 10) { nodes { id rca { category } llmAnalysis { status } questions { key }
       llmPending { id } } } }`);
-    expect(d.incidents.nodes.length).toBe(10);
+    expect(d.incidents.nodes.length).toBe(9);
     const after = api.stats.storeCallsBy();
     const delta = Object.fromEntries(
       Object.entries(after)

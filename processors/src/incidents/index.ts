@@ -12,6 +12,7 @@ export {
   nodeSignals,
   eventSignal,
   rolloutSignal,
+  memoryGrowthSignal,
   POD_SIGNALS,
   EVENT_SEVERITY,
 } from './signals.ts';

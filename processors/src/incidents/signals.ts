@@ -192,3 +192,32 @@ export function rolloutSignal(
     evidence: [...evidence],
   };
 }
+
+/**
+ * A container's memory climbing towards its limit (steady growth over the RCA's look-back, the
+ * last sample at least `memoryLeakWarn` of the limit): a condition that never opens an incident
+ * but holds a live one of its workload open until it clears (`cleared`: growth over, the
+ * container restarted or gone). Keyed by pod: one leak per pod is held.
+ */
+export function memoryGrowthSignal(
+  pod: ResourceRef,
+  workload: ResourceRef,
+  container: string,
+  ts: number,
+  cleared: boolean,
+  detail: { readonly value?: number; readonly message?: string },
+  evidence: readonly EvidenceRef[] = [],
+): Signal {
+  return {
+    source: 'pressure',
+    key: 'memory-growth:' + pod.namespace + '/' + pod.name,
+    kind: 'memory-growth',
+    severity: 'medium',
+    ts,
+    ...(cleared ? { cleared: true } : {}),
+    resource: pod,
+    workload,
+    detail: { metric: 'memory_working_set_bytes', container, ...detail },
+    evidence: [...evidence],
+  };
+}

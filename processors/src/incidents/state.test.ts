@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IncidentsState, fnv1a64, incidentId } from './index.ts';
+import { IncidentsState, fnv1a64, incidentId, memoryGrowthSignal } from './index.ts';
 import type { IncidentChange, IncidentSeverity, ResourceRef, Signal, SignalKind } from './index.ts';
 
 const MIN = 60_000;
@@ -294,6 +294,33 @@ describe('rollouts', () => {
     expect(st.apply(rollout('api', T0))).toEqual([]);
     expect(st.size).toBe(0);
     expect(st.advance(T0 + HOUR)).toEqual([]);
+  });
+
+  it("a memory-growth (pressure) signal opens nothing, joins only its own workload's incident and holds it open", () => {
+    const leak = (workload: string, ts: number, cleared = false) =>
+      memoryGrowthSignal(
+        { kind: 'Pod', namespace: 'shop', name: workload + '-1' },
+        dep(workload),
+        'app',
+        ts,
+        cleared,
+        {},
+        ev(ts),
+      );
+    const st = new IncidentsState();
+    expect(st.apply(leak('db', T0))).toEqual([]);
+    expect(st.size).toBe(0);
+    // api calls db: a db leak still does not join api's incident (only the same workload's).
+    st.observeCall(dep('api'), dep('db'), T0);
+    const api = upserts(st.apply(errSpike('api', T0 + MIN)))[0]!;
+    expect(st.apply(leak('db', T0 + 2 * MIN))).toEqual([]);
+    // api's own leak joins; the spike (a point signal) alone would resolve at +11 min.
+    expect(upserts(st.apply(leak('api', T0 + 3 * MIN))).map((i) => i.id)).toEqual([api.id]);
+    expect(upserts(st.advance(T0 + 30 * MIN))).toEqual([]);
+    // Cleared at +31 min: resolved 10 min after.
+    st.apply(leak('api', T0 + 31 * MIN, true));
+    const resolved = upserts(st.advance(T0 + 41 * MIN))[0]!;
+    expect([resolved.id, resolved.status, resolved.resolvedAt]).toEqual([api.id, 'resolved', T0 + 41 * MIN]);
   });
 
   it('attaches a recent rollout to an incident of its workload as a change signal', () => {

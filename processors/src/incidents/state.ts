@@ -218,6 +218,13 @@ export class IncidentsState {
       }
       return out;
     }
+    if (signal.source === 'pressure') {
+      // A hold, never an opening: it joins a live incident of its own workload, else nothing.
+      const target = this.findHeld(signal);
+      if (target === undefined) return [];
+      const changed = this.fold(target, signal, id);
+      return changed ? [{ type: 'upserted', incident: structuredClone(target) }] : [];
+    }
     const target = this.findTarget(signal, id);
     if (target !== undefined) {
       const changed = this.fold(target, signal, id);
@@ -237,6 +244,26 @@ export class IncidentsState {
       if (!isLive(inc) || signal.ts - inc.lastSignalAt > w) continue;
       const holds = inc.signals.some((x) => signalIdentity(x.source, x.key) === id);
       if (!holds && !this.sharesTopology(inc, sw, sn, nodeLevel)) continue;
+      if (best === undefined || (holds && !bestHolds) || (holds === bestHolds && better(inc, best))) {
+        best = inc;
+        bestHolds = holds;
+      }
+    }
+    return best;
+  }
+
+  /** The live incident a pressure signal joins: of the same workload, within the window. */
+  private findHeld(signal: Signal): Incident | undefined {
+    // The one already holding it first (as `findTarget`), then the most recently signalled.
+    if (signal.workload === undefined) return undefined;
+    const wk = workloadKey(signal.workload);
+    const id = signalIdentity(signal.source, signal.key);
+    let best: Incident | undefined;
+    let bestHolds = false;
+    for (const inc of this.incidents.values()) {
+      if (!isLive(inc) || signal.ts - inc.lastSignalAt > this.config.correlationWindowMs) continue;
+      if (!inc.workloads.some((w) => workloadKey(w) === wk)) continue;
+      const holds = inc.signals.some((x) => signalIdentity(x.source, x.key) === id);
       if (best === undefined || (holds && !bestHolds) || (holds === bestHolds && better(inc, best))) {
         best = inc;
         bestHolds = holds;

@@ -542,6 +542,126 @@ describe('incidents processor', () => {
     ]);
   });
 
+  describe('a leak holds its incident open (a pressure signal)', () => {
+    const pod = 'web-7d9f8c6b5-x1';
+    const Mi = 1024 * 1024;
+    /**
+     * A GC-pause anomaly (minutes 2–6) on a pod whose memory climbs 108 → 256 MiB of its 256 MiB
+     * (minutes 1–18.5, at 80 % from minute 14); `grow: false`: flat at 128 MiB instead. The
+     * anomaly's incident would resolve at minute 16; the kill comes at minute 18.5.
+     */
+    function leakStream(grow: boolean, afterKill: 'restart' | 'silent'): In[] {
+      const stream: In[] = [limitedPod(T0, pod, { cpu: '1', memory: '256Mi' })];
+      for (let t = 1; t <= 18; t++) {
+        stream.push(metric(T0 + t * MIN, 'memory_working_set_bytes', pod, (grow ? 100 + 8 * t : 128) * Mi));
+        if (t === 2) stream.push(anomalyOpened(T0 + 2 * MIN + 1, 'gc_pause_seconds', pod));
+        if (t === 6) stream.push(anomalyClosed(T0 + 2 * MIN + 1, T0 + 6 * MIN + 1, 'gc_pause_seconds', pod));
+      }
+      const kill = T0 + 18 * MIN + 30_000;
+      stream.push(
+        podHealth(pod, kill, {
+          workload: 'web',
+          categories: ['oomkilled'],
+          reasons: [{ category: 'oomkilled', reason: 'OOMKilled', exitCode: 137 }],
+        }),
+      );
+      stream.push(podHealth(pod, kill + 20_000, { workload: 'web', restarts: 1 }));
+      // After the restart: low memory every minute, or no sample at all (only other pods' facts).
+      for (let t = 19; t <= 50; t++)
+        stream.push(
+          afterKill === 'restart'
+            ? metric(T0 + t * MIN, 'memory_working_set_bytes', pod, 30 * Mi)
+            : podHealth('other-1', T0 + t * MIN),
+        );
+      return stream;
+    }
+    const run = async (stream: In[]) => {
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, stream);
+      return d;
+    };
+    const id = (d: Driver) => (out(d, INCIDENTS_TOPIC)[0]?.value as IncidentRecord).id;
+
+    it('while memory climbs towards its limit the incident stays open, and the OOM kill joins it', async () => {
+      const d = await run(leakStream(true, 'restart'));
+      const lines = out(d, INCIDENTS_TOPIC).map(incLine);
+      const held = `pressure:memory-growth:shop/${pod}`;
+      const anomaly = `anomaly:c1/gc_pause_seconds{container="app",namespace="shop",pod="${pod}"}`;
+      expect(lines).toEqual([
+        `c1/${id(d)} +120.001s open high [${anomaly}]`,
+        `c1/${id(d)} +360.001s open high [${anomaly}(cleared)]`,
+        // Minute 14: 212 MiB, 83 % of the limit after steady growth: held (sent again 5 min on
+        // while it lasts; the kill comes first). Without it, resolved at minute 16.
+        `c1/${id(d)} +840s open high [${anomaly}(cleared) ${held}]`,
+        `c1/${id(d)} +1110s open high [${anomaly}(cleared) ${held} pod:oomkilled:shop/${pod}]`,
+        `c1/${id(d)} +1130s open high [${anomaly}(cleared) ${held} pod:oomkilled:shop/${pod}(cleared)]`,
+        // Minute 19: 30 MiB after the restart, well under the limit: the hold ends…
+        `c1/${id(d)} +1140s open high [${anomaly}(cleared) ${held}(cleared) pod:oomkilled:shop/${pod}(cleared)]`,
+        // …and 10 min after the last condition cleared it resolves.
+        `c1/${id(d)} +1740s resolved/auto high [${anomaly}(cleared) ${held}(cleared) pod:oomkilled:shop/${pod}(cleared)]`,
+      ]);
+      const v = d.facts(INCIDENTS_TOPIC).get(`c1/${id(d)}`) as IncidentRecord;
+      const sig = v.signals.find((s) => s.source === 'pressure');
+      expect([sig?.kind, sig?.count, sig?.detail.container, sig?.detail.message]).toEqual([
+        'memory-growth',
+        1n,
+        'app',
+        'memory grew from 108 MiB to 212 MiB (83 % of its 256 MiB limit) in 13 min',
+      ]);
+      // The RCA while held forecast the kill; after it, the kill with the growth before it.
+      const summaries = out(d, RCA_TOPIC).map((f) => (f.value as RcaReportRecord).summary);
+      expect(summaries).toContain(
+        "Deployment shop/web's memory grew from 108 MiB to 212 MiB (83 % of its 256 MiB limit) in 13 min: likely a memory leak, an OOM kill in about 6 min at this rate.",
+      );
+      expect(summaries.at(-1)).toBe(
+        'Deployment shop/web was OOMKilled after its memory grew from 108 MiB to 244 MiB (limit 256 MiB): likely a memory leak.',
+      );
+    });
+
+    it('without the growth the same anomaly resolves on time and the kill opens another incident', async () => {
+      const d = await run(leakStream(false, 'restart'));
+      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+      expect(
+        incs.map((i) => [
+          (i.openedAt - T0) / 1000,
+          i.status,
+          i.resolvedAt === null ? null : (i.resolvedAt - T0) / 1000,
+        ]),
+      ).toEqual([
+        [120.001, 'resolved', 960.001],
+        [1110, 'resolved', 1730],
+      ]);
+      expect(incs.flatMap((i) => i.signals).filter((s) => s.source === 'pressure')).toEqual([]);
+    });
+
+    it('a held leak whose samples stop is cleared 10 min after it was last sent', async () => {
+      const d = await run(leakStream(true, 'silent'));
+      const v = d.facts(INCIDENTS_TOPIC).get(`c1/${id(d)}`) as IncidentRecord;
+      const sig = v.signals.find((s) => s.source === 'pressure');
+      // Sent at minute 14 only (minute 18 is under 5 min on); no sample after the kill.
+      expect([sig?.cleared, (sig?.clearedAt ?? 0) - T0]).toEqual([true, 24 * MIN]);
+      expect([v.status, v.resolvedBy, (v.resolvedAt ?? 0) - T0]).toEqual(['resolved', 'auto', 34 * MIN]);
+    });
+
+    it('restored from its changelog at any record, holds and ends the leak as an uninterrupted run', async () => {
+      for (const afterKill of ['restart', 'silent'] as const) {
+        const stream = leakStream(true, afterKill);
+        const whole = await run(stream);
+        const expected = [...whole.output(INCIDENTS_TOPIC), ...whole.output(RCA_TOPIC)];
+        for (let cut = 1; cut < stream.length; cut++) {
+          const first = await run(stream.slice(0, cut));
+          const rest = await continueTask(first.restoredTask(), stream, cut);
+          expect([
+            ...first.output(INCIDENTS_TOPIC),
+            ...rest.filter((r) => r.topic === INCIDENTS_TOPIC).map((r) => r.record),
+            ...first.output(RCA_TOPIC),
+            ...rest.filter((r) => r.topic === RCA_TOPIC).map((r) => r.record),
+          ]).toEqual(expected);
+        }
+      }
+    });
+  });
+
   it('a healthy stream opens no incident', async () => {
     const d = new ProcessorTestDriver(processor());
     await pipeAll(d, [

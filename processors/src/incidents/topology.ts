@@ -24,7 +24,7 @@ import { andThen } from '@hetu/streams';
 import type { KubePod, NodeHealth, PodCategory, PodHealth } from '../health/index.ts';
 import { parseQuantity, workloadFromNames } from '../health/index.ts';
 import { clusterOfKey, sourceOf } from '../rekey/rekey.ts';
-import { analyze, type RcaThresholds } from '../rca/analyze.ts';
+import { analyze, DEFAULT_RCA_THRESHOLDS, memoryLeaking, type RcaThresholds } from '../rca/analyze.ts';
 import { toRcaReportRecord } from '../rca/record.ts';
 import type {
   CallContext,
@@ -40,7 +40,7 @@ import type {
 } from '../rca/types.ts';
 import { fnv1a64 } from './hash.ts';
 import { incidentKey, toIncidentRecord } from './record.ts';
-import { eventSignal, nodeSignals, podSignals, rolloutSignal } from './signals.ts';
+import { eventSignal, memoryGrowthSignal, nodeSignals, podSignals, rolloutSignal } from './signals.ts';
 import { DEFAULT_INCIDENTS_CONFIG, IncidentsState, workloadKey } from './state.ts';
 import type {
   EvidenceRef,
@@ -90,6 +90,13 @@ const PRESSURE_WINDOW_MS = 30 * 60_000;
 const CPU_KEEP_RATIO = 0.8;
 const THROTTLE_KEEP_RATIO = 0.1;
 const MEMORY_KEEP_RATIO = 0.4;
+/**
+ * A leak's hold (a `pressure` signal, docs/incidents.md) is sent again this often while the leak
+ * lasts (so its incident stays within the correlation window), and cleared when no memory sample
+ * near the limit has come for `LEAK_STALE_MS` (the pod gone, its metrics stopped).
+ */
+const LEAK_REFRESH_MS = 5 * 60_000;
+const LEAK_STALE_MS = 10 * 60_000;
 
 type PodHealthRecord = RecordTypes['PodHealth'];
 type NodeHealthRecord = RecordTypes['NodeHealth'];
@@ -244,6 +251,9 @@ interface PressureEntry {
   mem: PressureBucket[];
   /** The pod's first OOM kill: memory samples of the 30 min before it are kept (the leak's evidence). */
   pin?: number;
+  /** A leak held (its `memory-growth` signal active): when it was last sent, and its container. */
+  lk?: number;
+  lkc?: string;
 }
 interface NodeEntry {
   /** The cluster's update counter at its last update (restores the least-recently-updated order). */
@@ -293,6 +303,8 @@ interface ClusterState {
   readonly pods: Map<string, PodEntry>;
   readonly kpods: Map<string, KubePodEntry>;
   readonly pressure: Map<string, PressureEntry>;
+  /** Pods of `pressure` whose entry holds a leak (`lk`): the ones `tick` checks for staleness. */
+  readonly leaks: Set<string>;
   readonly nodes: Map<string, NodeEntry>;
   readonly templates: Map<string, TemplateEntry>;
   /** RCA context: rollouts per workload key (oldest first, at most 3). */
@@ -330,6 +342,7 @@ export function incidentsProcessor(
   const cfg = { ...DEFAULT_INCIDENTS_PROCESSOR_CONFIG, ...deps.config };
   const coreCfg: IncidentsConfig = { ...DEFAULT_INCIDENTS_CONFIG, ...deps.config?.incidents };
   const rcaT = deps.config?.rca ?? {};
+  const leakT: RcaThresholds = { ...DEFAULT_RCA_THRESHOLDS, ...rcaT };
   const anomalyMetrics = new Set(deps.config?.anomalyMetrics ?? DEGRADATION_METRICS);
 
   const sk = (cluster: string, sub: string) => cluster + '|' + sub;
@@ -342,6 +355,7 @@ export function incidentsProcessor(
       pods: new Map(),
       kpods: new Map(),
       pressure: new Map(),
+      leaks: new Set(),
       nodes: new Map(),
       templates: new Map(),
       rolloutCtx: new Map(),
@@ -473,6 +487,11 @@ export function incidentsProcessor(
   function tick(c: ClusterState, ctx: Ctx): void {
     const low = lowWatermark(c);
     if (low === null || !(low > c.core.watermark)) return;
+    for (const id of [...c.leaks]) {
+      const e = c.pressure.get(id);
+      if (e?.lk === undefined) c.leaks.delete(id);
+      else if (low - e.lk >= LEAK_STALE_MS) endLeak(c, id, e, e.lk + LEAK_STALE_MS, undefined, ctx);
+    }
     const changes = c.core.advance(low);
     ctx.changed(sk(c.cluster, 'meta'));
     expireMirrors(c, low, ctx);
@@ -843,6 +862,8 @@ export function incidentsProcessor(
       ctx.changed(sk(c.cluster, 'pod:' + id));
       const ev = evidence(input.pos, 'PodHealth ' + id + ' deleted');
       applyAll(c, podSignals(prev.h, null, input.pos.ts, [ev]), ctx);
+      const press = c.pressure.get(id);
+      if (press?.lk !== undefined) endLeak(c, id, press, input.pos.ts, ev, ctx, ref(prev.h.workload));
       return;
     }
     const h = toPodHealth(v);
@@ -858,15 +879,7 @@ export function incidentsProcessor(
     touch(c, c.pods, 'pod:', id, { h, ts: input.pos.ts, ev }, cfg.maxPods, ctx);
     const press = c.pressure.get(id);
     if (press !== undefined && press.pin === undefined && h.categories.includes('oomkilled'))
-      touch(
-        c,
-        c.pressure,
-        'press:',
-        id,
-        { cpu: press.cpu, mem: press.mem, pin: input.pos.ts },
-        cfg.maxPods,
-        ctx,
-      );
+      touch(c, c.pressure, 'press:', id, { ...withoutSeq(press), pin: input.pos.ts }, cfg.maxPods, ctx);
     applyAll(c, podSignals(prev?.h ?? null, h, input.pos.ts, [ev]), ctx);
   }
 
@@ -1309,7 +1322,19 @@ export function incidentsProcessor(
       b.thr = m.value;
       changed = true;
     } else {
-      if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) return;
+      if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) {
+        // Well under its limit again (restarted, or freed): a leak held for it is over.
+        if (prev?.lk !== undefined && prev.lkc === container)
+          endLeak(
+            c,
+            id,
+            prev,
+            ts,
+            ev(`memory_working_set_bytes ${m.value} of ${memLimit ?? 'no'} limit`),
+            ctx,
+          );
+        return;
+      }
       const b = bucketOf(entry.mem);
       if (b === undefined) {
         entry.mem.push({
@@ -1336,13 +1361,83 @@ export function incidentsProcessor(
     const fresh = (b: PressureBucket) =>
       ts - b.ts < PRESSURE_WINDOW_MS ||
       (pin !== undefined && b.ts <= pin && pin - b.ts <= PRESSURE_WINDOW_MS);
+    const mem = entry.mem.filter(fresh);
+    let lk = prev?.lk;
+    let lkc = prev?.lkc;
+    let signal: Signal | undefined;
+    if (m.name === 'memory_working_set_bytes' && (lkc === undefined || lkc === container)) {
+      // The container's samples of the RCA's look-back, as the RCA's leak forecast reads them.
+      const series = mem
+        .filter((b) => b.c === container && ts - b.ts <= leakT.oomLookbackMs && b.ts <= ts)
+        .sort((a, b) => a.ts - b.ts);
+      const samples = series.map((b) => ({ usageBytes: b.v, limitBytes: b.l }));
+      const leaking = memoryLeaking(samples, leakT);
+      const pod: ResourceRef = { kind: 'Pod', namespace: ns, name: podName };
+      if (leaking && (lk === undefined || ts - lk >= LEAK_REFRESH_MS)) {
+        const first = series[0] as PressureBucket;
+        const last = series.at(-1) as PressureBucket;
+        signal = memoryGrowthSignal(
+          pod,
+          { ...k.workload },
+          container,
+          ts,
+          false,
+          { value: last.v, message: leakText(first, last) },
+          [last.ev],
+        );
+        lk = ts;
+        lkc = container;
+      } else if (!leaking && lk !== undefined) {
+        signal = memoryGrowthSignal(pod, { ...k.workload }, container, ts, true, { value: m.value }, [
+          ev(`memory_working_set_bytes ${m.value} of ${memLimit}: no longer climbing`),
+        ]);
+        lk = undefined;
+        lkc = undefined;
+      }
+    }
     touch(
       c,
       c.pressure,
       'press:',
       id,
-      { cpu: entry.cpu.filter(fresh), mem: entry.mem.filter(fresh), ...(pin === undefined ? {} : { pin }) },
+      {
+        cpu: entry.cpu.filter(fresh),
+        mem,
+        ...(pin === undefined ? {} : { pin }),
+        ...(lk === undefined ? {} : { lk, lkc }),
+      },
       cfg.maxPods,
+      ctx,
+    );
+    if (lk === undefined) c.leaks.delete(id);
+    else c.leaks.add(id);
+    if (signal !== undefined) applyAll(c, [signal], ctx);
+  }
+
+  /**
+   * The leak held for pod `id` is over (at `ts`): its `memory-growth` signal is cleared and the
+   * entry forgets it. `workload`: when the pod's watch entry may be gone (the pod deleted).
+   */
+  function endLeak(
+    c: ClusterState,
+    id: string,
+    e: PressureEntry,
+    ts: number,
+    ev: EvidenceRef | undefined,
+    ctx: Ctx,
+    workload?: ResourceRef,
+  ): void {
+    const { lk: _lk, lkc, ...rest } = withoutSeq(e);
+    touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
+    c.leaks.delete(id);
+    const w = workload ?? c.kpods.get(id)?.workload;
+    if (w === undefined) return;
+    const slash = id.indexOf('/');
+    const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
+    const detail = ev === undefined ? { message: 'no memory sample near the limit for 10 min' } : {};
+    applyAll(
+      c,
+      [memoryGrowthSignal(pod, { ...w }, lkc ?? '', ts, true, detail, ev === undefined ? [] : [ev])],
       ctx,
     );
   }
@@ -1488,6 +1583,7 @@ export function incidentsProcessor(
       ordered('pod', c.pods);
       ordered('kpod', c.kpods);
       ordered('press', c.pressure);
+      for (const [id, e] of c.pressure) if (e.lk !== undefined) c.leaks.add(id);
       ordered('node', c.nodes);
       ordered('tmpl', c.templates);
       ordered('event', c.events);
@@ -1711,4 +1807,28 @@ class IncidentsInputError extends Error {
 export class IncidentsStateError extends Error {
   readonly code = 'HETU_INCIDENTS_STATE_INVALID';
   readonly transient = false;
+}
+
+function withoutSeq(e: PressureEntry): Omit<PressureEntry, 'seq'> {
+  const { seq: _seq, ...rest } = e;
+  return rest;
+}
+
+/** "memory grew from 262 MiB to 410 MiB (80 % of its 512 MiB limit) in 14 min". */
+function leakText(first: PressureBucket, last: PressureBucket): string {
+  const mib = (b: number) => String(Math.round(b / 2 ** 20)) + ' MiB';
+  const limit = last.l as number;
+  return (
+    'memory grew from ' +
+    mib(first.v) +
+    ' to ' +
+    mib(last.v) +
+    ' (' +
+    String(Math.round((last.v / limit) * 100)) +
+    ' % of its ' +
+    mib(limit) +
+    ' limit) in ' +
+    String(Math.max(1, Math.round((last.ts - first.ts) / 60_000))) +
+    ' min'
+  );
 }

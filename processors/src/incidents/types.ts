@@ -3,7 +3,15 @@
  * milliseconds since the epoch; nothing here is read from a clock.
  */
 
-export const SIGNAL_SOURCES = ['pod', 'node', 'event', 'anomaly', 'error-group', 'rollout'] as const;
+export const SIGNAL_SOURCES = [
+  'pod',
+  'node',
+  'event',
+  'anomaly',
+  'error-group',
+  'rollout',
+  'pressure',
+] as const;
 export type SignalSource = (typeof SIGNAL_SOURCES)[number];
 
 export const SIGNAL_KINDS = [
@@ -22,6 +30,7 @@ export const SIGNAL_KINDS = [
   'error-group-regressed',
   'error-group-spike',
   'rollout',
+  'memory-growth',
 ] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
@@ -71,7 +80,10 @@ export interface SignalDetail {
 /**
  * One signal (SPEC §6). `key` is stable per source (e.g. `crashloop:shop/api-7d9f-x2`), so a
  * repeat of the same condition is recognised; `cleared` says the condition has ended. A
- * `rollout` is a change signal: it is context for RCA and never opens an incident.
+ * `rollout` is a change signal: it is context for RCA and never opens an incident. A `pressure`
+ * signal (a container's memory climbing towards its limit) never opens one either: it joins a
+ * live incident of the same workload and keeps it from resolving while it lasts
+ * (docs/incidents.md, "Held open by a memory leak").
  */
 export interface Signal {
   readonly source: SignalSource;

@@ -714,7 +714,7 @@ function memorySeries(v: View, w: ResourceRef, at: number): Map<string, MemorySa
 }
 
 /** Steady growth: ≥ 3 samples, the last ≥ `memoryGrowth` × the first, ≥ ⅔ of the steps rising. */
-function grewSteadily(list: readonly MemorySample[], t: RcaThresholds): boolean {
+function grewSteadily(list: readonly Pick<MemorySample, 'usageBytes'>[], t: RcaThresholds): boolean {
   const first = list[0];
   const last = list.at(-1);
   if (list.length < 3 || first === undefined || last === undefined) return false;
@@ -722,6 +722,21 @@ function grewSteadily(list: readonly MemorySample[], t: RcaThresholds): boolean 
   for (let i = 1; i < list.length; i++)
     if ((list[i] as MemorySample).usageBytes > (list[i - 1] as MemorySample).usageBytes) rising++;
   return last.usageBytes >= first.usageBytes * t.memoryGrowth && rising * 3 >= (list.length - 1) * 2;
+}
+
+/**
+ * A leak on its way to a kill, as `memoryLeak` below reads it: one container's samples (oldest
+ * first, those of the look-back) grew steadily and the last is at least `memoryLeakWarn` of its
+ * limit. The incidents processor asks the same to hold an incident open while it lasts.
+ */
+export function memoryLeaking(
+  list: readonly Pick<MemorySample, 'usageBytes' | 'limitBytes'>[],
+  t: Partial<RcaThresholds> = {},
+): boolean {
+  const th = { ...DEFAULT_RCA_THRESHOLDS, ...t };
+  const last = list.at(-1);
+  if (last === undefined || last.limitBytes === null || last.limitBytes <= 0) return false;
+  return grewSteadily(list, th) && last.usageBytes / last.limitBytes >= th.memoryLeakWarn;
 }
 
 function oom(v: View, w: ResourceRef): Finding | null {
@@ -822,7 +837,7 @@ function memoryLeak(v: View, w: ResourceRef): Finding | null {
     const list = series.get(k) as MemorySample[];
     const last = list.at(-1) as MemorySample;
     const ratio = last.usageBytes / (last.limitBytes as number);
-    if (grewSteadily(list, v.t) && ratio >= v.t.memoryLeakWarn && ratio > mainRatio) {
+    if (memoryLeaking(list, v.t) && ratio > mainRatio) {
       main = list;
       mainRatio = ratio;
     }

@@ -1,4 +1,4 @@
-export { analyze, DEFAULT_RCA_THRESHOLDS } from './analyze.ts';
+export { analyze, DEFAULT_RCA_THRESHOLDS, memoryLeaking } from './analyze.ts';
 export type { RcaThresholds } from './analyze.ts';
 export { remediationFor } from './remediation.ts';
 export { RCA_CATEGORIES } from './types.ts';

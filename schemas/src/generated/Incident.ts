@@ -77,11 +77,11 @@ export interface IncidentEvidence {
 
 /** A signal as held by an incident: repeats of the same (source, key) fold into one entry. */
 export interface IncidentSignal {
-  /** Where the signal comes from: pod, node, event (a Warning event), anomaly, error-group or rollout (a change signal: context for RCA, never opens an incident). A string, not an enum: Avro enum symbols cannot contain `-`. */
+  /** Where the signal comes from: pod, node, event (a Warning event), anomaly, error-group, rollout (a change signal: context for RCA, never opens an incident) or pressure (memory growing towards its limit: never opens an incident, holds one of its workload open). A string, not an enum: Avro enum symbols cannot contain `-`. */
   source: string;
   /** Key, stable per source: e.g. `crashloop:shop/api-7d9f-x2`, `NotReady:node-1`, an error group id, `Deployment/shop/api@3`. */
   key: string;
-  /** What it says: crashloop, oomkilled, imagepull, init-failure, pending, evicted, failed (pod); node-not-ready, node-pressure (node); warning-event; anomaly; error-group-new, error-group-regressed, error-group-spike; rollout. */
+  /** What it says: crashloop, oomkilled, imagepull, init-failure, pending, evicted, failed (pod); node-not-ready, node-pressure (node); warning-event; anomaly; error-group-new, error-group-regressed, error-group-spike; rollout; memory-growth (pressure). */
   kind: string;
   /** The worst severity this signal was seen with. */
   severity: IncidentSeverity;
@@ -337,7 +337,7 @@ export const IncidentSchema = {
             {
               "name": "source",
               "type": "string",
-              "doc": "Where the signal comes from: pod, node, event (a Warning event), anomaly, error-group or rollout (a change signal: context for RCA, never opens an incident). A string, not an enum: Avro enum symbols cannot contain `-`."
+              "doc": "Where the signal comes from: pod, node, event (a Warning event), anomaly, error-group, rollout (a change signal: context for RCA, never opens an incident) or pressure (memory growing towards its limit: never opens an incident, holds one of its workload open). A string, not an enum: Avro enum symbols cannot contain `-`."
             },
             {
               "name": "key",
@@ -347,7 +347,7 @@ export const IncidentSchema = {
             {
               "name": "kind",
               "type": "string",
-              "doc": "What it says: crashloop, oomkilled, imagepull, init-failure, pending, evicted, failed (pod); node-not-ready, node-pressure (node); warning-event; anomaly; error-group-new, error-group-regressed, error-group-spike; rollout."
+              "doc": "What it says: crashloop, oomkilled, imagepull, init-failure, pending, evicted, failed (pod); node-not-ready, node-pressure (node); warning-event; anomaly; error-group-new, error-group-regressed, error-group-spike; rollout; memory-growth (pressure)."
             },
             {
               "name": "severity",
