@@ -1,7 +1,7 @@
 // One `hetu run <role>` child process for the collector bench, with its memory sampled from
 // /proc/<pid>/status: VmRSS every `sampleMs` (the peak of the samples is kept) and VmHWM (the
 // kernel's own peak RSS of the process) whenever asked. Linux only.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -54,8 +54,25 @@ export interface RoleProcess {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const warmed = new Set<string>();
 /**
- * Spawns `node cli/src/main.ts run <role> <args>` (the process itself is Node: its pid is the
+ * Fills the compile cache the roles start with (`cli/bin/warm-cache.js`), once per cache
+ * directory, as the image does when it is built: a role then loads no TypeScript stripper.
+ */
+function warmCompileCache(root: string, env: NodeJS.ProcessEnv): void {
+  const key = env['HETU_COMPILE_CACHE'] ?? '';
+  if (warmed.has(key) || key === 'off') return;
+  const r = spawnSync(process.execPath, [join(root, 'cli/bin/warm-cache.js')], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`cli/bin/warm-cache.js failed (${r.status}): ${r.stderr}`);
+  warmed.add(key);
+}
+
+/**
+ * Spawns `node cli/bin/hetu.js run <role> <args>` (as the image runs it; the process itself is Node: its pid is the
  * role's) and samples its memory every `sampleMs` until it exits.
  */
 export function startRole(
@@ -69,7 +86,7 @@ export function startRole(
 }
 
 /**
- * Spawns `node cli/src/main.ts <argv>` (e.g. `start …`), named `label` in the figures, and samples
+ * Spawns `node cli/bin/hetu.js <argv>` (e.g. `start …`), with the compile cache warmed first, named `label` in the figures, and samples
  * its memory every `sampleMs` until it exits. Ready: once it printed `hetu run: … running.` or
  * `hetu is up:`.
  */
@@ -81,7 +98,8 @@ export function startHetu(
   sampleMs = 100,
 ): RoleProcess {
   const role = label;
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'cli/src/main.ts'), ...argv], {
+  warmCompileCache(root, env);
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'cli/bin/hetu.js'), ...argv], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry for `npx hetu` / an installed bin: runs the TypeScript CLI with Node 24's type stripping.
+// Entry for `npx hetu`, `npm start`, `npm run hetu` and the image: runs the TypeScript CLI with
+// Node 24's type stripping, through the compile cache (./compile-cache.js) when there is one.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   console.error(
@@ -7,4 +8,6 @@ if (major < 24) {
   );
   process.exit(2);
 }
+const { useCompileCache } = await import('./compile-cache.js');
+useCompileCache();
 await import('../src/main.ts');

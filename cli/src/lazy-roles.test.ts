@@ -2,6 +2,9 @@
 // client library's generated API, the processors, the projections with the GraphQL server and the
 // LLM client cost 20-85 MiB of RSS apiece (docs/benchmarks.md, collectors at 10 000 pods).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -65,5 +68,52 @@ describe('hetu run: a collector loads only its modules', () => {
       await run.resolveRoles(['errors']);
     `);
     expect(urls.some((u) => /\/processors\/src\/errors\//.test(u))).toBe(true);
+  });
+});
+
+describe('cli/bin/hetu.js: the compile cache', () => {
+  /** Runs the entry as the image does (`hetu run` of the three collectors, no Kafka) and says whether Node loaded its TypeScript stripper. */
+  function start(cache: string): { stderr: string; stripper: boolean } {
+    const probe = `process.on('exit', () => process.stderr.write('\\nSTRIPPER ' + process.moduleLoadList.some((m) => m.includes('amaro')) + '\\n'));`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HETU_')));
+    const r = spawnSync(
+      NODE,
+      [
+        '--import',
+        `data:text/javascript,${encodeURIComponent(probe)}`,
+        'cli/bin/hetu.js',
+        'run',
+        'collect-kube',
+        'collect-logs',
+        'collect-metrics',
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...env, HETU_COMPILE_CACHE: cache } },
+    );
+    const m = /STRIPPER (true|false)/.exec(r.stderr);
+    if (m === null) throw new Error(`no probe line (${r.status}): ${r.stderr}`);
+    return { stderr: r.stderr, stripper: m[1] === 'true' };
+  }
+
+  it('warmed by cli/bin/warm-cache.js, a collector process starts without the TypeScript stripper; without it, with', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'hetu-cc-'));
+    try {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HETU_')));
+      const warm = spawnSync(NODE, ['cli/bin/warm-cache.js'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...env, HETU_COMPILE_CACHE: cache },
+      });
+      expect(warm.status, warm.stderr).toBe(0);
+      expect(warm.stdout).toMatch(/\(enabled\): \d+ modules compiled, 0 skipped\./);
+      const warmStart = start(cache);
+      expect(warmStart.stderr).toContain('needs Kafka');
+      expect(warmStart.stripper).toBe(false);
+      // The same start with the cache off strips every module itself.
+      const cold = start('off');
+      expect(cold.stderr).toContain('needs Kafka');
+      expect(cold.stripper).toBe(true);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
