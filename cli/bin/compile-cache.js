@@ -12,7 +12,7 @@ export const DEFAULT_COMPILE_CACHE = fileURLToPath(
 
 /** Turns the cache on for this process (and, through NODE_COMPILE_CACHE, its children). */
 export function useCompileCache(env = process.env) {
-  const dir = env.HETU_COMPILE_CACHE ?? DEFAULT_COMPILE_CACHE;
+  const dir = env.HETU_COMPILE_CACHE || DEFAULT_COMPILE_CACHE;
   if (dir === 'off') return { status: 'off', directory: null };
   // A cache that cannot be written (a read-only install) only costs the start-up it would save.
   const r = enableCompileCache(dir);
