@@ -643,6 +643,18 @@ describe('incidents processor', () => {
       expect([v.status, v.resolvedBy, (v.resolvedAt ?? 0) - T0]).toEqual(['resolved', 'auto', 34 * MIN]);
     });
 
+    it('a held leak of a pod deleted from the watch (and silent since) is cleared all the same', async () => {
+      const stream = leakStream(true, 'silent');
+      const gone = limitedPod(T0 + 19 * MIN, pod, { cpu: '1', memory: '256Mi' });
+      const at = stream.findIndex((i) => i.ts >= T0 + 19 * MIN);
+      stream.splice(at, 0, { ...gone, value: { ...(gone.value as object), type: 'DELETED' } });
+      const d = await run(stream);
+      const v = d.facts(INCIDENTS_TOPIC).get(`c1/${id(d)}`) as IncidentRecord;
+      const sig = v.signals.find((s) => s.source === 'pressure');
+      expect([sig?.cleared, (sig?.clearedAt ?? 0) - T0]).toEqual([true, 24 * MIN]);
+      expect([v.status, (v.resolvedAt ?? 0) - T0]).toEqual(['resolved', 34 * MIN]);
+    });
+
     it('restored from its changelog at any record, holds and ends the leak as an uninterrupted run', async () => {
       for (const afterKill of ['restart', 'silent'] as const) {
         const stream = leakStream(true, afterKill);

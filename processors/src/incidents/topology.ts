@@ -1430,10 +1430,10 @@ export function incidentsProcessor(
     const { lk: _lk, lkc, ...rest } = withoutSeq(e);
     touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
     c.leaks.delete(id);
-    const w = workload ?? c.kpods.get(id)?.workload;
-    if (w === undefined) return;
     const slash = id.indexOf('/');
     const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
+    // A clear is matched by its key alone: a pod whose watch entry is gone is cleared all the same.
+    const w = workload ?? c.kpods.get(id)?.workload ?? pod;
     const detail = ev === undefined ? { message: 'no memory sample near the limit for 10 min' } : {};
     applyAll(
       c,
