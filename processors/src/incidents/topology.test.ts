@@ -655,6 +655,28 @@ describe('incidents processor', () => {
       expect([v.status, (v.resolvedAt ?? 0) - T0]).toEqual(['resolved', 34 * MIN]);
     });
 
+    it("a held leak whose pod's entry the cap drops is cleared at once", async () => {
+      const stream = leakStream(true, 'silent');
+      const other = 'api-5f6d7c8b9-y2';
+      const at = stream.findIndex((i) => i.ts >= T0 + 20 * MIN);
+      // Another pod's memory near its limit takes the one place `maxPods: 1` leaves.
+      const otherPod = limitedPod(T0 + 20 * MIN, other, { cpu: '1', memory: '256Mi' });
+      stream.splice(
+        at,
+        0,
+        otherPod,
+        metric(T0 + 20 * MIN + 1, 'memory_working_set_bytes', other, 200 * 2 ** 20),
+      );
+      const d = new ProcessorTestDriver(
+        incidentsProcessor({ decode, decodeCommand, config: { ...CONFIG, maxPods: 1 } }),
+      );
+      await pipeAll(d, stream);
+      const v = d.facts(INCIDENTS_TOPIC).get(`c1/${id(d)}`) as IncidentRecord;
+      const sig = v.signals.find((s) => s.source === 'pressure');
+      expect([sig?.cleared, (sig?.clearedAt ?? 0) - T0]).toEqual([true, 20 * MIN + 1]);
+      expect([v.status, (v.resolvedAt ?? 0) - T0]).toEqual(['resolved', 30 * MIN + 1]);
+    });
+
     it('restored from its changelog at any record, holds and ends the leak as an uninterrupted run', async () => {
       for (const afterKill of ['restart', 'silent'] as const) {
         const stream = leakStream(true, afterKill);

@@ -489,7 +489,9 @@ export function incidentsProcessor(
     if (low === null || !(low > c.core.watermark)) return;
     for (const id of [...c.leaks]) {
       const e = c.pressure.get(id);
-      if (e?.lk === undefined) c.leaks.delete(id);
+      // (an entry dropped by the cap: its hold ends now)
+      if (e === undefined) endLeak(c, id, { seq: 0, cpu: [], mem: [] }, low, undefined, ctx);
+      else if (e.lk === undefined) c.leaks.delete(id);
       else if (low - e.lk >= LEAK_STALE_MS) endLeak(c, id, e, e.lk + LEAK_STALE_MS, undefined, ctx);
     }
     const changes = c.core.advance(low);
@@ -1428,7 +1430,7 @@ export function incidentsProcessor(
     workload?: ResourceRef,
   ): void {
     const { lk: _lk, lkc, ...rest } = withoutSeq(e);
-    touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
+    if (c.pressure.has(id)) touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
     c.leaks.delete(id);
     const slash = id.indexOf('/');
     const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
