@@ -16,6 +16,13 @@ if (cache.status === 'off') {
   console.log('HETU_COMPILE_CACHE=off: nothing to warm.');
   process.exit(0);
 }
+if (cache.status === 'failed') {
+  // The image build must not ship a cold cache without saying so.
+  console.error(
+    `The compile cache ${cache.directory} could not be turned on (${cache.message}): make it writable by this user, or set HETU_COMPILE_CACHE to a directory that is.`,
+  );
+  process.exit(1);
+}
 /**
  * Entry points that run when imported: main.ts is warmed by running it (below); the crash tests'
  * child processes are test code, never a role.
@@ -36,12 +43,12 @@ const walk = (dir) => {
 };
 for (const pkg of ['schemas', 'streams', 'producers', 'processors', 'projections', 'cli'])
   walk(join(root, pkg, 'src'));
-let skipped = 0;
+const skipped = [];
 for (const f of files.sort()) {
   try {
     await import(pathToFileURL(f).href);
-  } catch {
-    skipped++;
+  } catch (err) {
+    skipped.push(`${relative(root, f)} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
 }
 flushCompileCache();
@@ -49,9 +56,10 @@ flushCompileCache();
 const listed = spawnSync(process.execPath, [join(root, 'cli/bin/hetu.js'), 'run', '--list', '-o', 'json'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-if (listed.status !== 0) skipped++;
+if (listed.status !== 0) skipped.push(`cli/src/main.ts (hetu run --list exited ${listed.status})`);
 
 console.log(
-  `compile cache ${cache.directory} (${cache.status}): ${files.length + 1 - skipped} modules compiled, ${skipped} skipped.`,
+  `compile cache ${cache.directory} (${cache.status}): ${files.length + 1 - skipped.length} modules compiled, ${skipped.length} skipped.`,
 );
+for (const s of skipped) console.log(`  skipped ${s}`);
 process.exit(0);
