@@ -32,6 +32,14 @@ process.on('warning', (w) => {
   if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
+// Output piped into a reader that stops early (`hetu tail … | head`): end quietly, as Unix tools
+// do, instead of an unhandled EPIPE with its stack.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+
 /** `90s`, `10m`, `1h`, or milliseconds. */
 function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
