@@ -370,6 +370,15 @@ function metric(ts: number, name: string, pod: string, value: number): In {
   return { topic: METRICS_SOURCE, ts, key: `c1/shop/${pod}`, value: v };
 }
 
+/** A pod of Deployment `web` OOM-killed (exit 137) at `ts`. */
+function oomKilled(pod: string, ts: number): In {
+  return podHealth(pod, ts, {
+    workload: 'web',
+    categories: ['oomkilled'],
+    reasons: [{ category: 'oomkilled', reason: 'OOMKilled', exitCode: 137 }],
+  });
+}
+
 function anomalyOpened(ts: number, metricName: string, pod: string): In {
   const seriesKey = `c1/${metricName}{container="app",namespace="shop",pod="${pod}"}`;
   const v: RecordTypes['AnomalyEpisode'] = {
@@ -519,14 +528,7 @@ describe('incidents processor', () => {
     stream.push(metric(T0, 'memory_working_set_bytes', pod, 100 * Mi));
     for (let t = 1; t <= 15; t++)
       stream.push(metric(T0 + t * MIN, 'memory_working_set_bytes', pod, (100 + t * 10) * Mi));
-    const kill = T0 + 15 * MIN + 30_000;
-    stream.push(
-      podHealth(pod, kill, {
-        workload: 'web',
-        categories: ['oomkilled'],
-        reasons: [{ category: 'oomkilled', reason: 'OOMKilled', exitCode: 137 }],
-      }),
-    );
+    stream.push(oomKilled(pod, T0 + 15 * MIN + 30_000));
     // An hour of low memory after the restart: the samples before the kill stay (pinned).
     for (let t = 16; t <= 75; t++)
       stream.push(metric(T0 + t * MIN, 'memory_working_set_bytes', pod, 30 * Mi));
@@ -558,13 +560,7 @@ describe('incidents processor', () => {
         if (t === 6) stream.push(anomalyClosed(T0 + 2 * MIN + 1, T0 + 6 * MIN + 1, 'gc_pause_seconds', pod));
       }
       const kill = T0 + 18 * MIN + 30_000;
-      stream.push(
-        podHealth(pod, kill, {
-          workload: 'web',
-          categories: ['oomkilled'],
-          reasons: [{ category: 'oomkilled', reason: 'OOMKilled', exitCode: 137 }],
-        }),
-      );
+      stream.push(oomKilled(pod, kill));
       stream.push(podHealth(pod, kill + 20_000, { workload: 'web', restarts: 1 }));
       // After the restart: low memory every minute, or no sample at all (only other pods' facts).
       for (let t = 19; t <= 50; t++)
