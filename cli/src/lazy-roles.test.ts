@@ -112,6 +112,24 @@ describe('cli/bin/hetu.js: the compile cache', () => {
       const cold = start('off');
       expect(cold.stderr).toContain('needs Kafka');
       expect(cold.stripper).toBe(true);
+      // `hetu doctor` says which it was.
+      const doctor = (c: string) => {
+        const r = spawnSync(
+          NODE,
+          ['cli/bin/hetu.js', 'doctor', '-o', 'json', '--data-dir', join(cache, 'data')],
+          {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: { ...env, HETU_COMPILE_CACHE: c, KUBECONFIG: join(cache, 'no-kubeconfig') },
+          },
+        );
+        const lines = r.stdout.split('\n').filter((l) => l.startsWith('{'));
+        return lines
+          .map((l) => JSON.parse(l) as { check: string; status: string })
+          .find((x) => x.check === 'compile cache');
+      };
+      expect(doctor(cache)?.status).toBe('ok');
+      expect(doctor('off')?.status).toBe('off');
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
