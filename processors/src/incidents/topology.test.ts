@@ -677,17 +677,10 @@ describe('incidents processor', () => {
       for (const afterKill of ['restart', 'silent'] as const) {
         const stream = leakStream(true, afterKill);
         const whole = await run(stream);
-        const expected = [...whole.output(INCIDENTS_TOPIC), ...whole.output(RCA_TOPIC)];
-        for (let cut = 1; cut < stream.length; cut++) {
-          const first = await run(stream.slice(0, cut));
-          const rest = await continueTask(first.restoredTask(), stream, cut);
-          expect([
-            ...first.output(INCIDENTS_TOPIC),
-            ...rest.filter((r) => r.topic === INCIDENTS_TOPIC).map((r) => r.record),
-            ...first.output(RCA_TOPIC),
-            ...rest.filter((r) => r.topic === RCA_TOPIC).map((r) => r.record),
-          ]).toEqual(expected);
-        }
+        await sameAfterRestoreAtEveryRecord(stream, [
+          ...whole.output(INCIDENTS_TOPIC),
+          ...whole.output(RCA_TOPIC),
+        ]);
       }
     });
   });
@@ -937,18 +930,7 @@ describe('incidents processor', () => {
       `c1/${id} +600s node-failure/not-ready Node//node-1 0.75`,
       `c1/${id} +1200s node-failure/not-ready Node//node-1 0.75`,
     ]);
-    for (let cut = 1; cut < stream.length; cut++) {
-      const first = new ProcessorTestDriver(processor());
-      await pipeAll(first, stream.slice(0, cut));
-      const restored = first.restoredTask();
-      const rest = await continueTask(restored, stream, cut);
-      expect([
-        ...first.output(INCIDENTS_TOPIC),
-        ...rest.filter((r) => r.topic === INCIDENTS_TOPIC).map((r) => r.record),
-        ...first.output(RCA_TOPIC),
-        ...rest.filter((r) => r.topic === RCA_TOPIC).map((r) => r.record),
-      ]).toEqual(expected);
-    }
+    await sameAfterRestoreAtEveryRecord(stream, expected);
   });
 
   it('gives identical facts and changelog for the same input twice', async () => {
@@ -965,6 +947,24 @@ describe('incidents processor', () => {
 });
 
 /** Continues a restored task from stream[fromIndex] the way the runtime folds, one record per batch. */
+/**
+ * Restored from its changelog after each record of `stream` and continued, a task publishes
+ * exactly `expected` (the incident facts, then the RCA facts, of an uninterrupted run).
+ */
+async function sameAfterRestoreAtEveryRecord(stream: readonly In[], expected: readonly unknown[]) {
+  for (let cut = 1; cut < stream.length; cut++) {
+    const first = new ProcessorTestDriver(processor());
+    await pipeAll(first, stream.slice(0, cut));
+    const rest = await continueTask(first.restoredTask(), stream, cut);
+    expect([
+      ...first.output(INCIDENTS_TOPIC),
+      ...rest.filter((r) => r.topic === INCIDENTS_TOPIC).map((r) => r.record),
+      ...first.output(RCA_TOPIC),
+      ...rest.filter((r) => r.topic === RCA_TOPIC).map((r) => r.record),
+    ]).toEqual(expected);
+  }
+}
+
 async function continueTask(task: TaskState<unknown>, stream: readonly In[], fromIndex: number) {
   const def = processor();
   const pos = positions(stream);
