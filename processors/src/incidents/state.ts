@@ -218,22 +218,23 @@ export class IncidentsState {
       }
       return out;
     }
-    if (signal.source === 'pressure') {
-      // A hold, never an opening: it joins a live incident of its own workload, else nothing.
-      const target = this.findHeld(signal);
-      if (target === undefined) return [];
-      const changed = this.fold(target, signal, id);
-      return changed ? [{ type: 'upserted', incident: structuredClone(target) }] : [];
-    }
-    const target = this.findTarget(signal, id);
+    // A pressure signal is a hold, never an opening: it joins a live incident of its own
+    // workload, else changes nothing.
+    const hold = signal.source === 'pressure';
+    const target = this.findTarget(signal, id, hold);
     if (target !== undefined) {
       const changed = this.fold(target, signal, id);
       return changed ? [{ type: 'upserted', incident: structuredClone(target) }] : [];
     }
-    return this.open(signal);
+    return hold ? [] : this.open(signal);
   }
 
-  private findTarget(signal: Signal, id: string): Incident | undefined {
+  /**
+   * The live incident within the window a signal joins: the one already holding it first, then
+   * the most recently signalled. `sameWorkload`: only an incident of the signal's own workload
+   * (a pressure signal), else one that holds it or shares topology with it.
+   */
+  private findTarget(signal: Signal, id: string, sameWorkload: boolean): Incident | undefined {
     const w = this.config.correlationWindowMs;
     const sw = signal.workload === undefined ? null : workloadKey(signal.workload);
     const sn = nodeOf(signal);
@@ -243,27 +244,10 @@ export class IncidentsState {
     for (const inc of this.incidents.values()) {
       if (!isLive(inc) || signal.ts - inc.lastSignalAt > w) continue;
       const holds = inc.signals.some((x) => signalIdentity(x.source, x.key) === id);
-      if (!holds && !this.sharesTopology(inc, sw, sn, nodeLevel)) continue;
-      if (best === undefined || (holds && !bestHolds) || (holds === bestHolds && better(inc, best))) {
-        best = inc;
-        bestHolds = holds;
-      }
-    }
-    return best;
-  }
-
-  /** The live incident a pressure signal joins: of the same workload, within the window. */
-  private findHeld(signal: Signal): Incident | undefined {
-    // The one already holding it first (as `findTarget`), then the most recently signalled.
-    if (signal.workload === undefined) return undefined;
-    const wk = workloadKey(signal.workload);
-    const id = signalIdentity(signal.source, signal.key);
-    let best: Incident | undefined;
-    let bestHolds = false;
-    for (const inc of this.incidents.values()) {
-      if (!isLive(inc) || signal.ts - inc.lastSignalAt > this.config.correlationWindowMs) continue;
-      if (!inc.workloads.some((w) => workloadKey(w) === wk)) continue;
-      const holds = inc.signals.some((x) => signalIdentity(x.source, x.key) === id);
+      const joins = sameWorkload
+        ? sw !== null && inc.workloads.some((x) => workloadKey(x) === sw)
+        : holds || this.sharesTopology(inc, sw, sn, nodeLevel);
+      if (!joins) continue;
       if (best === undefined || (holds && !bestHolds) || (holds === bestHolds && better(inc, best))) {
         best = inc;
         bestHolds = holds;
