@@ -490,9 +490,9 @@ export function incidentsProcessor(
     for (const id of [...c.leaks]) {
       const e = c.pressure.get(id);
       // (an entry dropped by the cap: its hold ends now)
-      if (e === undefined) endLeak(c, id, { seq: 0, cpu: [], mem: [] }, low, undefined, ctx);
+      if (e === undefined) endLeak(c, id, low, undefined, ctx);
       else if (e.lk === undefined) c.leaks.delete(id);
-      else if (low - e.lk >= LEAK_STALE_MS) endLeak(c, id, e, e.lk + LEAK_STALE_MS, undefined, ctx);
+      else if (low - e.lk >= LEAK_STALE_MS) endLeak(c, id, e.lk + LEAK_STALE_MS, undefined, ctx);
     }
     const changes = c.core.advance(low);
     ctx.changed(sk(c.cluster, 'meta'));
@@ -864,8 +864,7 @@ export function incidentsProcessor(
       ctx.changed(sk(c.cluster, 'pod:' + id));
       const ev = evidence(input.pos, 'PodHealth ' + id + ' deleted');
       applyAll(c, podSignals(prev.h, null, input.pos.ts, [ev]), ctx);
-      const press = c.pressure.get(id);
-      if (press?.lk !== undefined) endLeak(c, id, press, input.pos.ts, ev, ctx, ref(prev.h.workload));
+      if (c.pressure.get(id)?.lk !== undefined) endLeak(c, id, input.pos.ts, ev, ctx, ref(prev.h.workload));
       return;
     }
     const h = toPodHealth(v);
@@ -1327,14 +1326,7 @@ export function incidentsProcessor(
       if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) {
         // Well under its limit again (restarted, or freed): a leak held for it is over.
         if (prev?.lk !== undefined && prev.lkc === container)
-          endLeak(
-            c,
-            id,
-            prev,
-            ts,
-            ev(`memory_working_set_bytes ${m.value} of ${memLimit ?? 'no'} limit`),
-            ctx,
-          );
+          endLeak(c, id, ts, ev(`memory_working_set_bytes ${m.value} of ${memLimit ?? 'no'} limit`), ctx);
         return;
       }
       const b = bucketOf(entry.mem);
@@ -1417,31 +1409,30 @@ export function incidentsProcessor(
   }
 
   /**
-   * The leak held for pod `id` is over (at `ts`): its `memory-growth` signal is cleared and the
-   * entry forgets it. `workload`: when the pod's watch entry may be gone (the pod deleted).
+   * The leak held for pod `id` is over (at `ts`; `ev`: the observation that ended it, none when
+   * time or the cap did): its `memory-growth` signal is cleared and the pod's entry, if still
+   * kept, forgets it. `workload`: when the pod's watch entry may be gone (the pod deleted).
    */
   function endLeak(
     c: ClusterState,
     id: string,
-    e: PressureEntry,
     ts: number,
     ev: EvidenceRef | undefined,
     ctx: Ctx,
     workload?: ResourceRef,
   ): void {
-    const { lk: _lk, lkc, ...rest } = withoutSeq(e);
-    if (c.pressure.has(id)) touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
+    const e = c.pressure.get(id);
+    const lkc = e?.lkc ?? '';
+    if (e !== undefined) {
+      const { lk: _lk, lkc: _lkc, ...rest } = withoutSeq(e);
+      touch(c, c.pressure, 'press:', id, rest, cfg.maxPods, ctx);
+    }
     c.leaks.delete(id);
     const slash = id.indexOf('/');
     const pod: ResourceRef = { kind: 'Pod', namespace: id.slice(0, slash), name: id.slice(slash + 1) };
     // A clear is matched by its key alone: a pod whose watch entry is gone is cleared all the same.
     const w = workload ?? c.kpods.get(id)?.workload ?? pod;
-    const detail = ev === undefined ? { message: 'no memory sample near the limit for 10 min' } : {};
-    applyAll(
-      c,
-      [memoryGrowthSignal(pod, { ...w }, lkc ?? '', ts, true, detail, ev === undefined ? [] : [ev])],
-      ctx,
-    );
+    applyAll(c, [memoryGrowthSignal(pod, { ...w }, lkc, ts, true, {}, ev === undefined ? [] : [ev])], ctx);
   }
 
   /** The auto-resolve clock is the feed clock, moved by `process`; nothing else moves by time. */

@@ -731,12 +731,11 @@ function grewSteadily(list: readonly Pick<MemorySample, 'usageBytes'>[], t: RcaT
  */
 export function memoryLeaking(
   list: readonly Pick<MemorySample, 'usageBytes' | 'limitBytes'>[],
-  t: Partial<RcaThresholds> = {},
+  t: RcaThresholds,
 ): boolean {
-  const th = { ...DEFAULT_RCA_THRESHOLDS, ...t };
   const last = list.at(-1);
   if (last === undefined || last.limitBytes === null || last.limitBytes <= 0) return false;
-  return grewSteadily(list, th) && last.usageBytes / last.limitBytes >= th.memoryLeakWarn;
+  return grewSteadily(list, t) && last.usageBytes / last.limitBytes >= t.memoryLeakWarn;
 }
 
 function oom(v: View, w: ResourceRef): Finding | null {
