@@ -83,7 +83,7 @@ export interface SignalDetail {
  * `rollout` is a change signal: it is context for RCA and never opens an incident. A `pressure`
  * signal (a container's memory climbing towards its limit) never opens one either: it joins a
  * live incident of the same workload and keeps it from resolving while it lasts
- * (docs/incidents.md, "Held open by a memory leak").
+ * (docs/incidents.md, "Memory growth holds an incident open").
  */
 export interface Signal {
   readonly source: SignalSource;
