@@ -2,7 +2,7 @@
 // client library's generated API, the processors, the projections with the GraphQL server and the
 // LLM client cost 20-85 MiB of RSS apiece (docs/benchmarks.md, collectors at 10 000 pods).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,41 @@ describe('cli/bin/hetu.js: the compile cache', () => {
       expect(doctor('off')?.status).toBe('off');
     } finally {
       rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('an empty HETU_COMPILE_CACHE is the default directory; one that cannot be made fails the warm-up in one sentence', () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HETU_')));
+    const probe = spawnSync(
+      NODE,
+      [
+        '--input-type=module',
+        '-e',
+        `import { useCompileCache, DEFAULT_COMPILE_CACHE } from './cli/bin/compile-cache.js';
+         const r = useCompileCache({ HETU_COMPILE_CACHE: '' });
+         console.log(JSON.stringify({ status: r.status, inDefault: r.directory.startsWith(DEFAULT_COMPILE_CACHE) }));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8', env },
+    );
+    expect(JSON.parse(probe.stdout)).toEqual({ status: 'enabled', inDefault: true });
+    const dir = mkdtempSync(join(tmpdir(), 'hetu-cc-bad-'));
+    try {
+      // A directory under a regular file cannot be made, whoever runs the test.
+      writeFileSync(join(dir, 'file'), 'x');
+      const bad = join(dir, 'file', 'cache');
+      const r = spawnSync(NODE, ['cli/bin/warm-cache.js'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...env, HETU_COMPILE_CACHE: bad },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^The compile cache ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be turned on \\(.+\\): make it writable by this user, or set HETU_COMPILE_CACHE to a directory that is\\.\n$`,
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
