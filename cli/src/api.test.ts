@@ -465,7 +465,7 @@ describe('queries answer from the facts of the demo recording', () => {
       omittedSignals rca { category rootCause { kind namespace name } confidence chain { step } remediation { step } }
       llmAnalysis { status } questions { key } llmPending { id } } }
       open: incidents(filter: { status: [open, investigating] }) { totalCount } }`);
-    expect(d.incidents.totalCount).toBe(9);
+    expect(d.incidents.totalCount).toBe(8);
     expect(d.open.totalCount).toBe(7);
     for (const n of d.incidents.nodes) {
       const f = facts['incidents']!.get(`demo/${n.id}`)!;
@@ -493,7 +493,6 @@ describe('queries answer from the facts of the demo recording', () => {
       'bad-config',
       'bad-rollout',
       'cpu-saturation',
-      'dependency-down',
       'dependency-down',
       'image-pull',
       'node-failure',
@@ -704,7 +703,7 @@ describe('loaders batch what lists reach into (no N+1)', () => {
     const d =
       await data(`{ incidents(first: 10) { nodes { id rca { category } llmAnalysis { status } questions { key }
       llmPending { id } } } }`);
-    expect(d.incidents.nodes.length).toBe(9);
+    expect(d.incidents.nodes.length).toBe(8);
     const after = api.stats.storeCallsBy();
     const delta = Object.fromEntries(
       Object.entries(after)

@@ -287,8 +287,8 @@ describe('the LLM second opinion, end to end', () => {
     const kept = join(dir, 'kept');
     const first = (await analyze(DEMO, { llm: setup(s), dataDir: kept })).result as unknown as Result;
     const calls = s.chatRequests().length;
-    expect(first.incidents.length).toBe(9);
-    expect(first.incidents.map((i) => i.llm.status)).toEqual(Array(9).fill('recorded'));
+    expect(first.incidents.length).toBe(8);
+    expect(first.incidents.map((i) => i.llm.status)).toEqual(Array(8).fill('recorded'));
     for (const i of first.incidents) {
       const a = i.llm.analysis as { summary: string; evidenceIds: string[] };
       expect(a.summary).toMatch(/^Second opinion on /);
@@ -332,7 +332,7 @@ describe('the LLM second opinion, end to end', () => {
 
     const none = (await analyze(DEMO)).result as unknown as Result;
     expect(none.incidents.map((i) => i.llm)).toEqual(
-      Array(9).fill({
+      Array(8).fill({
         status: 'not-configured',
         reason: 'not configured (set HETU_LLM_BASE_URL and HETU_LLM_MODEL to enable the LLM second opinion)',
       }),

@@ -203,7 +203,10 @@ describe('hetu analyze', () => {
         deductions: { dimension: string; rule: string; points: number; count: number }[];
       }[];
       errorGroups: unknown[];
-      incidents: (Incident & { openedAt: string; signals: { kind: string }[] })[];
+      incidents: (Incident & {
+        openedAt: string;
+        signals: { kind: string; source: string; resource: { name: string } }[];
+      })[];
       recommendations: { id: string; severity: string; status: string }[];
     };
     expect(r.summary).toEqual({ observations: 21_779, deadLetters: 0, deadLettersByReason: {} });
@@ -272,7 +275,7 @@ describe('hetu analyze', () => {
       'missing-config': 'found',
       'error-storm': 'found',
       // Posture findings, not an incident: its window is the whole recording.
-      'security-posture': '9 opened',
+      'security-posture': '8 opened',
     });
     expect(
       r.incidents.map((i) => [
@@ -289,10 +292,8 @@ describe('hetu analyze', () => {
       // kill at 08:31:40 and the crash loop after it join it: one incident for the whole leak.
       ['08:10:30', 'open', 'oom', 'Deployment', 'shop', 'cart'],
       ['08:45:16', 'open', 'bad-rollout', 'Deployment', 'shop', 'checkout'],
-      ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
-      // shop/api's latency anomaly at the start of the ledger outage: nothing links api to ledger
-      // yet (its logs name the ledger Service only later), so it stays apart; its RCA is computed
-      // again once they do, and names the dependency.
+      // The ledger outage, with shop/api's latency anomaly of the same second: api's template
+      // names `ledger.payments.svc` in its env (LEDGER_URL), which links them before any log does.
       ['09:00:00', 'resolved', 'dependency-down', 'Deployment', 'payments', 'ledger'],
       ['09:25:02', 'open', 'image-pull', 'Deployment', 'shop', 'recommender'],
       ['09:30:00', 'open', 'unschedulable', 'Deployment', 'platform', 'report-builder'],
@@ -304,15 +305,22 @@ describe('hetu analyze', () => {
     // The RCA reads resource pressure from the container metrics: the leak before the OOM kill,
     // and CPU at the limit for the storm.
     const summaries = r.incidents.map((i) => i.rca?.summary ?? '');
-    expect(summaries[3]).toBe(
-      'Deployment payments/ledger is down (anomaly, crashloop, warning-event), likely from CPU saturation; Deployment shop/api fails calling it.',
+    expect(summaries[2]).toBe(
+      'Deployment payments/ledger is down (crashloop), likely from CPU saturation; Deployment shop/api fails calling it.',
     );
+    const outage = r.incidents[2]!.signals.filter((s) => s.source === 'anomaly').map((s) => s.resource.name);
+    expect([...new Set(outage)]).toEqual([
+      'ledger-942kmt7ks8-l4lqk',
+      'ledger-942kmt7ks8-9pzkf',
+      'ledger',
+      'api',
+    ]);
     expect(summaries[0]).toBe(
       'Deployment shop/cart was OOMKilled after its memory grew from 264 MiB to 510 MiB (limit 512 MiB): likely a memory leak.',
     );
     const cart = r.incidents[0]!.signals.map((s) => s.kind);
     expect(cart.slice(0, 4)).toEqual(['anomaly', 'anomaly', 'memory-growth', 'oomkilled']);
-    expect(summaries[8]).toBe(
+    expect(summaries[7]).toBe(
       'Deployment shop/search is CPU-saturated: usage at 99 % of its limit, throttled 65 % of the time, with a cpu_throttled_ratio/http_p95_latency_seconds anomaly.',
     );
     expect([r.scores.length, r.errorGroups.length]).toEqual([21, 12]);

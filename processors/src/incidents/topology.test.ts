@@ -249,7 +249,14 @@ function watch(ts: number, type: string, object: Record<string, unknown>): In {
   };
 }
 
-function deployment(name: string, image: string, generation: number, ts: number, type = 'MODIFIED'): In {
+function deployment(
+  name: string,
+  image: string,
+  generation: number,
+  ts: number,
+  type = 'MODIFIED',
+  env?: { name: string; value: string }[],
+): In {
   return watch(ts, type, {
     kind: 'Deployment',
     metadata: {
@@ -258,7 +265,7 @@ function deployment(name: string, image: string, generation: number, ts: number,
       generation,
       annotations: { 'deployment.kubernetes.io/revision': String(generation) },
     },
-    spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
+    spec: { template: { spec: { containers: [{ name: 'app', image, ...(env ? { env } : {}) }] } } },
   });
 }
 
@@ -747,6 +754,72 @@ describe('incidents processor', () => {
       'anomaly:db',
       'error-group:api',
     ]);
+  });
+
+  describe('calls named in the pod template (env)', () => {
+    /** db's and api's templates, api's env naming db (as `name`: db's template is known). */
+    const templates = (ts: number, dbUrl = 'postgres://app@db:5432/orders'): In[] => [
+      deployment('db', 'reg/db:1', 1, ts, 'ADDED'),
+      deployment('api', 'reg/api:1', 1, ts, 'ADDED', [{ name: 'DATABASE_URL', value: dbUrl }]),
+    ];
+
+    it("a caller's first failure joins its dependency's incident before any log names it", async () => {
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, [...templates(T0), ...apiAndDbAnomalies()]);
+      const { incs } = apiAndDbIncidents(d);
+      expect(incs).toHaveLength(1);
+      expect(incs[0]!.signals.map((s) => s.source + ':' + s.workload?.name)).toEqual([
+        'anomaly:api',
+        'anomaly:db',
+      ]);
+      // The same stream with an env naming nothing hetu knows: two incidents, as without env.
+      const other = new ProcessorTestDriver(processor());
+      await pipeAll(other, [
+        ...templates(T0, 'postgres://app@pg-external:5432/orders'),
+        ...apiAndDbAnomalies(),
+      ]);
+      expect(apiAndDbIncidents(other).incs).toHaveLength(2);
+    });
+
+    const DAY = 24 * 60 * MIN;
+    /** A day after T0: db's anomaly, then api's. */
+    const late = (): In[] => [
+      podHealth('api-1', T0 + DAY + 5 * MIN),
+      podHealth('db-1', T0 + DAY + 5 * MIN),
+      anomalyOpened(T0 + DAY + 6 * MIN, 'memory_working_set_bytes', 'db-1'),
+      anomalyOpened(T0 + DAY + 6 * MIN + 1000, 'http_error_ratio', 'api-1'),
+    ];
+    /** The templates seen once, then the anomalies a day later (the edge expired by then). */
+    const dayLater = (): In[] => [...templates(T0), podHealth('api-1', T0 + DAY), ...late()];
+
+    it("the caller's signals keep the edge past the 24 h an unseen call lasts", async () => {
+      // api's signal draws the expired edge again from the template it holds.
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, dayLater());
+      expect(apiAndDbIncidents(d).incs).toHaveLength(1);
+      // A call seen only in a log a day before is gone by then (the rule the env edge escapes).
+      const logged = new ProcessorTestDriver(processor());
+      await pipeAll(logged, [
+        podHealth('api-1', T0),
+        podHealth('db-1', T0),
+        dbCallError('g-warn', T0, 'warn'),
+        podHealth('api-1', T0 + DAY),
+        ...late(),
+      ]);
+      expect(apiAndDbIncidents(logged).incs).toHaveLength(2);
+    });
+
+    it('restored from its changelog at any record, links as an uninterrupted run', async () => {
+      // (a day later: what links them then is the env the restored template holds)
+      const stream = dayLater();
+      const whole = new ProcessorTestDriver(processor());
+      await pipeAll(whole, stream);
+      expect(apiAndDbIncidents(whole).incs).toHaveLength(1);
+      await sameAfterRestoreAtEveryRecord(stream, [
+        ...whole.output(INCIDENTS_TOPIC),
+        ...whole.output(RCA_TOPIC),
+      ]);
+    });
   });
 
   it("a caller's RCA is computed again when its dependency's own incident changes", async () => {

@@ -38,6 +38,7 @@ import type {
   RolloutContext,
   WorkloadHealthContext,
 } from '../rca/types.ts';
+import { envDependencies, type EnvContainer, type EnvDependency } from './env-calls.ts';
 import { fnv1a64 } from './hash.ts';
 import { incidentKey, toIncidentRecord } from './record.ts';
 import { eventSignal, memoryGrowthSignal, nodeSignals, podSignals, rolloutSignal } from './signals.ts';
@@ -209,7 +210,12 @@ interface KubeObject {
   source?: { host?: string };
   spec?: {
     nodeName?: string;
-    template?: { spec?: { containers?: { name?: string; image?: string }[] } };
+    template?: {
+      spec?: {
+        containers?: ({ name?: string; image?: string } & EnvContainer)[];
+        initContainers?: EnvContainer[];
+      };
+    };
     containers?: { name?: string; resources?: { limits?: { cpu?: unknown; memory?: unknown } } }[];
   };
 }
@@ -268,6 +274,8 @@ interface TemplateEntry {
   images: string;
   revision: string;
   ts: number;
+  /** The Services its containers' env names (absent: none). */
+  deps?: EnvDependency[];
 }
 interface EventEntry {
   /** The cluster's update counter at its last update (restores the least-recently-updated order). */
@@ -480,6 +488,7 @@ export function incidentsProcessor(
   function applyAll(c: ClusterState, signals: readonly Signal[], ctx: Ctx): void {
     for (const s of signals) {
       if (s.source === 'rollout') mirrorRollout(c, s, ctx);
+      else if (s.workload !== undefined && s.cleared !== true) observeEnvCalls(c, s.workload, s.ts, ctx);
       publish(c, c.core.apply(s), ctx, s.ts);
     }
   }
@@ -626,12 +635,34 @@ export function incidentsProcessor(
       const w = podWorkload(c, namespace, pod);
       if (w !== undefined && w.name === name) return w;
     }
+    return knownWorkload(c, namespace, name) ?? { kind: 'Deployment', namespace, name };
+  }
+
+  /** The workload of that name in `namespace` whose template or pods this processor holds. */
+  function knownWorkload(c: ClusterState, namespace: string, name: string): ResourceRef | undefined {
     for (const kind of TEMPLATE_KINDS) {
       if (c.templates.has(kind + '/' + namespace + '/' + name)) return { kind, namespace, name };
     }
     for (const p of c.pods.values())
       if (p.h.workload.namespace === namespace && p.h.workload.name === name) return ref(p.h.workload);
-    return { kind: 'Deployment', namespace, name };
+    return undefined;
+  }
+
+  /**
+   * The calls `workload`'s template env names (docs/incidents.md "Calls named in the pod
+   * template"), seen at `ts`: when the template is seen, and again with every signal of the
+   * workload (a template unchanged for longer than the edges' 24 h would otherwise lose them).
+   * A bare or `<service>.<namespace>` name counts only once a workload of that name is known.
+   */
+  function observeEnvCalls(c: ClusterState, workload: ResourceRef, ts: number, ctx: Ctx): void {
+    const deps = c.templates.get(workloadKey(workload))?.deps;
+    if (deps === undefined) return;
+    for (const d of deps) {
+      const to = d.qualified
+        ? resolveWorkload(c, d.namespace, d.name)
+        : knownWorkload(c, d.namespace, d.name);
+      if (to !== undefined) observeCall(c, workload, to, ts, ctx);
+    }
   }
 
   /** A pod's workload: from its health fact, else from its watch events. */
@@ -1172,7 +1203,15 @@ export function incidentsProcessor(
       o.metadata?.annotations?.['deployment.kubernetes.io/revision'] ??
       (o.metadata?.generation === undefined ? (w.resourceVersion ?? '') : String(o.metadata.generation));
     const prev = c.templates.get(wk);
-    touch(c, c.templates, 'tmpl:', wk, { images, revision, ts: input.pos.ts }, cfg.maxTemplates, ctx);
+    const pod = o.spec?.template?.spec;
+    const deps = envDependencies(
+      [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])],
+      workload.namespace,
+    );
+    const entry: Omit<TemplateEntry, 'seq'> = { images, revision, ts: input.pos.ts };
+    if (deps.length > 0) entry.deps = deps;
+    touch(c, c.templates, 'tmpl:', wk, entry, cfg.maxTemplates, ctx);
+    observeEnvCalls(c, workload, input.pos.ts, ctx);
     // A creation is not a rollout: only a known template whose images changed.
     if (prev === undefined || prev.images === images) return;
     const ev = evidence(

@@ -1138,6 +1138,10 @@ export function generateDemo(seed = DEMO_SEED): DemoRecording {
       serviceAccount: 'api',
       readiness: true,
       createdDaysAgo: 12,
+      env: [
+        { name: 'NODE_ENV', value: 'production' },
+        { name: 'LEDGER_URL', value: 'http://ledger.payments.svc:8080' },
+      ],
       securityContext: {
         runAsNonRoot: true,
         runAsUser: 10001,
