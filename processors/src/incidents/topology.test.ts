@@ -756,6 +756,84 @@ describe('incidents processor', () => {
     ]);
   });
 
+  describe('a Service stands for the workload its selector selects', () => {
+    /** Deployment payments/ledger (pods app=ledger) behind Service ledger-api, then dependencyStream's story through ledger-api. */
+    const behindService = (withService = true): In[] => [
+      watch(T0, 'ADDED', {
+        kind: 'Deployment',
+        metadata: { name: 'ledger', namespace: 'payments', generation: 1 },
+        spec: {
+          template: {
+            metadata: { labels: { app: 'ledger', tier: 'backend' } },
+            spec: { containers: [{ name: 'app', image: 'reg/ledger:1' }] },
+          },
+        },
+      }),
+      ...(withService
+        ? [
+            watch(T0, 'ADDED', {
+              kind: 'Service',
+              metadata: { name: 'ledger-api', namespace: 'payments' },
+              spec: { selector: { app: 'ledger' } },
+            }),
+          ]
+        : []),
+      ...dependencyStream().map((i) =>
+        i.topic === ERROR_GROUPS_SOURCE
+          ? errorGroup('g-conn', i.ts, {
+              ns: 'shop',
+              workload: 'api',
+              title:
+                'POST http://ledger-api.payments.svc:8080/v1/post failed: connect ECONNREFUSED 10.0.3.7:8080',
+              reason: 'error',
+            })
+          : i,
+      ),
+    ];
+
+    it('a caller failing to reach ledger-api joins ledger’s incident, rooted at Deployment ledger', async () => {
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, behindService());
+      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+      expect(incs).toHaveLength(1);
+      expect(out(d, RCA_TOPIC).map(rcaLine).at(-1)).toBe(
+        `c1/${incs[0]!.id} +120s dependency-down Deployment/payments/ledger 0.9`,
+      );
+      // Without the Service the name is taken for a workload's: a Deployment ledger-api no one runs.
+      const blind = new ProcessorTestDriver(processor());
+      await pipeAll(blind, behindService(false));
+      expect(blind.facts(INCIDENTS_TOPIC).size).toBe(2);
+    });
+
+    it("a Service's anomaly is its workload's signal", async () => {
+      const d = new ProcessorTestDriver(processor());
+      const v = anomalyOpened(T0 + 2 * MIN, 'http_error_ratio', 'x').value as RecordTypes['AnomalyEpisode'];
+      await pipeAll(d, [
+        ...behindService().slice(0, 5), // up to ledger's crash loop
+        {
+          topic: ANOMALIES_SOURCE,
+          ts: T0 + 2 * MIN,
+          key: 'c1/an-svc',
+          value: { ...v, id: 'an-svc', labels: { namespace: 'payments', service: 'ledger-api' } },
+        },
+      ]);
+      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+      expect(incs).toHaveLength(1);
+      expect(
+        incs[0]!.signals.map((s) => `${s.kind} ${s.resource.kind}/${s.resource.name} ${s.workload?.name}`),
+      ).toEqual(['crashloop Pod/ledger-1 ledger', 'anomaly Service/ledger-api ledger']);
+    });
+
+    it('restored from its changelog at any record, resolves as an uninterrupted run', async () => {
+      const whole = new ProcessorTestDriver(processor());
+      await pipeAll(whole, behindService());
+      await sameAfterRestoreAtEveryRecord(behindService(), [
+        ...whole.output(INCIDENTS_TOPIC),
+        ...whole.output(RCA_TOPIC),
+      ]);
+    });
+  });
+
   describe('calls named in the pod template (env)', () => {
     /** db's and api's templates, api's env naming db (as `name`: db's template is known). */
     const templates = (ts: number, dbUrl = 'postgres://app@db:5432/orders'): In[] => [

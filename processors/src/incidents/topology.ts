@@ -13,7 +13,9 @@
  *    rollouts (mirrored here, so each is snapshotted alone);
  *  - `pod:<ns>/<name>`, `node:<name>`: the last health fact (signals are its diff with the next);
  *  - `kpod:<ns>/<name>`: a pod's workload and node as its watch events show them (for Events);
- *  - `tmpl:<Kind/ns/name>`: a Deployment/StatefulSet/DaemonSet's pod-template images;
+ *  - `tmpl:<Kind/ns/name>`: a Deployment/StatefulSet/DaemonSet's pod-template images, labels and
+ *    the Services its env names;
+ *  - `svc:<ns>/<name>`: a Service's selector (which workload its name stands for);
  *  - `rollout:<Kind/ns/name>`: its recent rollouts (RCA context);
  *  - `event:<ns>/<name>`: a recent Warning event; `group:<id>`: an error group; `anomaly:<id>`:
  *    an anomaly episode.
@@ -117,6 +119,8 @@ export interface IncidentsProcessorConfig {
   readonly maxNodes?: number;
   /** Workload templates (images) kept per cluster. Default 10 000. */
   readonly maxTemplates?: number;
+  /** Services (their selectors) kept per cluster. Default 10 000. */
+  readonly maxServices?: number;
   /** Warning events kept per cluster (default 2 000), forgotten `eventTtlMs` (1 h) after last seen. */
   readonly maxEvents?: number;
   readonly eventTtlMs?: number;
@@ -145,6 +149,7 @@ export const DEFAULT_INCIDENTS_PROCESSOR_CONFIG = {
   maxPods: 20_000,
   maxNodes: 5_000,
   maxTemplates: 10_000,
+  maxServices: 10_000,
   maxEvents: 2_000,
   eventTtlMs: HOUR,
   maxErrorGroups: 5_000,
@@ -210,7 +215,10 @@ interface KubeObject {
   source?: { host?: string };
   spec?: {
     nodeName?: string;
+    /** A Service's selector. */
+    selector?: Record<string, string>;
     template?: {
+      metadata?: { labels?: Record<string, string> };
       spec?: {
         containers?: ({ name?: string; image?: string } & EnvContainer)[];
         initContainers?: EnvContainer[];
@@ -276,6 +284,13 @@ interface TemplateEntry {
   ts: number;
   /** The Services its containers' env names (absent: none). */
   deps?: EnvDependency[];
+  /** Its pod template's labels (absent: none), which a Service's selector matches. */
+  labels?: Record<string, string>;
+}
+/** A Service: its selector (empty: none, it selects no pods of a workload). */
+interface ServiceEntry {
+  seq: number;
+  sel: Record<string, string>;
 }
 interface EventEntry {
   /** The cluster's update counter at its last update (restores the least-recently-updated order). */
@@ -315,6 +330,9 @@ interface ClusterState {
   readonly leaks: Set<string>;
   readonly nodes: Map<string, NodeEntry>;
   readonly templates: Map<string, TemplateEntry>;
+  readonly services: Map<string, ServiceEntry>;
+  /** `<ns>/<service>` → the workload its selector selects (null: none); emptied when templates or Services change. */
+  readonly serviceWorkloads: Map<string, ResourceRef | null>;
   /** RCA context: rollouts per workload key (oldest first, at most 3). */
   readonly rolloutCtx: Map<string, RolloutContext[]>;
   readonly events: Map<string, EventEntry>;
@@ -366,6 +384,8 @@ export function incidentsProcessor(
       leaks: new Set(),
       nodes: new Map(),
       templates: new Map(),
+      services: new Map(),
+      serviceWorkloads: new Map(),
       rolloutCtx: new Map(),
       events: new Map(),
       groups: new Map(),
@@ -649,6 +669,47 @@ export function incidentsProcessor(
   }
 
   /**
+   * The workload a Service of `namespace` stands for: the one whose pod template its selector
+   * matches (a template of the Service's own name first, then the first by kind/namespace/name),
+   * else, for a Service hetu does not know or that selects no template, the workload of that name
+   * (`resolveWorkload`): a Service `ledger-api` selecting `app=ledger` is Deployment `ledger`.
+   */
+  function serviceTarget(c: ClusterState, namespace: string, name: string): ResourceRef {
+    return serviceWorkload(c, namespace, name) ?? resolveWorkload(c, namespace, name);
+  }
+
+  /** The workload a known Service's selector selects (undefined: none, or the Service is not known). */
+  function serviceWorkload(c: ClusterState, namespace: string, name: string): ResourceRef | undefined {
+    const id = namespace + '/' + name;
+    const memo = c.serviceWorkloads.get(id);
+    if (memo !== undefined) return memo ?? undefined;
+    const sel = c.services.get(id)?.sel;
+    let best: ResourceRef | null = null;
+    let bestKey = '';
+    if (sel !== undefined && Object.keys(sel).length > 0)
+      for (const [wk, t] of c.templates) {
+        if (t.labels === undefined) continue;
+        const [kind, ns, wname] = wk.split('/') as [string, string, string];
+        if (ns !== namespace) continue;
+        let all = true;
+        for (const k in sel)
+          if (t.labels[k] !== sel[k]) {
+            all = false;
+            break;
+          }
+        if (!all) continue;
+        const own = wname === name;
+        const bestOwn = best !== null && best.name === name;
+        if (best === null || (own && !bestOwn) || (own === bestOwn && wk < bestKey)) {
+          best = { kind, namespace, name: wname };
+          bestKey = wk;
+        }
+      }
+    c.serviceWorkloads.set(id, best);
+    return best ?? undefined;
+  }
+
+  /**
    * The calls `workload`'s template env names (docs/incidents.md "Calls named in the pod
    * template"), seen at `ts`: when the template is seen, and again with every signal of the
    * workload (a template unchanged for longer than the edges' 24 h would otherwise lose them).
@@ -659,8 +720,8 @@ export function incidentsProcessor(
     if (deps === undefined) return;
     for (const d of deps) {
       const to = d.qualified
-        ? resolveWorkload(c, d.namespace, d.name)
-        : knownWorkload(c, d.namespace, d.name);
+        ? serviceTarget(c, d.namespace, d.name)
+        : (serviceWorkload(c, d.namespace, d.name) ?? knownWorkload(c, d.namespace, d.name));
       if (to !== undefined) observeCall(c, workload, to, ts, ctx);
     }
   }
@@ -989,7 +1050,7 @@ export function incidentsProcessor(
     const text = v.title + '\n' + (message ?? '');
     const seen = new Set<string>();
     for (const m of text.matchAll(SERVICE_NAME)) {
-      const to = resolveWorkload(c, m[2] as string, m[1] as string);
+      const to = serviceTarget(c, m[2] as string, m[1] as string);
       const k = workloadKey(to);
       if (seen.has(k)) continue;
       seen.add(k);
@@ -1064,7 +1125,7 @@ export function incidentsProcessor(
       node = podNode(c, ns, l['pod']);
     } else if (l['service'] !== undefined) {
       resource = { kind: 'Service', namespace: ns, name: l['service'] };
-      workload = resolveWorkload(c, ns, l['service']);
+      workload = serviceTarget(c, ns, l['service']);
     } else return;
     const ev = evidence(
       input.pos,
@@ -1098,6 +1159,21 @@ export function incidentsProcessor(
     if (w.kind === 'Event') onEvent(c, input, w, o, ctx);
     else if (w.kind === 'Pod') onKubePod(c, w, o, ctx);
     else if (TEMPLATE_KINDS.has(w.kind)) onTemplate(c, input, w, o, ctx);
+    else if (w.kind === 'Service') onService(c, w, o, ctx);
+  }
+
+  /** A Service's selector: which workload `<service>.<namespace>.svc` names (`serviceTarget`). */
+  function onService(c: ClusterState, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
+    const id = (w.namespace ?? '') + '/' + (w.name ?? '');
+    c.serviceWorkloads.clear();
+    if (w.type === 'DELETED') {
+      if (c.services.delete(id)) ctx.changed(sk(c.cluster, 'svc:' + id));
+      return;
+    }
+    const sel = o.spec?.selector ?? {};
+    const prev = c.services.get(id);
+    if (prev !== undefined && sameLabels(prev.sel, sel)) return;
+    touch(c, c.services, 'svc:', id, { sel: { ...sel } }, cfg.maxServices, ctx);
   }
 
   function onEvent(c: ClusterState, input: FeedInput, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
@@ -1194,6 +1270,7 @@ export function incidentsProcessor(
   function onTemplate(c: ClusterState, input: FeedInput, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
     const workload: ResourceRef = { kind: w.kind, namespace: w.namespace ?? '', name: w.name ?? '' };
     const wk = workloadKey(workload);
+    c.serviceWorkloads.clear();
     if (w.type === 'DELETED') {
       if (c.templates.delete(wk)) ctx.changed(sk(c.cluster, 'tmpl:' + wk));
       return;
@@ -1210,6 +1287,8 @@ export function incidentsProcessor(
     );
     const entry: Omit<TemplateEntry, 'seq'> = { images, revision, ts: input.pos.ts };
     if (deps.length > 0) entry.deps = deps;
+    const labels = o.spec?.template?.metadata?.labels;
+    if (labels !== undefined && Object.keys(labels).length > 0) entry.labels = { ...labels };
     touch(c, c.templates, 'tmpl:', wk, entry, cfg.maxTemplates, ctx);
     observeEnvCalls(c, workload, input.pos.ts, ctx);
     // A creation is not a rollout: only a known template whose images changed.
@@ -1525,6 +1604,8 @@ export function incidentsProcessor(
         return entry(c.nodes.get(id), json);
       case 'tmpl':
         return entry(c.templates.get(id), json);
+      case 'svc':
+        return entry(c.services.get(id), json);
       case 'rollout': {
         const list = c.rolloutCtx.get(id);
         return list === undefined ? null : json({ list });
@@ -1618,6 +1699,7 @@ export function incidentsProcessor(
       for (const [id, e] of c.pressure) if (e.lk !== undefined) c.leaks.add(id);
       ordered('node', c.nodes);
       ordered('tmpl', c.templates);
+      ordered('svc', c.services);
       ordered('event', c.events);
       ordered('group', c.groups);
       ordered('anomaly', c.anomalies);
@@ -1663,7 +1745,10 @@ export function incidentsProcessor(
         let object: KubeObject | null = null;
         if (src.topic === KUBE_SOURCE) {
           const w = value as WatchObserved;
-          if ((w.kind === 'Event' || w.kind === 'Pod' || TEMPLATE_KINDS.has(w.kind)) && w.object !== null) {
+          if (
+            (w.kind === 'Event' || w.kind === 'Pod' || w.kind === 'Service' || TEMPLATE_KINDS.has(w.kind)) &&
+            w.object !== null
+          ) {
             try {
               object = JSON.parse(w.object) as KubeObject;
             } catch {
@@ -1777,6 +1862,11 @@ const SIGNALLING: ReadonlySet<PodCategory> = new Set([
 
 /** `<service>.<namespace>.svc` in a log message. */
 const SERVICE_NAME = /\b([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc\b/g;
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
 
 /** A pod name without the suffixes its controller adds: `<deployment>-<hash>-<5>`, `<set>-<ordinal>`. */
 function podBaseName(pod: string): string {
