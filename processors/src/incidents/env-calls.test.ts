@@ -13,6 +13,8 @@ describe('envDependencies', () => {
         ['DB_HOST', 'ledger-db.payments.svc.cluster.local'],
         ['JDBC', 'jdbc:postgresql://pg.data.svc:5432/app?ssl=true'],
         ['PEERS', 'a.kv.svc:2379,b.kv.svc:2379'],
+        // a StatefulSet pod's own name: <pod>.<service>.<namespace>.svc
+        ['BOOTSTRAP', 'kafka-0.kafka-headless.data.svc.cluster.local:9092'],
       ),
     ).toEqual([
       'payments/ledger (svc)',
@@ -20,6 +22,7 @@ describe('envDependencies', () => {
       'data/pg (svc)',
       'kv/a (svc)',
       'kv/b (svc)',
+      'data/kafka-headless (svc)',
     ]);
   });
 
@@ -29,16 +32,26 @@ describe('envDependencies', () => {
         ['CART_URL', 'http://cart:8080'],
         ['CACHE', 'redis:6379'],
         ['SEARCH_HOST', 'search.catalog'],
+        ['REPLICA_ADDRESSES', 'replica'],
         ['BROKERS', 'kafka-0.kafka:9092 kafka-1.kafka:9092'],
         ['AMQP', 'amqp://user:secret@rabbit/vhost'],
       ),
-    ).toEqual(['shop/cart', 'shop/redis', 'catalog/search', 'kafka/kafka-0', 'kafka/kafka-1', 'shop/rabbit']);
+    ).toEqual([
+      'shop/cart',
+      'shop/redis',
+      'catalog/search',
+      'shop/replica',
+      'kafka/kafka-0',
+      'kafka/kafka-1',
+      'shop/rabbit',
+    ]);
   });
 
   it('ignores plain words outside host-named variables, localhost, addresses and other sources', () => {
     expect(
       deps(
         ['MODE', 'api'],
+        ['DD_SERVICE', 'checkout'], // a name for telemetry, not an address
         ['LOG_LEVEL', 'debug'],
         ['UPSTREAM_HOST', 'localhost'],
         ['PROXY_URL', 'http://10.0.0.7:3128'],

@@ -33,7 +33,7 @@ const MAX_VALUE_LENGTH = 2048;
 
 const LABEL = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
 const QUALIFIED = new RegExp(
-  `(?<![-a-z0-9.])(${LABEL})\\.(${LABEL})\\.svc(?:\\.cluster\\.local)?(?![-a-z0-9])`,
+  `(?<![-a-z0-9])(${LABEL})\\.(${LABEL})\\.svc(?:\\.cluster\\.local)?(?![-a-z0-9])`,
   'g',
 );
 /** `[scheme://][user[:password]@]host[:port][/path]`, the host of one or two DNS labels. */
@@ -41,14 +41,14 @@ const HOST = new RegExp(
   `^(?:([a-z][a-z0-9+.:-]*)://)?(?:[^@/\\s]*@)?(${LABEL})(?:\\.(${LABEL}))?(:\\d{1,5})?(?:[/?#].*)?$`,
 );
 /** Env names whose plain value is a host. */
-const HOST_NAME = /(?:HOST|HOSTNAME|HOSTS|ADDR|ADDRESS|SERVER|SERVERS|ENDPOINT|URL|URI|SERVICE)$/;
+const HOST_NAME = /(?:HOST|HOSTNAME|ADDR|ADDRESS|SERVER|ENDPOINT|URL|URI)(?:E?S)?$/;
 
 /**
  * The Services named in the env of `containers` (a template's containers and init containers), in
  * the order first named, for a workload in `namespace`. A value counts when it is, or holds, a
  * `<service>.<namespace>.svc` name; or, split at commas, semicolons and spaces, a part is a URL
  * (`scheme://host…`), a `host:port`, or a plain host in a variable whose name ends in HOST, ADDR,
- * SERVER, ENDPOINT, URL, URI or SERVICE (and their plurals). `localhost` and all-digit labels
+ * SERVER, ENDPOINT, URL or URI (and their plurals). `localhost` and all-digit labels
  * (addresses) never count.
  */
 export function envDependencies(containers: readonly EnvContainer[], namespace: string): EnvDependency[] {
