@@ -3,13 +3,10 @@
  * in the pod template" and "Which workload a Service stands for"): `hetu start` watching etcd +
  * kube-apiserver + kwok, Deployments and their pods created through the API.
  */
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { useKubeStack } from './testing-kube.ts';
+import { startHetu, useKubeStack } from './testing-kube.ts';
 import { SIM_MODE_LABEL } from '../../infra/src/index.ts';
-import { parseGlobalConfig } from './config.ts';
-import { runStart } from './commands/start.ts';
 
 interface IncidentView {
   title: string;
@@ -109,59 +106,26 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
       await deployment('batch', 'worker', [{ name: 'MODE', value: 'ledger' }]),
     ];
 
-    let out = '';
-    const stop = new AbortController();
-    let api = '';
-    const listening = new Promise<void>((resolve) => {
-      void runStart(parseGlobalConfig({ dataDir: join(stack.dir, 'data') }, {}), {
-        out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-        signal: stop.signal,
-        kube: { kubeconfig: stack.kube.kubeconfig },
-        cluster: 'it',
-        port: 0,
-        onListening: (url) => {
-          api = url;
-          resolve();
-        },
-      }).catch((err: unknown) => {
-        out += `runStart failed: ${String(err)}\n`;
-        resolve();
-      });
-    });
-    await listening;
-    const incidents = async (): Promise<IncidentView[]> => {
-      const res = await fetch(`${api}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query:
-            '{ incidents(cluster: "it") { nodes { title openedAt workloads { kind namespace name } signals { kind firstSeen } } } }',
-        }),
-      });
-      const body = (await res.json()) as { data?: { incidents: { nodes: IncidentView[] } } };
-      return body.data?.incidents.nodes ?? [];
-    };
-    const query = async <T>(q: string): Promise<T | undefined> => {
-      const res = await fetch(`${api}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: q }),
-      });
-      return ((await res.json()) as { data?: T }).data;
-    };
+    const hetu = await startHetu(stack);
+    const incidents = async (): Promise<IncidentView[]> =>
+      (
+        await hetu.query<{ incidents: { nodes: IncidentView[] } }>(
+          '{ incidents(cluster: "it") { nodes { title workloads { kind namespace name } } } }',
+        )
+      )?.incidents.nodes ?? [];
     const names = (i: IncidentView) => i.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`).sort();
     try {
       // hetu has seen the templates and the Service (the workloads are in the API); then the pods
       // start, and crash-loop (kwok). (On a cluster already failing when hetu starts, the first
       // failures can be folded before the templates: docs/incidents.md.)
       for (let deadline = Date.now() + 120_000; ; ) {
-        const w = await query<{ workloads: { nodes: { name: string }[] } }>(
+        const w = await hetu.query<{ workloads: { nodes: { name: string }[] } }>(
           '{ workloads(cluster: "it", first: 100) { nodes { name } } }',
         );
         const have = new Set(w?.workloads.nodes.map((n) => n.name));
         if (['ledger', 'api', 'worker'].every((n) => have.has(n))) break;
         if (Date.now() > deadline)
-          throw new Error(`the workloads are not in the API within 120 s; hetu said:\n${out}`);
+          throw new Error(`the workloads are not in the API within 120 s; hetu said:\n${hetu.out()}`);
         await new Promise((r) => setTimeout(r, 500));
       }
       for (const crash of crashes) await crash();
@@ -178,7 +142,7 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
           break;
         if (Date.now() > deadline)
           throw new Error(
-            `not every workload in an incident within 180 s: ${JSON.stringify(seen)}; hetu said:\n${out}`,
+            `not every workload in an incident within 180 s: ${JSON.stringify(seen)}; hetu said:\n${hetu.out()}`,
           );
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -187,8 +151,7 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
         ['Deployment/payments/ledger', 'Deployment/shop/api'],
       ]);
     } finally {
-      stop.abort();
-      await new Promise((r) => setTimeout(r, 500));
+      await hetu.stop();
     }
   }, 420_000);
 });

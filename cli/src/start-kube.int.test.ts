@@ -2,13 +2,10 @@
  * `hetu start` with a reachable cluster (issue H, item 1): the collectors watch it instead of the
  * demo playing, and what they see reaches the GraphQL API — against the real API server + kwok.
  */
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { useKubeStack } from './testing-kube.ts';
+import { startHetu, useKubeStack } from './testing-kube.ts';
 import { SIM_MODE_LABEL } from '../../infra/src/index.ts';
-import { parseGlobalConfig } from './config.ts';
-import { runStart } from './commands/start.ts';
 
 describe('hetu start on a cluster', () => {
   const stack = useKubeStack('start-kube');
@@ -29,34 +26,8 @@ describe('hetu start on a cluster', () => {
       },
     });
 
-    let out = '';
-    const stop = new AbortController();
-    let api = '';
-    const listening = new Promise<void>((resolve) => {
-      void runStart(parseGlobalConfig({ dataDir: join(stack.dir, 'data') }, {}), {
-        out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-        signal: stop.signal,
-        kube: { kubeconfig: stack.kube.kubeconfig },
-        cluster: 'it',
-        port: 0,
-        onListening: (url) => {
-          api = url;
-          resolve();
-        },
-      }).catch((err: unknown) => {
-        out += `runStart failed: ${String(err)}\n`;
-        resolve();
-      });
-    });
-    await listening;
-    const query = async (q: string) => {
-      const res = await fetch(`${api}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: q }),
-      });
-      return ((await res.json()) as { data: Record<string, unknown> }).data;
-    };
+    const hetu = await startHetu(stack);
+    const query = (q: string) => hetu.query(q);
     try {
       // The pod crash-loops (kwok), the collector sees it, the stages make an incident of it.
       const deadline = Date.now() + 120_000;
@@ -65,21 +36,20 @@ describe('hetu start on a cluster', () => {
         overview = (await query('{ clusters overview(cluster: "it") { openIncidents } }')) ?? {};
         const o = overview['overview'] as { openIncidents: number } | undefined;
         if ((o?.openIncidents ?? 0) > 0) break;
-        if (Date.now() > deadline) throw new Error(`no incident within 120 s; hetu said:\n${out}`);
+        if (Date.now() > deadline) throw new Error(`no incident within 120 s; hetu said:\n${hetu.out()}`);
         await new Promise((r) => setTimeout(r, 500));
       }
       expect(overview['clusters']).toEqual(['it']);
-      expect(out).toContain('watching Kubernetes context');
-      expect(out).toContain('as cluster it');
-      expect(out).not.toContain('playing the demo');
+      expect(hetu.out()).toContain('watching Kubernetes context');
+      expect(hetu.out()).toContain('as cluster it');
+      expect(hetu.out()).not.toContain('playing the demo');
       const incidents = (await query('{ incidents(cluster: "it") { nodes { title status } } }')) as {
         incidents: { nodes: { title: string; status: string }[] };
       };
       expect(incidents.incidents.nodes.map((i) => i.status)).toContain('open');
       expect(incidents.incidents.nodes.some((i) => i.title.includes('worker'))).toBe(true);
     } finally {
-      stop.abort();
-      await new Promise((r) => setTimeout(r, 500));
+      await hetu.stop();
     }
   }, 300_000);
 });
