@@ -47,9 +47,9 @@ const HOST_NAME = /(?:HOST|HOSTNAME|ADDR|ADDRESS|SERVER|ENDPOINT|URL|URI)(?:E?S)
  * The Services named in the env of `containers` (a template's containers and init containers), in
  * the order first named, for a workload in `namespace`. A value counts when it is, or holds, a
  * `<service>.<namespace>.svc` name; or, split at commas, semicolons and spaces, a part is a URL
- * (`scheme://host…`), a `host:port`, or a plain host in a variable whose name ends in HOST, ADDR,
- * SERVER, ENDPOINT, URL or URI (and their plurals). `localhost` and all-digit labels
- * (addresses) never count.
+ * (`scheme://host…`), a `host:port`, or a plain host in a variable whose name ends in HOST,
+ * HOSTNAME, ADDR, ADDRESS, SERVER, ENDPOINT, URL or URI (and their plurals). `localhost` and
+ * all-digit labels (addresses) never count.
  */
 export function envDependencies(containers: readonly EnvContainer[], namespace: string): EnvDependency[] {
   const out: EnvDependency[] = [];
