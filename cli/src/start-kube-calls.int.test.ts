@@ -16,7 +16,7 @@ interface IncidentView {
 describe('hetu start on a cluster: calls from the pod template, through a Service', () => {
   const stack = useKubeStack('start-kube-calls');
 
-  it("a caller's crash joins its dependency's incident through the Service its env names; an unrelated one stands apart", async () => {
+  it("a caller's crash joins its dependency's incident through the Service its env names, also when both failed before hetu started; an unrelated one stands apart", async () => {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(stack.kube.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -88,16 +88,25 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
         });
     };
 
-    for (const ns of ['payments', 'shop', 'batch'])
+    for (const ns of ['payments', 'shop', 'batch', 'billing', 'web'])
       await core.createNamespace({ body: { metadata: { name: ns } } });
-    // ledger behind Service ledger-api (another name); api's env names that Service; worker names nothing.
-    await core.createNamespacedService({
-      namespace: 'payments',
-      body: {
-        metadata: { name: 'ledger-api' },
-        spec: { selector: { app: 'ledger' }, ports: [{ port: 8080 }] },
-      },
-    });
+    const service = (ns: string, name: string, app: string) =>
+      core.createNamespacedService({
+        namespace: ns,
+        body: { metadata: { name }, spec: { selector: { app }, ports: [{ port: 8080 }] } },
+      });
+    // Already failing when hetu starts: invoices behind Service invoices-api, frontend's env names it.
+    await service('billing', 'invoices-api', 'invoices');
+    for (const crash of [
+      await deployment('billing', 'invoices'),
+      await deployment('web', 'frontend', [
+        { name: 'BILLING_URL', value: 'http://invoices-api.billing.svc:8080' },
+      ]),
+    ])
+      await crash();
+    // Failing once hetu watches: ledger behind Service ledger-api (another name); api's env names
+    // that Service; worker names nothing.
+    await service('payments', 'ledger-api', 'ledger');
     const crashes = [
       await deployment('payments', 'ledger'),
       await deployment('shop', 'api', [
@@ -116,8 +125,7 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
     const names = (i: IncidentView) => i.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`).sort();
     try {
       // hetu has seen the templates and the Service (the workloads are in the API); then the pods
-      // start, and crash-loop (kwok). (On a cluster already failing when hetu starts, the first
-      // failures can be folded before the templates: docs/incidents.md.)
+      // start, and crash-loop (kwok).
       for (let deadline = Date.now() + 120_000; ; ) {
         const w = await hetu.query<{ workloads: { nodes: { name: string }[] } }>(
           '{ workloads(cluster: "it", first: 100) { nodes { name } } }',
@@ -135,9 +143,13 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
         seen = await incidents();
         const all = new Set(seen.flatMap(names));
         if (
-          ['Deployment/payments/ledger', 'Deployment/shop/api', 'Deployment/batch/worker'].every((w) =>
-            all.has(w),
-          )
+          [
+            'Deployment/payments/ledger',
+            'Deployment/shop/api',
+            'Deployment/batch/worker',
+            'Deployment/billing/invoices',
+            'Deployment/web/frontend',
+          ].every((w) => all.has(w))
         )
           break;
         if (Date.now() > deadline)
@@ -148,6 +160,7 @@ describe('hetu start on a cluster: calls from the pod template, through a Servic
       }
       expect(seen.map(names).sort()).toEqual([
         ['Deployment/batch/worker'],
+        ['Deployment/billing/invoices', 'Deployment/web/frontend'],
         ['Deployment/payments/ledger', 'Deployment/shop/api'],
       ]);
     } finally {

@@ -1,7 +1,9 @@
 /**
  * The kinds of SPEC §1 the Kubernetes collector lists and watches, with their API group, version
  * and resource. Listed in this order, so owners (Deployments, ReplicaSets, CronJobs, Jobs) are
- * known before the Pods and Events whose partition keys name their workload.
+ * known before the Pods and Events whose partition keys name their workload, and Services (which
+ * workload a Service name stands for: docs/incidents.md) before the failures of the Pods that call
+ * them, when hetu starts on a cluster already failing.
  *
  * The same list as `WATCHED` of `hetu doctor` (cli/src/commands/doctor.ts), which asks RBAC
  * about these resources; the cli may import it from `@hetu/producers/kube`.
@@ -26,6 +28,7 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'DaemonSet', group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
   { kind: 'CronJob', group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true },
   { kind: 'Job', group: 'batch', version: 'v1', resource: 'jobs', namespaced: true },
+  { kind: 'Service', group: '', version: 'v1', resource: 'services', namespaced: true },
   { kind: 'Pod', group: '', version: 'v1', resource: 'pods', namespaced: true },
   { kind: 'Event', group: '', version: 'v1', resource: 'events', namespaced: true },
   {
@@ -42,7 +45,6 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     resource: 'persistentvolumeclaims',
     namespaced: true,
   },
-  { kind: 'Service', group: '', version: 'v1', resource: 'services', namespaced: true },
   { kind: 'Endpoints', group: '', version: 'v1', resource: 'endpoints', namespaced: true },
   {
     kind: 'EndpointSlice',
