@@ -805,6 +805,26 @@ describe('incidents processor', () => {
       expect(blind.facts(INCIDENTS_TOPIC).size).toBe(2);
     });
 
+    it('a Service named before its workload is known resolves once the template comes', async () => {
+      const [tmpl, svc, ...rest] = behindService();
+      // The Service and a caller's error naming it first (ledger unknown then), the template after.
+      const early = errorGroup('g-early', T0, {
+        ns: 'shop',
+        workload: 'api',
+        title: 'GET http://ledger-api.payments.svc:8080/health failed: timed out',
+        level: 'warn',
+      });
+      const d = new ProcessorTestDriver(processor());
+      await pipeAll(d, [svc!, early, tmpl!, ...rest]);
+      const incs = [...d.facts(INCIDENTS_TOPIC).values()] as IncidentRecord[];
+      expect(incs).toHaveLength(1);
+      const rca = d.facts(RCA_TOPIC).get(`c1/${incs[0]!.id}`) as RcaReportRecord;
+      expect([rca.category, rca.rootCause]).toEqual([
+        'dependency-down',
+        { kind: 'Deployment', namespace: 'payments', name: 'ledger' },
+      ]);
+    });
+
     it("a Service's anomaly is its workload's signal", async () => {
       const d = new ProcessorTestDriver(processor());
       const v = anomalyOpened(T0 + 2 * MIN, 'http_error_ratio', 'x').value as RecordTypes['AnomalyEpisode'];

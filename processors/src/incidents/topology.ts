@@ -1165,14 +1165,18 @@ export function incidentsProcessor(
   /** A Service's selector: which workload `<service>.<namespace>.svc` names (`serviceTarget`). */
   function onService(c: ClusterState, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
     const id = (w.namespace ?? '') + '/' + (w.name ?? '');
-    c.serviceWorkloads.clear();
     if (w.type === 'DELETED') {
-      if (c.services.delete(id)) ctx.changed(sk(c.cluster, 'svc:' + id));
+      if (c.services.delete(id)) {
+        c.serviceWorkloads.clear();
+        ctx.changed(sk(c.cluster, 'svc:' + id));
+      }
       return;
     }
     const sel = o.spec?.selector ?? {};
     const prev = c.services.get(id);
     if (prev !== undefined && sameLabels(prev.sel, sel)) return;
+    // (what serviceWorkload remembered may change: a new or changed selector, or one the cap drops)
+    c.serviceWorkloads.clear();
     touch(c, c.services, 'svc:', id, { sel: { ...sel } }, cfg.maxServices, ctx);
   }
 
@@ -1270,9 +1274,11 @@ export function incidentsProcessor(
   function onTemplate(c: ClusterState, input: FeedInput, w: WatchObserved, o: KubeObject, ctx: Ctx): void {
     const workload: ResourceRef = { kind: w.kind, namespace: w.namespace ?? '', name: w.name ?? '' };
     const wk = workloadKey(workload);
-    c.serviceWorkloads.clear();
     if (w.type === 'DELETED') {
-      if (c.templates.delete(wk)) ctx.changed(sk(c.cluster, 'tmpl:' + wk));
+      if (c.templates.delete(wk)) {
+        c.serviceWorkloads.clear();
+        ctx.changed(sk(c.cluster, 'tmpl:' + wk));
+      }
       return;
     }
     const images = (o.spec?.template?.spec?.containers ?? []).map((x) => x.image ?? '').join(', ');
@@ -1289,6 +1295,9 @@ export function incidentsProcessor(
     if (deps.length > 0) entry.deps = deps;
     const labels = o.spec?.template?.metadata?.labels;
     if (labels !== undefined && Object.keys(labels).length > 0) entry.labels = { ...labels };
+    // What serviceWorkload remembered stands while the templates' pod labels do (a status update
+    // changes none); a new template may also make the cap drop another.
+    if (prev === undefined || !sameLabels(prev.labels ?? {}, entry.labels ?? {})) c.serviceWorkloads.clear();
     touch(c, c.templates, 'tmpl:', wk, entry, cfg.maxTemplates, ctx);
     observeEnvCalls(c, workload, input.pos.ts, ctx);
     // A creation is not a rollout: only a known template whose images changed.
