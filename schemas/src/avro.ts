@@ -79,6 +79,99 @@ const timestampMillisType: AvroType = avro.types.LongType.__with({
   compare: (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/** What `_read` uses of avsc's Tap (lib/utils.js, avsc 5.7.9, pinned). */
+interface Tap {
+  buf: Buffer & { utf8Slice(start: number, end: number): string };
+  pos: number;
+  readLong(): number;
+  _invalidate(): void;
+}
+
+/** Strings up to this many UTF-8 bytes are looked up in the intern table. */
+const INTERN_MAX_BYTES = 48;
+const INTERN_SLOTS = 8192; // a power of two
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
+/**
+ * `buf.utf8Slice(pos, pos + len)`, but a short string whose bytes were decoded before (in the
+ * same slot of a direct-mapped table of 8 192) is that same string again: cluster, metric,
+ * label, namespace and pod names repeat on nearly every record, and a string handed out again
+ * needs no new allocation and keeps its hash for the Map lookups that follow. Bytes are compared
+ * in full, so the string is always the one `utf8Slice` gives for them (invalid UTF-8 included).
+ */
+export function internedUtf8(buf: Tap['buf'], pos: number, len: number): string {
+  if (len > INTERN_MAX_BYTES) return buf.utf8Slice(pos, pos + len);
+  let h = 0x811c9dc5 ^ len;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ (buf[pos + i] as number), 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX_BYTES;
+  if (internLengths[slot] === len) {
+    let i = 0;
+    while (i < len && internBytes[base + i] === buf[pos + i]) i++;
+    if (i === len) return internStrings[slot] as string;
+  }
+  const text = buf.utf8Slice(pos, pos + len);
+  for (let i = 0; i < len; i++) internBytes[base + i] = buf[pos + i] as number;
+  internLengths[slot] = len;
+  internStrings[slot] = text;
+  return text;
+}
+
+/**
+ * avsc's string type, reading through `internedUtf8`; everything else (skip, write, resolution,
+ * schema) is avsc's. `_read` is also what a resolver of a string or bytes writer calls (with the
+ * resolver as `this`), so it keeps no state on `this`. Same bounds handling as avsc's
+ * `Tap.readString`: a negative length invalidates the tap, a length past the end leaves it past
+ * the end (the caller reports the truncation).
+ */
+class InternedStringType extends avro.types.StringType {
+  _read(tap: Tap): string | undefined {
+    return readInterned(tap);
+  }
+}
+const stringType: AvroType = new InternedStringType();
+
+/** A string of `tap` as avsc's `Tap.readString` reads it, through `internedUtf8`. */
+function readInterned(tap: Tap): string | undefined {
+  const len = tap.readLong();
+  if (len < 0) {
+    tap._invalidate();
+    return '';
+  }
+  const pos = tap.pos;
+  tap.pos += len;
+  if (tap.pos > tap.buf.length) return undefined;
+  return internedUtf8(tap.buf, pos, len);
+}
+
+/**
+ * avsc's map type, its keys read through `internedUtf8` (label names repeat on every metric
+ * sample). `_read` as avsc's MapType's: blocks of entries until a zero count, a negative count
+ * followed by the block's size in bytes (skipped). Resolution from another writer's map is
+ * avsc's own (keys then read without the table).
+ */
+class InternedMapType extends avro.types.MapType {
+  _read(tap: Tap): Record<string, unknown> {
+    const values = (this as unknown as { valuesType: { _read(tap: Tap): unknown } }).valuesType;
+    const out: Record<string, unknown> = {};
+    for (;;) {
+      let n = tap.readLong();
+      if (n === 0) break;
+      if (n < 0) {
+        n = -n;
+        tap.readLong(); // the block's size in bytes
+      }
+      while (n-- > 0) {
+        const key = readInterned(tap) as string;
+        out[key] = values._read(tap);
+      }
+    }
+    return out;
+  }
+}
+
 function isLongObject(schema: unknown): schema is { type: 'long'; logicalType?: unknown } {
   return (
     typeof schema === 'object' &&
@@ -88,7 +181,18 @@ function isLongObject(schema: unknown): schema is { type: 'long'; logicalType?: 
   );
 }
 
-function typeHook(schema: unknown): AvroType | undefined {
+function isMapObject(schema: unknown): schema is { type: 'map'; values: unknown } {
+  return (
+    typeof schema === 'object' &&
+    schema !== null &&
+    !Array.isArray(schema) &&
+    (schema as { type?: unknown }).type === 'map'
+  );
+}
+
+function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
+  if (schema === 'string') return stringType;
+  if (isMapObject(schema)) return new InternedMapType(schema as never, opts as never);
   if (schema === 'long') return int64Type;
   if (isLongObject(schema))
     return schema.logicalType === 'timestamp-millis' ? timestampMillisType : int64Type;

@@ -4,7 +4,7 @@ import { DetectorStateError } from './detector.ts';
 import type { DetectorConfig } from './detector.ts';
 import { advanceWatermark, applyKeyed, createSeriesTable, seriesTableFromJSON } from './episodes.ts';
 import type { AnomalyChange, Episode, SeriesTable, SeriesTableConfig, SeriesTableJSON } from './episodes.ts';
-import { seriesKey } from './key.ts';
+import { SeriesKeyCache, seriesKey } from './key.ts';
 import {
   SERIES_RECORD_BINARY,
   decodeSeriesRecord,
@@ -106,6 +106,8 @@ export interface AnomaliesState {
   seq: number;
   /** Non-null between a restore and the first use of the state. */
   restoring: Restoring | null;
+  /** Series keys by cluster, name and labels (derived: a cache, not in the changelog). */
+  readonly keys: SeriesKeyCache;
 }
 
 const SERIES_PREFIX = 's/';
@@ -148,6 +150,7 @@ export function anomaliesProcessor(deps: AnomaliesDeps): StatefulProcessor<Metri
       episodes: new Map(),
       seq: 0,
       restoring: null,
+      keys: new SeriesKeyCache(),
     }),
     restore,
     process,
@@ -160,7 +163,7 @@ function process(state: AnomaliesState, input: MetricSampled, ctx: StatefulConte
   settle(state);
   const before = metaOf(state);
   const { table } = state;
-  const key = metricSeriesKey(input.cluster, input.name, input.labels);
+  const key = state.keys.key(input.cluster, input.name, input.labels);
   const changes = applyKeyed(table, key, input.ts, input.value);
   if (changes[0]?.type !== 'skipped') {
     const info = state.series.get(key) ?? {
@@ -198,6 +201,7 @@ function publish(
   changes: readonly AnomalyChange[],
   ctx: Pick<StatefulContext, 'changed' | 'emit' | 'watermark'>,
 ): void {
+  if (changes.length === 0) return; // most samples: nothing to publish
   const facts = new Map<string, { upsert: AnomalyEpisodeRecord | null; dropped: boolean; cluster: string }>();
   const fact = (id: string) => {
     let f = facts.get(id);

@@ -807,7 +807,6 @@ export function incidentsProcessor(
         }
       }
     }
-    const inScope = (w: ResourceRef | undefined) => w !== undefined && scope.has(workloadKey(w));
     // One pass over the pods: those of each workload in scope, in the map's order.
     const scopePods = new Map<string, PodEntry[]>();
     const podsInScope: [string, PodEntry][] = [];
@@ -816,15 +815,18 @@ export function incidentsProcessor(
     const names = new Set<string>();
     for (const k of scope.keys())
       for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) names.add(k.slice(i + 1));
-    for (const e of c.pods) {
-      if (!names.has(e[1].h.workload.name)) continue;
-      const wk = workloadKey(e[1].h.workload);
-      if (!scope.has(wk)) continue;
-      podsInScope.push(e);
+    const inScope = (w: ResourceRef | undefined) =>
+      w !== undefined && names.has(w.name) && scope.has(workloadKey(w));
+    // forEach: no [key, value] pair is made for the pods skipped.
+    c.pods.forEach((p, id) => {
+      if (!names.has(p.h.workload.name)) return;
+      const wk = workloadKey(p.h.workload);
+      if (!scope.has(wk)) return;
+      podsInScope.push([id, p]);
       let list = scopePods.get(wk);
       if (list === undefined) scopePods.set(wk, (list = []));
-      list.push(e[1]);
-    }
+      list.push(p);
+    });
     const rollouts: RolloutContext[] = [];
     for (const wk of [...scope.keys()].sort()) rollouts.push(...(c.rolloutCtx.get(wk) ?? []));
     const podReasons: PodReasonContext[] = [];
@@ -890,10 +892,10 @@ export function incidentsProcessor(
     const memory: MemorySample[] = [];
     // Pods in scope first, then sorted (keys are unique: the same order as sorting all of them).
     const pressureInScope: [string, PressureEntry, ResourceRef][] = [];
-    for (const [id, p] of c.pressure) {
+    c.pressure.forEach((p, id) => {
       const workload = c.kpods.get(id)?.workload;
-      if (workload !== undefined && inScope(workload)) pressureInScope.push([id, p, workload]);
-    }
+      if (inScope(workload)) pressureInScope.push([id, p, workload as ResourceRef]);
+    });
     pressureInScope.sort(([a], [b]) => cmp(a, b));
     for (const [id, p, workload] of pressureInScope) {
       const slash = id.indexOf('/');
@@ -1413,15 +1415,27 @@ export function incidentsProcessor(
     const ts = input.pos.ts;
     const minute = Math.floor(ts / 60_000);
     const prev = c.pressure.get(id);
+    const bucketOf = (list: PressureBucket[]) => list.find((b) => b.m === minute && b.c === container);
+    const ev = (what: string) => evidence(input.pos, what + ' ' + id + '/' + container);
+    // Most samples are well under their limit: decided before the entry is copied.
+    if (m.name === 'cpu_usage_cores') {
+      if (cpuLimit === null || cpuLimit <= 0 || m.value / cpuLimit < CPU_KEEP_RATIO) return;
+    } else if (m.name === 'cpu_throttled_ratio') {
+      if (m.value < THROTTLE_KEEP_RATIO) return;
+      const b = bucketOf(prev?.cpu ?? []);
+      if (b === undefined || (b.thr ?? 0) >= m.value) return;
+    } else if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) {
+      // Well under its limit again (restarted, or freed): a leak held for it is over.
+      if (prev?.lk !== undefined && prev.lkc === container)
+        endLeak(c, id, ts, ev(`memory_working_set_bytes ${m.value} of ${memLimit ?? 'no'} limit`), ctx);
+      return;
+    }
     const entry = {
       cpu: (prev?.cpu ?? []).map((b) => ({ ...b })),
       mem: (prev?.mem ?? []).map((b) => ({ ...b })),
     };
-    const bucketOf = (list: PressureBucket[]) => list.find((b) => b.m === minute && b.c === container);
-    const ev = (what: string) => evidence(input.pos, what + ' ' + id + '/' + container);
     let changed = false;
-    if (m.name === 'cpu_usage_cores') {
-      if (cpuLimit === null || cpuLimit <= 0 || m.value / cpuLimit < CPU_KEEP_RATIO) return;
+    if (m.name === 'cpu_usage_cores' && cpuLimit !== null) {
       const b = bucketOf(entry.cpu);
       if (b === undefined) {
         entry.cpu.push({
@@ -1443,19 +1457,11 @@ export function incidentsProcessor(
         changed = true;
       }
     } else if (m.name === 'cpu_throttled_ratio') {
-      if (m.value < THROTTLE_KEEP_RATIO) return;
-      const b = bucketOf(entry.cpu);
       // Throttling counts with the minute's usage sample (usage comes first within a scrape).
-      if (b === undefined || (b.thr ?? 0) >= m.value) return;
+      const b = bucketOf(entry.cpu) as PressureBucket;
       b.thr = m.value;
       changed = true;
-    } else {
-      if (memLimit === null || memLimit <= 0 || m.value / memLimit < MEMORY_KEEP_RATIO) {
-        // Well under its limit again (restarted, or freed): a leak held for it is over.
-        if (prev?.lk !== undefined && prev.lkc === container)
-          endLeak(c, id, ts, ev(`memory_working_set_bytes ${m.value} of ${memLimit ?? 'no'} limit`), ctx);
-        return;
-      }
+    } else if (memLimit !== null) {
       const b = bucketOf(entry.mem);
       if (b === undefined) {
         entry.mem.push({

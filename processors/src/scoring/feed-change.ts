@@ -198,11 +198,13 @@ export function dropStaleUsage(
   at: number,
   changed: (entryKey: string) => void,
 ): void {
-  for (const [key, e] of [...entries].sort(([a], [b]) => compareText(a, b))) {
-    if (key.startsWith(PREFIX.usage) && usageIsStale(e as UsageEntry, at)) {
-      entries.delete(key);
-      changed(key);
-    }
+  const stale: string[] = [];
+  entries.forEach((e, key) => {
+    if (key.startsWith(PREFIX.usage) && usageIsStale(e as UsageEntry, at)) stale.push(key);
+  });
+  for (const key of stale.sort(compareText)) {
+    entries.delete(key);
+    changed(key);
   }
 }
 

@@ -637,10 +637,13 @@ function meanOf(rings: Record<string, Bucket[]>, now: number): number | undefine
   for (const c of Object.keys(rings).sort()) {
     let sum = 0;
     let n = 0;
-    for (const [minute, s, count] of rings[c] ?? []) {
-      if (minute < from) continue;
-      sum += s;
-      n += count;
+    const buckets = rings[c] ?? [];
+    // Indexed, not destructured: this runs for every pod of a namespace at every scoring round.
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i] as Bucket;
+      if (b[0] < from) continue;
+      sum += b[1];
+      n += b[2];
     }
     if (n === 0) continue;
     any = true;
@@ -653,7 +656,9 @@ function meanOf(rings: Record<string, Bucket[]>, now: number): number | undefine
 export function usageIsStale(u: UsageEntry, now: number): boolean {
   const from = Math.floor(now / MINUTE) - USAGE_WINDOW_MINUTES + 1;
   for (const rings of [u.cpu, u.memory])
-    for (const buckets of Object.values(rings)) if (buckets.some(([minute]) => minute >= from)) return false;
+    // From the newest end: buckets are kept in minute order, so a live ring answers at once.
+    for (const buckets of Object.values(rings))
+      for (let i = buckets.length - 1; i >= 0; i--) if ((buckets[i] as Bucket)[0] >= from) return false;
   return true;
 }
 
@@ -668,9 +673,17 @@ function compare(a: string, b: string): number {
  * it). Deterministic: entries are read in key order.
  */
 export function buildInput(entries: ReadonlyMap<string, Entry>, now: number): ScoringInput {
-  const keys = [...entries.keys()].sort(compare);
+  // Every prefix is one letter and '/': the keys are grouped by their first two characters in
+  // one pass, and each group sorted when asked for (the order of a sort of all keys).
+  const groups = new Map<string, string[]>();
+  for (const k of entries.keys()) {
+    const p = k.slice(0, 2);
+    const g = groups.get(p);
+    if (g === undefined) groups.set(p, [k]);
+    else g.push(k);
+  }
   const of = <T>(prefix: string): [string, T][] =>
-    keys.filter((k) => k.startsWith(prefix)).map((k) => [k, entries.get(k) as T]);
+    (groups.get(prefix)?.sort(compare) ?? []).map((k) => [k, entries.get(k) as T]);
   const rest = (key: string): string => key.slice(key.indexOf('/', 2) + 1); // `<ns>/<name>` after `x/<cluster>/`
 
   const podObjects = new Map(
