@@ -187,6 +187,13 @@ export interface LlmRequestsState {
   readonly retries: Set<string>;
   /** Non-null between a restore and the first use. */
   restoring: Map<string, Buffer | null> | null;
+  /**
+   * Lower bounds of the `dirtyAt` of the dirty incidents and the `retryAt` of those waiting for
+   * a retry (derived, not in the changelog): until event time passes them nothing is due, and
+   * `advance` returns at once instead of walking both sets on every record. −∞: not known.
+   */
+  dirtyFrom?: number;
+  retryFrom?: number;
 }
 
 type Ctx = Pick<StatefulContext, 'emit' | 'changed'>;
@@ -460,6 +467,7 @@ export function llmRequestsProcessor(
   ): void {
     e.dirtyAt = e.dirtyAt === null ? at : Math.max(e.dirtyAt, at);
     state.dirty.add(dk(c.cluster, id));
+    state.dirtyFrom = Math.min(state.dirtyFrom ?? -Infinity, e.dirtyAt);
   }
 
   function onIncident(
@@ -588,6 +596,7 @@ export function llmRequestsProcessor(
       if (a.status === 'refused' && a.resumesAt !== null) {
         e.retryAt = a.resumesAt;
         state.retries.add(dk(c.cluster, a.subjectId));
+        state.retryFrom = Math.min(state.retryFrom ?? -Infinity, a.resumesAt);
       }
       touch(c, a.subjectId, e, ctx);
       promote(c, a.subjectId, settled, at, ctx);
@@ -683,6 +692,26 @@ export function llmRequestsProcessor(
 
   /** Looks at every change of an earlier instant, and at refused incidents whose day has turned. */
   function advance(state: LlmRequestsState, t: number, ctx: Ctx): void {
+    // Nothing dirty before t and no retry at or before t: nothing to look at (most records).
+    if (t <= (state.dirtyFrom ?? -Infinity) && t < (state.retryFrom ?? -Infinity)) return;
+    advanceAll(state, t, ctx);
+    let dirtyFrom = Infinity;
+    for (const d of state.dirty) {
+      const [cluster, id] = d.split('\u0000') as [string, string];
+      const at = state.clusters.get(cluster)?.incidents.get(id)?.dirtyAt;
+      if (at !== undefined && at !== null && at < dirtyFrom) dirtyFrom = at;
+    }
+    let retryFrom = Infinity;
+    for (const d of state.retries) {
+      const [cluster, id] = d.split('\u0000') as [string, string];
+      const at = state.clusters.get(cluster)?.incidents.get(id)?.retryAt;
+      if (at !== undefined && at !== null && at < retryFrom) retryFrom = at;
+    }
+    state.dirtyFrom = dirtyFrom;
+    state.retryFrom = retryFrom;
+  }
+
+  function advanceAll(state: LlmRequestsState, t: number, ctx: Ctx): void {
     if (state.dirty.size > 0) {
       const due: [string, string][] = [];
       for (const d of state.dirty) {
