@@ -144,14 +144,18 @@ export function anomaliesProcessor(deps: AnomaliesDeps): StatefulProcessor<Metri
       if (record.value === null) throw new BadMetricRecord(record);
       return deps.decodeMetric(record);
     },
-    init: () => ({
-      table: createSeriesTable(config),
-      series: new Map(),
-      episodes: new Map(),
-      seq: 0,
-      restoring: null,
-      keys: new SeriesKeyCache(),
-    }),
+    init: () => {
+      const table = createSeriesTable(config);
+      // As many keys as the table holds series: series that come and go empty it now and then.
+      return {
+        table,
+        series: new Map(),
+        episodes: new Map(),
+        seq: 0,
+        restoring: null,
+        keys: new SeriesKeyCache(table.config.maxSeries),
+      };
+    },
     restore,
     process,
     onWatermark,
