@@ -4,15 +4,15 @@
 // `npm run bench -- replay`.
 //
 // A deterministic scale recording is written, `analyze()` builds generation 1 from it in a data
-// directory, then `replayOn()` re-runs every stage from the earliest record into generation 2 and
-// verifies it. Printed: raw observations of the window per second of the stages' run (the
+// directory, then `replayOn()` re-runs every stage from the earliest record into generation 2 on
+// one thread and into generation 3 on two (a stage worker), verifying each. Printed: raw observations of the window per second of the stages' run (the
 // backfill rate), every stage record per second, the time of each stage and of the verification.
 // Figures only: nothing about time is asserted.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeScaleRecording } from '@hetu/producers/recording';
-import { analyze } from '../cli/src/commands/analyze.ts';
+import { StageWorker, analyze } from '../cli/src/commands/analyze.ts';
 import { replayOn } from '../cli/src/commands/replay.ts';
 import { openBackend } from '../cli/src/backend.ts';
 import { parseGlobalConfig } from '../cli/src/config.ts';
@@ -39,47 +39,66 @@ export async function bench(print: (line: string) => void): Promise<Record<strin
       `generation 1: analyze of ${fmt(rec.observations)} observations of a ${fmt(pods)}-pod cluster in ${analyzeS.toFixed(1)} s`,
     );
 
-    const backend = await openBackend(parseGlobalConfig({ dataDir, output: 'json' }, {}));
-    const marks: { name: string; at: number }[] = [];
-    t = performance.now();
-    let report: Awaited<ReturnType<typeof replayOn>>;
-    try {
-      report = await replayOn(backend, {
-        from: 'earliest',
-        progress: {
-          stage: (name) => marks.push({ name, at: performance.now() }),
-          verifying: () => marks.push({ name: 'verify', at: performance.now() }),
-        },
-      });
-    } finally {
-      await backend.close();
+    // One thread (generation 2), then two threads (generation 3: a stage worker with its own
+    // connection, as `hetu replay` runs on the embedded log by default), from the same generation 1.
+    const figures: Record<string, number> = { analyzeS };
+    let oneRunMs = 0;
+    for (const threads of [1, 2] as const) {
+      const writeLock = new SharedArrayBuffer(4);
+      const backend = await openBackend(parseGlobalConfig({ dataDir, output: 'json' }, {}), { writeLock });
+      const worker = threads === 2 ? new StageWorker() : undefined;
+      const marks: { name: string; at: number }[] = [];
+      t = performance.now();
+      let report: Awaited<ReturnType<typeof replayOn>>;
+      try {
+        if (worker) await worker.open(dataDir, writeLock, 'normal');
+        t = performance.now();
+        report = await replayOn(backend, {
+          from: 'earliest',
+          ...(worker ? { worker } : {}),
+          progress: {
+            stage: (name) => marks.push({ name, at: performance.now() }),
+            verifying: () => marks.push({ name: 'verify', at: performance.now() }),
+          },
+        });
+      } finally {
+        await worker?.close();
+        await backend.close();
+      }
+      const end = performance.now();
+      print('');
+      print(
+        `**${threads} thread${threads === 2 ? 's' : ''}** — replay into generation ${report.generation}: ${fmt(report.observations)} observations, ` +
+          `${report.verified ? 'verified' : 'NOT verified'}; stages ${(report.runMs / 1000).toFixed(1)} s, ` +
+          `verification ${((report.elapsedMs - report.runMs) / 1000).toFixed(1)} s`,
+      );
+      print(
+        `rate: ${fmt(report.observationsPerSecond)} observations/s ` +
+          `(${(report.observationsPerSecond / TARGET_OBS_PER_S).toFixed(3)} × the 100 000/s target), ` +
+          `${fmt(report.recordsPerSecond)} stage records/s`,
+      );
+      print('');
+      print(`| ${threads === 2 ? 'stages running (from its start)' : 'phase'} | s |`);
+      print('|---|---:|');
+      for (const [i, m] of marks.entries())
+        print(`| ${m.name} | ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1)} |`);
+      const key = `threads${threads}:`;
+      figures[`${key}observations`] = report.observations;
+      figures[`${key}observationsPerSecond`] = report.observationsPerSecond;
+      figures[`${key}recordsPerSecond`] = report.recordsPerSecond;
+      figures[`${key}runS`] = report.runMs / 1000;
+      figures[`${key}verifyS`] = (report.elapsedMs - report.runMs) / 1000;
+      figures[`${key}verified`] = report.verified ? 1 : 0;
+      if (threads === 1) oneRunMs = report.runMs;
+      else {
+        figures['twoThreadsOverOne'] = report.runMs / oneRunMs;
+        print('');
+        print(`two threads ÷ one thread, stage time: ${(report.runMs / oneRunMs).toFixed(2)}`);
+      }
     }
-    const end = performance.now();
-    print(
-      `replay into generation ${report.generation}: ${fmt(report.observations)} observations, ` +
-        `${report.verified ? 'verified' : 'NOT verified'}; stages ${(report.runMs / 1000).toFixed(1)} s, ` +
-        `verification ${((report.elapsedMs - report.runMs) / 1000).toFixed(1)} s`,
-    );
-    print(
-      `rate: ${fmt(report.observationsPerSecond)} observations/s ` +
-        `(${(report.observationsPerSecond / TARGET_OBS_PER_S).toFixed(3)} × the 100 000/s target), ` +
-        `${fmt(report.recordsPerSecond)} stage records/s`,
-    );
-    print('');
-    print('| phase | s |');
-    print('|---|---:|');
-    for (const [i, m] of marks.entries())
-      print(`| ${m.name} | ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1)} |`);
     print('');
     print(`load average after: ${loads()}`);
-    return {
-      observations: report.observations,
-      observationsPerSecond: report.observationsPerSecond,
-      recordsPerSecond: report.recordsPerSecond,
-      runS: report.runMs / 1000,
-      verifyS: (report.elapsedMs - report.runMs) / 1000,
-      analyzeS,
-    };
+    return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -157,3 +157,35 @@ describe('hetu CLI with unreachable services', () => {
     expect(r.stderr).toContain('--kafka needs --registry <url> too');
   });
 });
+
+describe('hetu replay from the command line, embedded', () => {
+  it('replays every stage on two threads by default (a line per set of stages running), on one with --threads 1', async () => {
+    const data = join(dir, 'replay-data');
+    const analyzed = await hetu(['analyze', 'demo/demo.jsonl.gz', '--keep', data, '--json']);
+    expect(analyzed.code).toBe(0);
+    const two = await hetu(['--data-dir', data, '-o', 'json', 'replay', '--from', 'earliest']);
+    expect(two.code).toBe(0);
+    const report = JSON.parse(two.stdout) as { generation: number; verified: boolean; observations: number };
+    expect(report).toMatchObject({ generation: 2, verified: true, observations: 21_779 });
+    // Not a terminal: a line per change of the stages running; errors and anomalies run together.
+    expect(two.stderr).toMatch(/^replay anomalies \+ errors: \d+ records\/s$/m);
+    expect(two.stderr).toContain('verifying…');
+    const one = await hetu([
+      '--data-dir',
+      data,
+      '-o',
+      'json',
+      'replay',
+      '--from',
+      'earliest',
+      '--threads',
+      '1',
+    ]);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({ generation: 3, verified: true, observations: 21_779 });
+    expect(one.stderr).not.toContain(' + ');
+    const bad = await hetu(['--data-dir', data, 'replay', '--from', 'earliest', '--threads', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('hetu: --threads must be 1 or 2, not 3.\n');
+  }, 300_000);
+});

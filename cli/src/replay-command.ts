@@ -17,6 +17,7 @@ interface ReplayFlags {
   switch?: string;
   resume?: string;
   prune?: string;
+  threads: string;
 }
 
 function generationNumber(flag: string, text: string): number {
@@ -51,10 +52,12 @@ function progress(): { progress: ReplayProgress; stop(): void } {
   return {
     stop,
     progress: {
+      // On two threads `name` is every stage running (`a + b`): a line per change of that set.
       stage: (name, total) => {
-        if (!tty && stage) process.stderr.write(`replay ${stage}: done, ${Math.round(rate)} records/s\n`);
+        if (!tty && stage) process.stderr.write(`replay ${stage}: ${Math.round(rate)} records/s\n`);
         stop();
         stage = name;
+        rate = 0;
         bar?.start(Math.max(total, 1), 0, { stage: name, rate: 0 });
         running = tty;
       },
@@ -63,7 +66,7 @@ function progress(): { progress: ReplayProgress; stop(): void } {
         bar?.update(done, { stage, rate: Math.round(perSecond) });
       },
       verifying: () => {
-        if (!tty && stage) process.stderr.write(`replay ${stage}: done, ${Math.round(rate)} records/s\n`);
+        if (!tty && stage) process.stderr.write(`replay ${stage}: ${Math.round(rate)} records/s\n`);
         stop();
         process.stderr.write('verifying…\n');
       },
@@ -98,13 +101,27 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
       '--prune <generation>',
       'delete the topics and consumer groups of a generation readers do not use (asks first unless --yes); generation 1 keeps its raw input',
     )
+    .option(
+      '--threads <n>',
+      'on the embedded log, re-run independent stages at the same time on 2 threads (default), or on 1',
+      '2',
+    )
     .action(async (o: ReplayFlags) => {
+      if (o.threads !== '1' && o.threads !== '2')
+        throw new HetuError('HETU_CLI_BAD_OPTION', `--threads must be 1 or 2, not ${o.threads}.`);
       const cfg = config();
-      const backend = await openBackend(cfg);
+      // A replay of every stage on the embedded log runs them on two threads, as `hetu analyze`
+      // does: the second thread's connection takes turns at writing with this one's (the lock).
+      const running =
+        o.list !== true && o.switch === undefined && o.prune === undefined && o.processor === undefined;
+      const twoThreads = running && o.threads === '2' && cfg.kafka === undefined;
+      const writeLock = twoThreads ? new SharedArrayBuffer(4) : undefined;
+      const backend = await openBackend(cfg, writeLock ? { writeLock } : {});
       const ac = new AbortController();
       const onSigint = () => ac.abort();
       process.once('SIGINT', onSigint);
       const bar = progress();
+      let worker: import('./commands/analyze.ts').StageWorker | undefined;
       try {
         const { listGenerations, printPrune, printReplay, pruneOn, replayOn } = await import(
           './commands/replay.ts'
@@ -158,7 +175,13 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
           return;
         }
         const interactive = process.stdin.isTTY && process.stderr.isTTY && cfg.output !== 'json';
+        if (writeLock) {
+          const { StageWorker } = await import('./commands/analyze.ts');
+          worker = new StageWorker();
+          await worker.open(cfg.dataDir, writeLock, 'normal');
+        }
         const report = await replayOn(backend, {
+          ...(worker ? { worker } : {}),
           ...(o.from !== undefined ? { from: o.from } : {}),
           ...(o.to !== undefined ? { to: o.to } : {}),
           ...(o.processor !== undefined
@@ -193,6 +216,7 @@ export function registerReplay(program: Command, config: () => GlobalConfig): vo
       } finally {
         bar.stop();
         process.off('SIGINT', onSigint);
+        await worker?.close();
         await backend.close();
       }
     });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorCode } from '@hetu/streams';
 import { Projections } from '@hetu/projections';
-import { analyze } from './commands/analyze.ts';
+import { StageWorker, analyze } from './commands/analyze.ts';
 import { derivedTopics, listGenerations, replayOn } from './commands/replay.ts';
 import { activeLog, physicalName, readGenerations, switchGeneration } from './generations.ts';
 import { openBackend, type Backend } from './backend.ts';
@@ -86,6 +86,34 @@ describe('hetu replay', () => {
     // Readers still resolve to the original topics.
     expect((await activeLog(backend.log)).generation).toBe(1);
     expect((await readGenerations(backend.log)).generations.get(2)?.status).toBe('verified');
+  }, 600_000);
+
+  it('replays every stage on two threads (a stage worker), stages side by side, to the same facts', async () => {
+    const writeLock = new SharedArrayBuffer(4);
+    const both = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}), { writeLock });
+    const worker = new StageWorker();
+    const labels: string[] = [];
+    try {
+      await worker.open(dir, writeLock, 'normal');
+      const report = await replayOn(both, {
+        from: 'earliest',
+        worker,
+        progress: { stage: (label) => labels.push(label) },
+      });
+      expect(report.verified).toBe(true);
+      expect(report.observations).toBe(21_779);
+      for (const s of report.stages) {
+        expect(s.complete).toBe(true);
+        expect(s.deliveredThisRun).toBe(s.inWindow);
+        expect(s.processed + s.deadLettered).toBe(s.inWindow);
+      }
+      // Two stages ran at once (errors and anomalies read only raw input).
+      expect(labels.some((l) => l.includes(' + '))).toBe(true);
+      await sameFacts(1, report.generation);
+    } finally {
+      await worker.close();
+      await both.close();
+    }
   }, 600_000);
 
   it('replays a window the same way twice, switches readers (projections rebuild from it) and switches back', async () => {

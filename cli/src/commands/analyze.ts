@@ -33,6 +33,7 @@ import {
   type LlmSetup,
 } from '../llm.ts';
 import type { FromWorker, ToWorker } from './stage-worker.ts';
+import type { ReplayStageSpec } from './replay.ts';
 import { packBatch } from './ingest-batch.ts';
 
 export interface AnalyzeProgress {
@@ -177,6 +178,8 @@ export class StageWorker {
   private onAppended: (() => void) | null = null;
   /** Told the running stage's progress. */
   onRecords: ((stage: string, done: number, total: number) => void) | undefined;
+  /** What the last replay stage was handed (`replay`). */
+  private counts = { seen: 0, delivered: 0 };
 
   constructor() {
     this.worker = new Worker(new URL('./stage-worker.ts', import.meta.url));
@@ -203,6 +206,7 @@ export class StageWorker {
       const p = this.pending;
       if (!p) return;
       this.pending = null;
+      if (m.type === 'done' && m.counts) this.counts = m.counts;
       if (m.type === p.expect) p.resolve();
       else if (m.type === 'failed') {
         // The worker's error, with its code, as if the stage had failed on this thread.
@@ -277,10 +281,33 @@ export class StageWorker {
     return this.ask({ type: 'run', stage, ...(tasks ? { tasks: [...tasks] } : {}) }, 'done');
   }
 
+  /**
+   * Runs `stage` of a replay (`hetu replay`, commands/replay.ts) on the generation's topics that
+   * `spec` names, to the end of its input; `tasks`: only those. Resolves with what it was handed.
+   */
+  async replay(
+    stage: string,
+    spec: ReplayStageSpec,
+    tasks?: readonly number[],
+  ): Promise<{ seen: number; delivered: number }> {
+    this.counts = { seen: 0, delivered: 0 };
+    await this.ask({ type: 'replay', stage, spec, ...(tasks ? { tasks: [...tasks] } : {}) }, 'done');
+    return this.counts;
+  }
+
   async close(): Promise<void> {
     if (this.failure === undefined) await this.ask({ type: 'close' }, 'closed').catch(() => undefined);
     await this.worker.terminate();
   }
+}
+
+/**
+ * How `runStagesOnTwoThreads` runs a stage (part) on each thread, when not as `hetu analyze` does
+ * (`hetu replay` runs them on a generation's topics, counting what each is handed).
+ */
+export interface StageRunner {
+  main(name: string, p: AnyProcessor<unknown, unknown>, tasks?: readonly number[]): Promise<void>;
+  worker(name: string, tasks?: readonly number[]): Promise<void>;
 }
 
 /**
@@ -296,6 +323,7 @@ export async function runStagesOnTwoThreads(
   worker: StageWorker,
   progress?: AnalyzeProgress,
   changelogs = true,
+  runner?: StageRunner,
 ): Promise<void> {
   type Thread = 'main' | 'worker';
   const deps = stageDependencies(stages);
@@ -328,8 +356,8 @@ export async function runStagesOnTwoThreads(
     left.set(name, (left.get(name) ?? 0) + 1);
     const run =
       thread === 'main'
-        ? runWithProgress(backend, name, p, onMain, tasks, changelogs)
-        : worker.run(name, tasks);
+        ? (runner?.main(name, p, tasks) ?? runWithProgress(backend, name, p, onMain, tasks, changelogs))
+        : (runner?.worker(name, tasks) ?? worker.run(name, tasks));
     running.set(
       thread,
       run.then(

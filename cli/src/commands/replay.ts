@@ -20,6 +20,7 @@ import {
 import { TOPICS, topicEntry, topicSpec } from '@hetu/schemas';
 import type { Backend } from '../backend.ts';
 import { forgetGeneration } from '../frontiers.ts';
+import { runStagesOnTwoThreads, type StageWorker } from './analyze.ts';
 import { INTERNAL_FEEDS, STAGE_BATCH_RECORDS, pipelineStages } from '../stages.ts';
 import { LLM_ANALYSES_TOPIC, LLM_REQUESTS_TOPIC } from '../llm.ts';
 import { printRows, toJson } from '../output.ts';
@@ -75,6 +76,12 @@ export interface ReplayOptions {
   readonly progress?: ReplayProgress;
   /** Interrupts the replay (Ctrl-C): the active generation stays as it was. */
   readonly signal?: AbortSignal;
+  /**
+   * A stage worker opened on this embedded log (with the write lock of `backend`'s connection):
+   * a replay of every stage then runs them on both threads, as `hetu analyze` does. Without it,
+   * or with `--processor`, one after another on this thread.
+   */
+  readonly worker?: StageWorker;
   /** Wall clock for the control topic's timestamps and the rate. Default Date.now. */
   readonly now?: () => number;
 }
@@ -342,19 +349,47 @@ async function tableBytes(log: Log, topic: string): Promise<{ records: number; r
   return { records, rows };
 }
 
-/** Runs one stage to the end of its input, or until `signal` aborts it. */
-async function runStage(
-  log: Log,
+/**
+ * What a stage of a replay reads and writes: the generation's mapping of logical names to
+ * physical topics and groups, the window, the inputs the window applies to (`external`: those not
+ * rewritten by this replay) and the topics the stage may write (the generation's own). Plain data,
+ * so that the stage worker can run the stage too (`StageWorker.replay`).
+ */
+export interface ReplayStageSpec {
+  readonly mapping: GenerationMapping;
+  readonly window: ReplayWindow;
+  readonly external: readonly string[];
+  readonly writable: readonly string[];
+}
+
+/**
+ * Runs one stage of a replay to the end of its input, or until `signal` aborts it; `counts` is
+ * told what it was handed, `onBatch` each batch; `tasks`: only those (the embedded log only).
+ */
+export async function runReplayStage(
   backend: Backend,
   processor: AnyProcessor<unknown, unknown>,
-  signal: AbortSignal | undefined,
+  spec: ReplayStageSpec,
+  counts: { seen: number; delivered: number },
+  opts: { onBatch?: () => void; tasks?: readonly number[]; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const { signal } = opts;
+  const writable = new Set(spec.writable);
+  const log = windowedLog(
+    mappedLog(backend.log, spec.mapping),
+    spec.window,
+    new Set(spec.external),
+    (t) => writable.has(t),
+    counts,
+    opts.onBatch ?? (() => undefined),
+  );
   const rt = new ProcessorRuntime({
     log,
     processor,
     encodeFact: avroFactEncoder(backend.serde),
     encodeDeadLetter: avroDeadLetterEncoder(backend.serde),
     maxBatchRecords: STAGE_BATCH_RECORDS,
+    ...(opts.tasks ? { tasks: opts.tasks } : {}),
   });
   const interrupted = () =>
     new HetuError(
@@ -475,8 +510,8 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
   const counts = new Map<string, { seen: number; delivered: number }>();
   const ends = new Map<string, { log: Log; external: Set<string>; inputs: readonly string[] }>();
   let delivered = 0;
-  for (const [name, processor] of stages) {
-    const have = await owned();
+  /** What stage `name` reads and writes, given the derived topics this generation holds (`have`). */
+  const specOf = (name: string, processor: AnyProcessor<unknown, unknown>, have: ReadonlySet<string>) => {
     const inputs = processor.inputs;
     const external = new Set(inputs.filter((t) => !have.has(t)));
     const topics: Record<string, string> = {};
@@ -485,26 +520,109 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
     topics[processor.changelogTopic] = gen(processor.changelogTopic);
     topics[DLQ_TOPIC] = gen(DLQ_TOPIC);
     const mapping: GenerationMapping = { topics, groups: { [processor.name]: gen(processor.name) } };
-    const stageLog = mappedLog(log, mapping);
-    const c = { seen: 0, delivered: 0 };
-    counts.set(name, c);
-    const total = (await spans(stageLog, inputs)).reduce((s, p) => s + Number(p.high - p.low), 0);
-    opts.progress?.stage?.(name, total);
-    const stageStart = now();
-    const onBatch = () => {
-      const elapsed = (now() - stageStart) / 1000;
-      opts.progress?.records?.(c.seen, total, elapsed > 0 ? c.delivered / elapsed : 0);
+    const writable = Object.keys(topics).filter((t) => topics[t] === gen(t));
+    const spec: ReplayStageSpec = { mapping, window, external: [...external], writable };
+    ends.set(name, { log: mappedLog(log, mapping), external, inputs });
+    return spec;
+  };
+  const worker = opts.worker && full ? opts.worker : undefined;
+  if (worker) {
+    // Every derived topic is this generation's: the stages run as `hetu analyze` runs them, on
+    // both threads (runStagesOnTwoThreads), each part counting what it is handed.
+    const have = new Set(derived);
+    const specs = new Map(stages.map(([name, p]) => [name, specOf(name, p, have)]));
+    const groups: Record<string, string> = {};
+    for (const [, p] of stages) groups[p.name] = gen(p.name);
+    const sizes: Backend = {
+      ...backend,
+      log: mappedLog(log, {
+        topics: Object.assign({}, ...[...specs.values()].map((x) => x.mapping.topics)),
+        groups,
+      }),
     };
-    const writable = (t: string) => topics[t] !== undefined && topics[t] === gen(t);
-    await runStage(
-      windowedLog(stageLog, window, external, writable, c, onBatch),
-      backend,
-      processor,
-      opts.signal,
+    const running = new Map<string, { total: number; start: number }>();
+    const report = () => {
+      let done = 0;
+      let total = 0;
+      let rate = 0;
+      for (const [name, r] of running) {
+        const c = counts.get(name)!;
+        done += c.seen;
+        total += r.total;
+        const elapsed = (now() - r.start) / 1000;
+        if (elapsed > 0) rate += c.delivered / elapsed;
+      }
+      opts.progress?.records?.(done, total, rate);
+    };
+    const begin = async (name: string) => {
+      const total = (await spans(sizes.log, stages.find(([x]) => x === name)![1].inputs)).reduce(
+        (sum, p) => sum + Number(p.high - p.low),
+        0,
+      );
+      running.set(name, { total, start: now() });
+      counts.set(name, { seen: 0, delivered: 0 });
+      opts.progress?.stage?.(
+        [...running.keys()].join(' + '),
+        [...running.values()].reduce((a, r) => a + r.total, 0),
+      );
+    };
+    const starting = new Map<string, Promise<void>>();
+    const ready = (name: string) => {
+      let p = starting.get(name);
+      if (!p) starting.set(name, (p = begin(name)));
+      return p;
+    };
+    await runStagesOnTwoThreads(
+      sizes,
+      stages,
+      worker,
+      {
+        stageDone: (name) => {
+          running.delete(name);
+          delivered += counts.get(name)!.delivered;
+        },
+      },
+      true,
+      {
+        main: async (name, p, tasks) => {
+          await ready(name);
+          await runReplayStage(backend, p, specs.get(name)!, counts.get(name)!, {
+            onBatch: report,
+            ...(tasks ? { tasks } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          });
+        },
+        worker: async (name, tasks) => {
+          await ready(name);
+          const c = await worker.replay(name, specs.get(name)!, tasks);
+          const mine = counts.get(name)!;
+          mine.seen += c.seen;
+          mine.delivered += c.delivered;
+          report();
+        },
+      },
     );
-    delivered += c.delivered;
-    ends.set(name, { log: stageLog, external, inputs });
-  }
+  } else
+    for (const [name, processor] of stages) {
+      const spec = specOf(name, processor, await owned());
+      const c = { seen: 0, delivered: 0 };
+      counts.set(name, c);
+      const total = (await spans(ends.get(name)!.log, processor.inputs)).reduce(
+        (sum, p) => sum + Number(p.high - p.low),
+        0,
+      );
+      opts.progress?.stage?.(name, total);
+      const stageStart = now();
+      const onBatch = () => {
+        const elapsed = (now() - stageStart) / 1000;
+        opts.progress?.records?.(c.seen, total, elapsed > 0 ? c.delivered / elapsed : 0);
+      };
+      await runReplayStage(backend, processor, spec, c, {
+        onBatch,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      delivered += c.delivered;
+    }
 
   const runMs = now() - started;
 

@@ -4,13 +4,15 @@
  * reads and encodes, then runs the stages the main thread hands it, one at a time, each to the end
  * of its input. Messages in: `open` (the data directory, once the topics exist, and the write lock
  * it shares with the main thread's connection), `append` (a packed batch of a topic:
- * `ingest-batch.ts`, appended in the order sent), `run` (a stage name), `close`. Messages out:
+ * `ingest-batch.ts`, appended in the order sent), `run` (a stage name), `replay` (a stage of
+ * `hetu replay`, on the topics of a generation), `close`. Messages out:
  * `ready`, `appended` (one per batch, in order), `records` (progress of the running stage, after
  * each batch), `done`, `failed`, `closed`.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AnyProcessor } from '@hetu/streams';
 import type { Backend } from '../backend.ts';
+import type { ReplayStageSpec } from './replay.ts';
 
 export type ToWorker =
   | {
@@ -23,12 +25,13 @@ export type ToWorker =
     }
   | { type: 'append'; topic: string; batch: ArrayBuffer }
   | { type: 'run'; stage: string; tasks?: number[] }
+  | { type: 'replay'; stage: string; spec: ReplayStageSpec; tasks?: number[] }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'appended' }
-  | { type: 'done'; stage: string }
+  | { type: 'done'; stage: string; counts?: { seen: number; delivered: number } }
   | { type: 'records'; stage: string; done: number; total: number }
   | { type: 'failed'; stage: string | null; code: string | null; message: string; stack: string | null }
   | { type: 'closed' };
@@ -49,6 +52,7 @@ if (parentPort) {
   let queue: Promise<void> = Promise.resolve();
   let changelogs = true;
   let stages = new Map<string, AnyProcessor<unknown, unknown>>();
+  let replayStages = new Map<string, AnyProcessor<unknown, unknown>>();
   const fail = (stage: string | null, err: unknown) => {
     const e = err as { code?: unknown; message?: unknown; stack?: unknown };
     post({
@@ -97,6 +101,25 @@ if (parentPort) {
             changelogs,
           );
           post({ type: 'done', stage: m.stage });
+        } catch (err) {
+          fail(m.stage, err);
+        }
+      } else if (m.type === 'replay') {
+        try {
+          const [{ runReplayStage }, { pipelineStages }] = await Promise.all([
+            import('./replay.ts'),
+            import('../stages.ts'),
+          ]);
+          if (backend && replayStages.size === 0) replayStages = new Map(pipelineStages(backend));
+          const p = replayStages.get(m.stage);
+          if (!backend || !p)
+            throw new Error(`The stage worker cannot replay ${m.stage}: not open, or no such stage.`);
+          const counts = { seen: 0, delivered: 0 };
+          await runReplayStage(backend, p, m.spec, counts, {
+            onBatch: () => post({ type: 'records', stage: m.stage, done: counts.seen, total: 0 }),
+            ...(m.tasks ? { tasks: m.tasks } : {}),
+          });
+          post({ type: 'done', stage: m.stage, counts });
         } catch (err) {
           fail(m.stage, err);
         }
