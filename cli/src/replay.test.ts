@@ -116,6 +116,41 @@ describe('hetu replay', () => {
     }
   }, 600_000);
 
+  it('on two threads, stops at Ctrl-C with a stage part-way and resumes on two threads to the same facts', async () => {
+    const writeLock = new SharedArrayBuffer(4);
+    const both = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}), { writeLock });
+    let worker = new StageWorker();
+    try {
+      await worker.open(dir, writeLock, 'normal');
+      const ac = new AbortController();
+      const err = await replayOn(both, {
+        from: 'earliest',
+        worker,
+        signal: ac.signal,
+        // Once records of the first stages (errors beside anomalies) were handed over.
+        progress: { records: (done) => done > 0 && ac.abort() },
+      }).catch((e: unknown) => e);
+      expect(errorCode(err)).toBe('HETU_REPLAY_INTERRUPTED');
+      // The interrupted worker is closed (as `hetu replay` does) and a new one resumes.
+      await worker.close();
+      worker = new StageWorker();
+      await worker.open(dir, writeLock, 'normal');
+      let gen = 0;
+      for (const [n, g] of (await readGenerations(both.log)).generations) if (g.status === 'running') gen = n;
+      expect(gen).toBeGreaterThan(0);
+      const resumed = await replayOn(both, { resume: gen, worker });
+      expect(resumed.verified).toBe(true);
+      for (const s of resumed.stages) {
+        expect(s.complete).toBe(true);
+        expect(s.processed + s.deadLettered).toBe(s.inWindow);
+      }
+      await sameFacts(1, gen);
+    } finally {
+      await worker.close();
+      await both.close();
+    }
+  }, 600_000);
+
   it('replays a window the same way twice, switches readers (projections rebuild from it) and switches back', async () => {
     const first = await replayOn(backend, { from: '2026-11-26T09:00:00Z' });
     const second = await replayOn(backend, { from: '2026-11-26T09:00:00Z' });

@@ -349,6 +349,33 @@ async function tableBytes(log: Log, topic: string): Promise<{ records: number; r
   return { records, rows };
 }
 
+function interruptedError(stage: string): HetuError {
+  return new HetuError(
+    'HETU_REPLAY_INTERRUPTED',
+    `The replay was interrupted during stage ${stage}: readers still use the generation they used; finish it with 'hetu replay --resume <N>' or start over.`,
+  );
+}
+
+/** `work`, or HETU_REPLAY_INTERRUPTED as soon as `signal` aborts. */
+async function untilAborted<T>(work: Promise<T>, stage: string, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  // Abandoned at an abort: its later failure (the stage closed under it) is nobody's to report.
+  work.catch(() => undefined);
+  if (signal.aborted) throw interruptedError(stage);
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(interruptedError(stage));
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * What a stage of a replay reads and writes: the generation's mapping of logical names to
  * physical topics and groups, the window, the inputs the window applies to (`external`: those not
@@ -373,7 +400,6 @@ export async function runReplayStage(
   counts: { seen: number; delivered: number },
   opts: { onBatch?: () => void; tasks?: readonly number[]; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const { signal } = opts;
   const writable = new Set(spec.writable);
   const log = windowedLog(
     mappedLog(backend.log, spec.mapping),
@@ -391,24 +417,11 @@ export async function runReplayStage(
     maxBatchRecords: STAGE_BATCH_RECORDS,
     ...(opts.tasks ? { tasks: opts.tasks } : {}),
   });
-  const interrupted = () =>
-    new HetuError(
-      'HETU_REPLAY_INTERRUPTED',
-      `The replay was interrupted during stage ${processor.name}: readers still use the generation they used; finish it with 'hetu replay --resume <N>' or start over.`,
-    );
-  if (signal?.aborted) throw interrupted();
+  if (opts.signal?.aborted) throw interruptedError(processor.name);
   const sub = await rt.start();
-  let onAbort: (() => void) | undefined;
   try {
-    await Promise.race([
-      sub.whenCaughtUp(3_600_000),
-      new Promise<never>((_, reject) => {
-        onAbort = () => reject(interrupted());
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    await untilAborted(sub.whenCaughtUp(3_600_000), processor.name, opts.signal);
   } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await rt.close();
   }
 }
@@ -594,7 +607,10 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
         },
         worker: async (name, tasks) => {
           await ready(name);
-          const c = await worker.replay(name, specs.get(name)!, tasks);
+          // Ctrl-C while only the worker runs a stage: the replay stops now (the caller's closing
+          // of the worker stops the stage; its batches are each committed or not at all).
+          const stage = stages.find(([x]) => x === name)![1].name;
+          const c = await untilAborted(worker.replay(name, specs.get(name)!, tasks), stage, opts.signal);
           const mine = counts.get(name)!;
           mine.seen += c.seen;
           mine.delivered += c.delivered;
