@@ -655,8 +655,8 @@ function meanOf(rings: Record<string, Bucket[]>, now: number): number | undefine
 /** True when a usage entry holds no sample of the hour before `now` (its pod is gone or silent). */
 export function usageIsStale(u: UsageEntry, now: number): boolean {
   const from = Math.floor(now / MINUTE) - USAGE_WINDOW_MINUTES + 1;
+  // From the newest end: buckets are kept in minute order, so a live ring answers at once.
   for (const rings of [u.cpu, u.memory])
-    // From the newest end: buckets are kept in minute order, so a live ring answers at once.
     for (const buckets of Object.values(rings))
       for (let i = buckets.length - 1; i >= 0; i--) if ((buckets[i] as Bucket)[0] >= from) return false;
   return true;
