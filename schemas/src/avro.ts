@@ -172,30 +172,21 @@ class InternedMapType extends avro.types.MapType {
   }
 }
 
-function isLongObject(schema: unknown): schema is { type: 'long'; logicalType?: unknown } {
-  return (
-    typeof schema === 'object' &&
-    schema !== null &&
-    !Array.isArray(schema) &&
-    (schema as { type?: unknown }).type === 'long'
-  );
-}
-
-function isMapObject(schema: unknown): schema is { type: 'map'; values: unknown } {
-  return (
-    typeof schema === 'object' &&
-    schema !== null &&
-    !Array.isArray(schema) &&
-    (schema as { type?: unknown }).type === 'map'
-  );
+/** The `type` of a schema in object form (`{"type": "long", …}`), else undefined. */
+function typeOfObject(schema: unknown): unknown {
+  return typeof schema === 'object' && schema !== null && !Array.isArray(schema)
+    ? (schema as { type?: unknown }).type
+    : undefined;
 }
 
 function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
   if (schema === 'string') return stringType;
-  if (isMapObject(schema)) return new InternedMapType(schema as never, opts as never);
+  if (typeOfObject(schema) === 'map') return new InternedMapType(schema as never, opts as never);
   if (schema === 'long') return int64Type;
-  if (isLongObject(schema))
-    return schema.logicalType === 'timestamp-millis' ? timestampMillisType : int64Type;
+  if (typeOfObject(schema) === 'long')
+    return (schema as { logicalType?: unknown }).logicalType === 'timestamp-millis'
+      ? timestampMillisType
+      : int64Type;
   return undefined;
 }
 

@@ -695,20 +695,19 @@ export function llmRequestsProcessor(
     // Nothing dirty before t and no retry at or before t: nothing to look at (most records).
     if (t <= (state.dirtyFrom ?? -Infinity) && t < (state.retryFrom ?? -Infinity)) return;
     advanceAll(state, t, ctx);
-    let dirtyFrom = Infinity;
-    for (const d of state.dirty) {
+    state.dirtyFrom = earliest(state, state.dirty, 'dirtyAt');
+    state.retryFrom = earliest(state, state.retries, 'retryAt');
+  }
+
+  /** The earliest `field` of the incidents keyed in `keys` (`<cluster>\u0000<id>`); ∞ when none. */
+  function earliest(state: LlmRequestsState, keys: Set<string>, field: 'dirtyAt' | 'retryAt'): number {
+    let min = Infinity;
+    for (const d of keys) {
       const [cluster, id] = d.split('\u0000') as [string, string];
-      const at = state.clusters.get(cluster)?.incidents.get(id)?.dirtyAt;
-      if (at !== undefined && at !== null && at < dirtyFrom) dirtyFrom = at;
+      const at = state.clusters.get(cluster)?.incidents.get(id)?.[field];
+      if (at !== undefined && at !== null && at < min) min = at;
     }
-    let retryFrom = Infinity;
-    for (const d of state.retries) {
-      const [cluster, id] = d.split('\u0000') as [string, string];
-      const at = state.clusters.get(cluster)?.incidents.get(id)?.retryAt;
-      if (at !== undefined && at !== null && at < retryFrom) retryFrom = at;
-    }
-    state.dirtyFrom = dirtyFrom;
-    state.retryFrom = retryFrom;
+    return min;
   }
 
   function advanceAll(state: LlmRequestsState, t: number, ctx: Ctx): void {
