@@ -406,6 +406,27 @@ export function logContract(name: string, factory: LogFactory): void {
       await sub.close();
     });
 
+    it('says which input partition is behind, and where, when whenCaughtUp times out', async () => {
+      const log = await openLog();
+      const topic = `t-stuck-${uid()}`;
+      await log.ensureTopics([{ name: topic, partitions: 1, cleanupPolicy: 'delete' }]);
+      await log.append(topic, [{ key: k('a'), value: k('v') }]);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const sub = await log.subscribe({ group: `g-${uid()}`, topics: [topic], handler: () => held });
+      const err = await sub.whenCaughtUp(1500).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      release();
+      expect(errorCode(err)).toBe('HETU_LOG_CATCH_UP_TIMEOUT');
+      // Nothing committed yet: "none" (Kafka) or the start position 0 (embedded).
+      expect((err as Error).message).toMatch(
+        new RegExp(`within 1500 ms: ${topic} partition 0 is at offset (none|0) committed.* of 1\\.$`),
+      );
+      await sub.close();
+    });
+
     it('closes idempotently and refuses work after close with a clear code', async () => {
       const log = await factory.open();
       const topic = `t-close-${uid()}`;

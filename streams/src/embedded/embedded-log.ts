@@ -1178,17 +1178,19 @@ class EmbeddedSubscription implements Subscription {
   }
 
   private caughtUpTo(target: Map<string, number>): boolean {
+    return this.behind(target) === undefined;
+  }
+
+  /** The first input partition short of `target`, said in words (undefined: caught up). */
+  private behind(target: Map<string, number>): string | undefined {
     for (const [tp, end] of target) {
       const [topic, p] = tp.split('\u0000') as [string, string];
       const committed = this.log.committedSync(this.group, topic).get(Number(p));
       const pos = committed ?? this.positions.get(tp);
-      if (pos === undefined) {
-        if (end === 0) continue;
-        return false;
-      }
-      if (pos < end) return false;
+      if (pos === undefined ? end === 0 : pos >= end) continue;
+      return `${topic} partition ${p} is at offset ${pos ?? 'none'} committed of ${end}`;
     }
-    return true;
+    return undefined;
   }
 
   whenCaughtUp(timeoutMs = 60_000): Promise<void> {
@@ -1219,7 +1221,8 @@ class EmbeddedSubscription implements Subscription {
         reject(
           new HetuError(
             'HETU_LOG_CATCH_UP_TIMEOUT',
-            `Group ${this.group} did not catch up with ${this.topics.join(', ')} within ${timeoutMs} ms.`,
+            `Group ${this.group} did not catch up with ${this.topics.join(', ')} within ${timeoutMs} ms: ` +
+              `${this.log.isClosed ? 'the log closed' : (this.behind(target) ?? 'it caught up as the time ran out')}.`,
           ),
         );
       }, timeoutMs);

@@ -1569,7 +1569,7 @@ class KafkaSubscription implements Subscription {
       if (this.stopError !== undefined) throw this.stopError;
       if (this.stopped)
         throw new HetuError('HETU_LOG_SUBSCRIPTION_CLOSED', 'The subscription closed before it caught up.');
-      let behind = false;
+      let behind: string | undefined;
       const committedByTopic = new Map<string, Map<number, bigint>>();
       for (const [tp, end] of target) {
         if (end === 0n) continue;
@@ -1581,10 +1581,14 @@ class KafkaSubscription implements Subscription {
           committedByTopic.set(topic, (committed = await this.log.committed(this.options.group, topic)));
         const c = committed.get(Number(p));
         if (c !== undefined && c >= end) continue;
-        behind = true;
+        // Said when the deadline passes: where the group stood.
+        behind =
+          `${topic} partition ${p} is at offset ${c ?? 'none'} committed` +
+          `${pos === undefined ? '' : `, ${pos} read`} of ${end}` +
+          `${this.queues.has(tp) ? (this.queues.get(tp)!.paused ? ' (paused)' : '') : ' (not assigned to this member)'}`;
         break;
       }
-      if (!behind) {
+      if (behind === undefined) {
         if (await this.outputsVisible()) return;
         // Caught up, but what we committed is still not readable: markers a restarted broker
         // never wrote (`seal`), when no later batch of ours will close their transactions.
@@ -1597,7 +1601,9 @@ class KafkaSubscription implements Subscription {
       if (Date.now() > deadline)
         throw new HetuError(
           'HETU_LOG_CATCH_UP_TIMEOUT',
-          `Group ${this.options.group} did not catch up with ${this.options.topics.join(', ')} within ${timeoutMs} ms.`,
+          `Group ${this.options.group} did not catch up with ${this.options.topics.join(', ')} within ${timeoutMs} ms: ` +
+            (behind ?? "every input was read, but this member's last transactions are not yet readable") +
+            '.',
         );
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 200);
