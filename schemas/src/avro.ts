@@ -95,6 +95,14 @@ const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
 /**
+ * `bytes.toString('utf8')` through the same intern table: a record key or header of a few dozen
+ * bytes that repeats (a cluster, a pod) is the same string again, not a new one per record.
+ */
+export function utf8Text(bytes: Buffer): string {
+  return internedUtf8(bytes as Tap['buf'], 0, bytes.length);
+}
+
+/**
  * `buf.utf8Slice(pos, pos + len)`, but a short string whose bytes were decoded before (in the
  * same slot of a direct-mapped table of 8 192) is that same string again: cluster, metric,
  * label, namespace and pod names repeat on nearly every record, and a string handed out again

@@ -1,4 +1,4 @@
-export { parseAvroSchema, parseAvroSchemaForChecks, schemaText } from './avro.ts';
+export { parseAvroSchema, parseAvroSchemaForChecks, schemaText, utf8Text } from './avro.ts';
 export type { AvroResolver, AvroSchemaInput, AvroType } from './avro.ts';
 export { CatalogueError, STAGE_DEFAULTS, TOPICS, topicEntry, topicSpec, topicSpecs } from './catalogue.ts';
 export type { CleanupPolicy, TopicEntry, TopicSpec, TopicStage } from './catalogue.ts';

@@ -284,6 +284,15 @@ describe('serde (Confluent wire format) against the embedded registry', () => {
     });
   });
 
+  it('reads back every schema id frame writes, from a slice at any offset', () => {
+    for (const id of [0, 1, 255, 256, 65_536, 0x12345678, 0x7fffffff, -1, -0x80000000]) {
+      const framed = frame(id, Buffer.from([1, 2]));
+      const big = Buffer.concat([Buffer.from([0xff, 0xff]), framed]);
+      expect(readSchemaId(framed)).toBe(id);
+      expect(readSchemaId(big.subarray(2))).toBe(id);
+    }
+  });
+
   it('decodes the same bytes from a buffer slice at any offset', async () => {
     const serde = createSerde(createRegistryClient({ url: registry.url }));
     const bytes = await serde.encode(topic(), 'WatchObserved', watch);

@@ -61,7 +61,8 @@ export function readSchemaId(buffer: Uint8Array): number {
       `The value is ${buffer.length} bytes long, shorter than the 5-byte Confluent wire-format header.`,
     );
   }
-  return new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength).getInt32(1, false);
+  // Big-endian int32 from the bytes (a DataView per value would be an allocation per record).
+  return (buffer[1]! << 24) | (buffer[2]! << 16) | (buffer[3]! << 8) | buffer[4]!;
 }
 
 /** Prefixes an Avro body with the wire-format header for a schema id. */

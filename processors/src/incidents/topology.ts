@@ -20,7 +20,7 @@
  *  - `event:<ns>/<name>`: a recent Warning event; `group:<id>`: an error group; `anomaly:<id>`:
  *    an anomaly episode.
  */
-import { topicEntry, type Command, type RecordTypes } from '@hetu/schemas';
+import { topicEntry, type Command, type RecordTypes, utf8Text } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor, StatefulTickContext } from '@hetu/streams';
 import { andThen } from '@hetu/streams';
 import type { KubePod, NodeHealth, PodCategory, PodHealth } from '../health/index.ts';
@@ -1733,7 +1733,7 @@ export function incidentsProcessor(
     changelogTopic: INCIDENTS_CHANGELOG,
     // Without a promise when the decoder answers at once (nearly every record).
     decodeInput: (record): Promise<IncidentsInput> | IncidentsInput => {
-      const key = record.key?.toString('utf8') ?? '';
+      const key = record.key ? utf8Text(record.key) : '';
       if (record.topic === INCIDENT_COMMANDS_TOPIC) {
         if (record.value === null) return { type: 'ignored' };
         const toInput = (command: Command): IncidentsInput =>

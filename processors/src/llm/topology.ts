@@ -35,7 +35,7 @@
 import type { Command } from '@hetu/schemas';
 import type { LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
 import { createHash } from 'node:crypto';
-import { sourceOf } from '../rekey/rekey.ts';
+import { sourceOf, sourceTopicOf } from '../rekey/rekey.ts';
 import { pseudonymTable, pseudonymize, type NameKind } from './pseudonym.ts';
 import { MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, questionPrompt, type QuestionTurn } from './ask.ts';
 import { DEFAULT_PROMPT_MAX_CHARS, errorGroupPrompt, incidentPrompt, type LlmPrompt } from './prompt.ts';
@@ -873,7 +873,23 @@ export function llmRequestsProcessor(
 
   // ---- input ----
 
-  async function decodeInput(record: LogRecord): Promise<LlmRequestsInput> {
+  /**
+   * Nearly every record is a feed record of another source than the error groups: its only use here
+   * is its time, given without decoding anything (and without a promise).
+   */
+  function decodeInput(record: LogRecord): Promise<LlmRequestsInput> | LlmRequestsInput {
+    switch (record.topic) {
+      case INCIDENTS_TOPIC:
+      case RCA_TOPIC:
+      case LLM_ANALYSES_TOPIC:
+      case COMMANDS_TOPIC:
+        return decodeFully(record);
+      default:
+        return sourceTopicOf(record) === ERROR_GROUPS_SOURCE ? decodeFully(record) : { type: 'time' };
+    }
+  }
+
+  async function decodeFully(record: LogRecord): Promise<LlmRequestsInput> {
     const key = record.key?.toString('utf8') ?? '';
     switch (record.topic) {
       case INCIDENTS_TOPIC:

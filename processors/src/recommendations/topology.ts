@@ -13,6 +13,7 @@
  *  - `m`: the observation counter (pods and owners are evicted least recently observed first).
  */
 import type { Command, MetricSampled, RecordTypes, WatchObserved } from '@hetu/schemas';
+import { utf8Text } from '@hetu/schemas';
 import {
   HetuError,
   type LogRecord,
@@ -311,7 +312,7 @@ export function toWatchInput(record: LogRecord, w: WatchObserved): Recommendatio
 /** Maps a `Command` record (keyed `<cluster>`) to a status command, or says it is not ours. */
 export function toCommandInput(record: LogRecord, c: Command): RecommendationsInput {
   if (c.type !== SET_STATUS_COMMAND) return { type: 'ignored' };
-  const cluster = record.key?.toString('utf8') ?? '';
+  const cluster = record.key ? utf8Text(record.key) : '';
   const invalid = (why: string) => bad(INVALID_COMMAND, `Command ${c.id} (${c.type}) ${why}.`);
   if (cluster === '') throw invalid('has no key: it must be keyed by its cluster');
   if (typeof c.ts !== 'number' || !Number.isFinite(c.ts)) throw invalid('has no valid ts');

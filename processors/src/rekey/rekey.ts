@@ -1,4 +1,5 @@
 import type { AppendRecord, LogRecord, ProcessorDefinition } from '@hetu/streams';
+import { utf8Text } from '@hetu/schemas';
 
 /** Headers a re-keyed record carries: where it came from, so evidence keeps its real position. */
 export const SOURCE_TOPIC_HEADER = 'hetu-source-topic';
@@ -56,6 +57,12 @@ export function textBytes(text: string): Buffer {
   return b;
 }
 
+/** The topic `sourceOf` gives, without the rest of the position. */
+export function sourceTopicOf(r: LogRecord): string {
+  const topic = r.headers[SOURCE_TOPIC_HEADER];
+  return topic ? topicText(topic) : r.topic;
+}
+
 /** The source position of a record: its own, or the one a re-key stage recorded in its headers. */
 export function sourceOf(r: LogRecord): {
   topic: string;
@@ -68,18 +75,19 @@ export function sourceOf(r: LogRecord): {
   if (topic) {
     const partition = h[SOURCE_PARTITION_HEADER];
     const offset = h[SOURCE_OFFSET_HEADER];
+    const keyHeader = h[SOURCE_KEY_HEADER];
     return {
       topic: topicText(topic),
       partition: partition === undefined ? 0 : (digits(partition) ?? Number(partition.toString('utf8'))),
       offset: offset === undefined ? '0' : (digitText(offset) ?? offset.toString('utf8')),
-      key: h[SOURCE_KEY_HEADER]?.toString('utf8') ?? null,
+      key: keyHeader === undefined ? null : utf8Text(keyHeader),
     };
   }
   return {
     topic: r.topic,
     partition: r.partition,
     offset: r.offset.toString(),
-    key: r.key?.toString('utf8') ?? null,
+    key: r.key ? utf8Text(r.key) : null,
   };
 }
 
@@ -136,7 +144,7 @@ export function rekeyProcessor(opts: {
 
 /** The cluster of a key shaped `<cluster>/...`. */
 export function clusterOfKey(r: LogRecord): string | null {
-  const k = r.key?.toString('utf8');
+  const k = r.key ? utf8Text(r.key) : undefined;
   if (!k) return null;
   const i = k.indexOf('/');
   return i > 0 ? k.slice(0, i) : k;

@@ -28,6 +28,7 @@
  * tombstone is routed where its fact went), and the entries' fingerprints.
  */
 import { createHash } from 'node:crypto';
+import { utf8Text } from '@hetu/schemas';
 import type { AppendRecord, LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
 import { andThen } from '@hetu/streams';
 import {
@@ -181,7 +182,7 @@ export function scoringFeedProcessor(
 
   function decodeInput(record: LogRecord): Promise<RouterInput> | RouterInput {
     // Feed records are keyed `<cluster>`; incidents and recommendations, read directly, `<cluster>/<id>`.
-    const raw = record.key?.toString('utf8') ?? '';
+    const raw = record.key ? utf8Text(record.key) : '';
     const direct = record.topic !== CLUSTER_FEED_TOPIC;
     const cluster = direct ? raw.slice(0, Math.max(0, raw.indexOf('/'))) : raw;
     if (cluster === '' || (!direct && cluster.includes('/')))

@@ -12,6 +12,7 @@
  * `P/<cluster>/<ns>` the last partial written.
  */
 import type { LogRecord, StatefulContext, StatefulProcessor } from '@hetu/streams';
+import { utf8Text } from '@hetu/schemas';
 import { andThen } from '@hetu/streams';
 import { scoreChange } from './change.ts';
 import {
@@ -105,7 +106,7 @@ export function scoringNamespacesProcessor(
   deps: ScoringNamespacesDeps,
 ): StatefulProcessor<NamespaceInput, ScoringNamespacesState> {
   function decodeInput(record: LogRecord): Promise<NamespaceInput> | NamespaceInput {
-    const key = record.key?.toString('utf8') ?? '';
+    const key = record.key ? utf8Text(record.key) : '';
     const slash = key.indexOf('/');
     const cluster = slash > 0 ? key.slice(0, slash) : '';
     const namespace = slash > 0 ? key.slice(slash + 1) : '';

@@ -323,14 +323,27 @@ export async function foldBatch<In, S>(
       }
     : () => undefined;
   task.uncommitted = true;
-  // A task of one partition number tracks one position per topic; a single task, per partition.
+  // A task of one partition number tracks one position per topic; a single task, per partition
+  // (its key text kept while the records come from one partition: no string built per record).
+  let lastTopic: string | undefined;
+  let lastPartition = -1;
+  let lastKey = '';
   const appliedKey = def.singleTask
-    ? (r: LogRecord) => `${r.topic}#${r.partition}`
+    ? (r: LogRecord) => {
+        if (r.topic !== lastTopic || r.partition !== lastPartition) {
+          lastTopic = r.topic;
+          lastPartition = r.partition;
+          lastKey = `${r.topic}#${r.partition}`;
+        }
+        return lastKey;
+      }
     : (r: LogRecord) => r.topic;
   const deadLetter = (r: LogRecord, source: Source, err: unknown) => {
     if (!isBadInput(err)) throw err;
     deadLetters.push(deadLetterOf(def.name, r, err, source));
   };
+  // No array per record: this one holds the record being folded (a bundle's come in their own).
+  const single: LogRecord[] = [];
   for (const r of records) {
     const last = task.applied.get(appliedKey(r));
     if (last !== undefined && r.offset <= last) {
@@ -339,7 +352,8 @@ export async function foldBatch<In, S>(
     }
     const source: Source = { topic: r.topic, partition: r.partition, offset: r.offset };
     // A bundle is folded as the records it holds, one after another (streams/src/bundle.ts).
-    let unpacked: readonly LogRecord[] = [r];
+    single[0] = r;
+    let unpacked: readonly LogRecord[] = single;
     if (isBundle(r)) {
       try {
         unpacked = unbundle(r);
