@@ -109,6 +109,13 @@ describe('hetu replay', () => {
       }
       // Two stages ran at once (errors and anomalies read only raw input).
       expect(labels.some((l) => l.includes(' + '))).toBe(true);
+      // When one of two ends while the other runs on, the label names the one still running.
+      expect(
+        labels.some(
+          (l, i) =>
+            i > 0 && labels[i - 1]!.split(' + ').length === 2 && labels[i - 1]!.split(' + ').includes(l),
+        ),
+      ).toBe(true);
       await sameFacts(1, report.generation);
     } finally {
       await worker.close();

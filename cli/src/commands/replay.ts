@@ -574,10 +574,15 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
       );
       running.set(name, { total, start: now() });
       counts.set(name, { seen: 0, delivered: 0 });
+      label();
+    };
+    // The progress names every stage running: when one starts, and when one ends beside another.
+    const label = () => {
       opts.progress?.stage?.(
         [...running.keys()].join(' + '),
         [...running.values()].reduce((a, r) => a + r.total, 0),
       );
+      report();
     };
     const starting = new Map<string, Promise<void>>();
     const ready = (name: string) => {
@@ -593,6 +598,7 @@ export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<R
         stageDone: (name) => {
           running.delete(name);
           delivered += counts.get(name)!.delivered;
+          if (running.size > 0) label();
         },
       },
       true,
