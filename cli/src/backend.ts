@@ -38,7 +38,13 @@ async function checkRegistry(url: string): Promise<void> {
 
 export async function openBackend(
   cfg: GlobalConfig,
-  embedded: { writeLock?: SharedArrayBuffer; durability?: 'normal' | 'off'; timeRetention?: boolean } = {},
+  embedded: {
+    writeLock?: SharedArrayBuffer;
+    durability?: 'normal' | 'off';
+    timeRetention?: boolean;
+    /** Appends per partition between cleans (`EmbeddedLogOptions.cleanEvery`; tests). */
+    cleanEvery?: number;
+  } = {},
 ): Promise<Backend> {
   if (cfg.kafka) {
     const log = new KafkaLog({ brokers: cfg.kafka, clientId: 'hetu-cli', connectionTimeoutMs: 3000 });
@@ -65,6 +71,7 @@ export async function openBackend(
     ...(embedded.writeLock ? { writeLock: embedded.writeLock } : {}),
     ...(embedded.durability ? { durability: embedded.durability } : {}),
     ...(embedded.timeRetention === false ? { timeRetention: false } : {}),
+    ...(embedded.cleanEvery !== undefined ? { cleanEvery: embedded.cleanEvery } : {}),
   });
   const server = await startEmbeddedRegistry({ store: await logSchemaStore(log) });
   const registry = createRegistryClient({ url: server.url });
@@ -84,4 +91,24 @@ export async function openBackend(
 /** Creates every catalogue topic that is missing. */
 export async function createCatalogueTopics(log: Log): Promise<void> {
   await log.ensureTopics(topicSpecs());
+}
+
+/**
+ * Runs `fn` with the embedded log's cleaning paused on this connection (`EmbeddedLog.
+ * pauseCleaning`): the stages of `hetu analyze` and `hetu replay` run one after another, and a
+ * stage must read every fact the stages before it wrote, not only what a compaction in between
+ * left. On Kafka, `fn` runs as it is (the broker compacts only closed segments).
+ */
+export async function withCleaningPaused<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
+  const resume = pauseCleaning(backend);
+  try {
+    return await fn();
+  } finally {
+    resume();
+  }
+}
+
+/** `EmbeddedLog.pauseCleaning` on an embedded backend (a no-op elsewhere): returns the resume. */
+export function pauseCleaning(backend: Backend): () => void {
+  return backend.log instanceof EmbeddedLog ? backend.log.pauseCleaning() : () => undefined;
 }

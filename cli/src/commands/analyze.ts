@@ -12,7 +12,13 @@ import {
 import { readRecordingBatches } from '@hetu/producers/recording';
 import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents';
 import { parseGlobalConfig } from '../config.ts';
-import { createCatalogueTopics, openBackend, type Backend } from '../backend.ts';
+import {
+  createCatalogueTopics,
+  openBackend,
+  pauseCleaning,
+  withCleaningPaused,
+  type Backend,
+} from '../backend.ts';
 import { toJson } from '../output.ts';
 import { recordingDeadLetter } from '../recording-dead-letter.ts';
 import {
@@ -118,6 +124,9 @@ export async function analyze(
       parseGlobalConfig({ dataDir: dir, output: 'json' }, {}),
       worker ? { writeLock, durability, timeRetention: false } : { durability, timeRetention: false },
     );
+    // No clean on this thread's connection while the stages run (`withCleaningPaused`; the worker's
+    // never cleans): the log is the analysis's own, and a kept one is cleaned by the next append.
+    const resumeCleaning = pauseCleaning(backend);
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);
       await createAnalysisTopics(backend);
@@ -138,6 +147,7 @@ export async function analyze(
       if (opts.llm !== undefined) await runLlmStages(backend, opts.llm, opts.progress);
       return { summary, result: await collect(backend, summary, opts.llm !== undefined) };
     } finally {
+      resumeCleaning();
       await backend.close();
     }
   } finally {
@@ -449,11 +459,13 @@ export async function analyzeOn(
   llm?: LlmSetup,
   changelogs = true,
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
-  await createAnalysisTopics(backend);
-  const summary = await ingest(backend, recording, progress);
-  await runStages(backend, progress, changelogs);
-  await runLlmStages(backend, llm, progress, changelogs);
-  return { summary, result: await collect(backend, summary, llm !== undefined) };
+  return withCleaningPaused(backend, async () => {
+    await createAnalysisTopics(backend);
+    const summary = await ingest(backend, recording, progress);
+    await runStages(backend, progress, changelogs);
+    await runLlmStages(backend, llm, progress, changelogs);
+    return { summary, result: await collect(backend, summary, llm !== undefined) };
+  });
 }
 
 /** The catalogue's topics and the cluster feed `hetu analyze` replays into. */

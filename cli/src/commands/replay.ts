@@ -18,7 +18,7 @@ import {
   type TopicSpec,
 } from '@hetu/streams';
 import { TOPICS, topicEntry, topicSpec } from '@hetu/schemas';
-import type { Backend } from '../backend.ts';
+import { withCleaningPaused, type Backend } from '../backend.ts';
 import { forgetGeneration } from '../frontiers.ts';
 import { runStagesOnTwoThreads, type StageWorker } from './analyze.ts';
 import { INTERNAL_FEEDS, STAGE_BATCH_RECORDS, pipelineStages } from '../stages.ts';
@@ -431,6 +431,12 @@ export async function runReplayStage(
  * switches readers when asked and verified. The active generation changes only in that last step.
  */
 export async function replayOn(backend: Backend, opts: ReplayOptions): Promise<ReplayReport> {
+  // A stage reads every fact the stages before it wrote, not what a clean in between left
+  // (`withCleaningPaused`, as `hetu analyze`): the generation is cleaned by later appends.
+  return withCleaningPaused(backend, () => replayUnpaused(backend, opts));
+}
+
+async function replayUnpaused(backend: Backend, opts: ReplayOptions): Promise<ReplayReport> {
   const now = opts.now ?? Date.now;
   const started = now();
   const { log } = backend;

@@ -42,7 +42,7 @@ if (parentPort) {
   // The stages' modules load while the main thread reads the recording (and this one appends it).
   const stagesModule = import('./analyze.ts');
   stagesModule.catch(() => undefined); // a failure is reported by the first `run`
-  const [{ parseGlobalConfig }, { openBackend }, { unpackBatch }] = await Promise.all([
+  const [{ parseGlobalConfig }, { openBackend, pauseCleaning }, { unpackBatch }] = await Promise.all([
     import('../config.ts'),
     import('../backend.ts'),
     import('./ingest-batch.ts'),
@@ -72,6 +72,9 @@ if (parentPort) {
             durability: m.durability,
             timeRetention: false,
           });
+          // Its appends never clean: a later stage reads every fact an earlier one wrote
+          // (`withCleaningPaused`); the next append to a partition after the run cleans it.
+          pauseCleaning(backend);
           changelogs = m.changelogs;
           post({ type: 'ready' });
         } catch (err) {

@@ -507,10 +507,33 @@ export class EmbeddedLog implements Log {
     return positions;
   }
 
+  /**
+   * Stops appends on this connection from cleaning (compacting, expiring) what they touch until
+   * the returned function is called; the first append after that cleans what is due. For runs whose
+   * later stages read the facts an earlier one wrote after it wrote them all (`hetu analyze`, `hetu
+   * replay`): a clean in between would leave them only each key's newest record, where a stage
+   * running beside it (`hetu start`) sees every one.
+   */
+  pauseCleaning(): () => void {
+    this.cleaningPaused++;
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.cleaningPaused--;
+    };
+  }
+
+  private cleaningPaused = 0;
+
   private afterAppend(touched: Set<string>, group?: string): void {
     const topics = new Set<string>();
     for (const tp of touched) {
       const [topic, p] = tp.split('\u0000') as [string, string];
+      if (this.cleaningPaused > 0) {
+        topics.add(topic);
+        continue;
+      }
       const partition = Number(p);
       const row = this.st.nextOffset.get(topic, partition) as { appends_since_clean: number };
       // Clean once the appends since the last clean are at least what it kept (and cleanEvery):
