@@ -84,4 +84,47 @@ describe('embedded clean', () => {
     await tracked.close();
     await scanned.close();
   });
+
+  it('keeps every record a subscriber has yet to read, on the first clean and the later ones, and compacts it once read', async () => {
+    const log = new EmbeddedLog({ dataDir: ':memory:', cleanEvery: 5 });
+    await log.ensureTopics([
+      { name: 'facts', partitions: 1, cleanupPolicy: 'compact' },
+      { name: 'unread', partitions: 1, cleanupPolicy: 'compact' },
+    ]);
+    const seen: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sub = await log.subscribe({
+      group: 'behind',
+      topics: ['facts'],
+      maxBatchRecords: 1000,
+      handler: async (batch) => {
+        await held; // the stage is busy elsewhere: it reads nothing until released
+        for (const r of batch.records) seen.push(r.value!.toString());
+      },
+    });
+    // 5 keys × 12 versions, 6 appends of 10: a clean after each (the first scans, the rest track).
+    const versions: string[] = [];
+    for (let a = 0; a < 6; a++) {
+      const records: AppendRecord[] = [];
+      for (let i = 0; i < 10; i++) {
+        const n = a * 10 + i;
+        versions.push(`k${n % 5}=${n}`);
+        records.push({ key: Buffer.from(`k${n % 5}`), value: Buffer.from(`k${n % 5}=${n}`) });
+      }
+      await log.append('facts', records);
+      await log.append('unread', records);
+    }
+    // Nobody reads 'unread': compacted to a record per key. 'facts' keeps all 60 for its reader.
+    expect((await log.read('unread', 0)).length).toBe(5);
+    expect((await log.read('facts', 0)).length).toBe(60);
+    release();
+    await sub.whenCaughtUp();
+    expect(seen).toEqual(versions);
+    // Read: the next clean compacts what the reader has passed.
+    log.cleanAll();
+    expect((await log.read('facts', 0)).map((r) => r.value!.toString())).toEqual(versions.slice(-5));
+    await sub.close();
+    await log.close();
+  });
 });

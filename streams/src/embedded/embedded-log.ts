@@ -557,6 +557,20 @@ export class EmbeddedLog implements Log {
       if ((wakeGroup && sub.group === group) || sub.topics.some((t) => topics.has(t))) sub.wake();
   }
 
+  /**
+   * The lowest offset of a partition that a subscription on this connection has yet to read
+   * (MAX_SAFE_INTEGER: none reads it). Compaction deletes nothing from there on, so a stage running
+   * behind the one writing its input (`hetu start` after a restart, a slow stage) still reads every
+   * record, as it would have reading alongside; records behind every reader are compacted as
+   * before. Readers on other connections are not known here.
+   */
+  private compactionFloor(topic: string, partition: number): number {
+    let floor = Number.MAX_SAFE_INTEGER;
+    for (const sub of this.subscriptions)
+      if (sub.topics.includes(topic)) floor = Math.min(floor, sub.nextToRead(topic, partition));
+    return floor;
+  }
+
   /** Records each partition kept at its last clean (in memory: after a restart, cleanEvery rules). */
   private readonly keptAfterClean = new Map<string, number>();
 
@@ -587,6 +601,7 @@ export class EmbeddedLog implements Log {
       const retention = this.opts.timeRetention && row.cleanup.includes('delete') ? row.retention_ms : null;
       const tombstoneAge = row.delete_retention_ms ?? 86_400_000;
       const state = this.cleanState.get(tp);
+      const floor = compact ? this.compactionFloor(topic, partition) : Number.MAX_SAFE_INTEGER;
       if (state !== undefined && (!compact || state.keys !== null) && retention === null) {
         // The same rows as the statements below would delete, found without a scan.
         let deleted = 0;
@@ -594,8 +609,12 @@ export class EmbeddedLog implements Log {
           const keys = state.keys!;
           // Runs of consecutive offsets go in one statement each (most of a changelog's superseded
           // rows are consecutive): ~3× less CPU than a statement per row (micro-benchmark,
-          // 2026-11-27). A run holds no other row: every offset in it is superseded.
-          const offsets = state.superseded.sort((a, b) => a - b);
+          // 2026-11-27). A run holds no other row: every offset in it is superseded. Those a
+          // reader has yet to read wait for a later clean.
+          const sorted = state.superseded.sort((a, b) => a - b);
+          let cut = sorted.length;
+          while (cut > 0 && sorted[cut - 1]! >= floor) cut--;
+          const offsets = sorted.slice(0, cut);
           for (let i = 0; i < offsets.length; ) {
             let j = i;
             while (j + 1 < offsets.length && offsets[j + 1] === offsets[j]! + 1) j++;
@@ -606,9 +625,9 @@ export class EmbeddedLog implements Log {
             deleted += Number(changes);
             i = j + 1;
           }
-          state.superseded = [];
+          state.superseded = sorted.slice(cut);
           for (const [offset, t] of state.tombstones)
-            if (t.ts < now - tombstoneAge && offset < next - 1) {
+            if (t.ts < now - tombstoneAge && offset < next - 1 && offset < floor) {
               deleted += Number(this.st.deleteAt.run(topic, partition, offset).changes);
               state.tombstones.delete(offset);
               keys.delete(t.key);
@@ -623,15 +642,15 @@ export class EmbeddedLog implements Log {
       if (compact) {
         this.db
           .prepare(
-            `DELETE FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL AND offset NOT IN (
+            `DELETE FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL AND offset < ?3 AND offset NOT IN (
                SELECT MAX(offset) FROM records WHERE topic = ?1 AND partition = ?2 AND key IS NOT NULL GROUP BY key)`,
           )
-          .run(topic, partition);
+          .run(topic, partition, floor);
         this.db
           .prepare(
-            'DELETE FROM records WHERE topic = ? AND partition = ? AND value IS NULL AND ts < ? AND offset < ?',
+            'DELETE FROM records WHERE topic = ? AND partition = ? AND value IS NULL AND ts < ? AND offset < ? AND offset < ?',
           )
-          .run(topic, partition, now - tombstoneAge, next - 1);
+          .run(topic, partition, now - tombstoneAge, next - 1, floor);
       }
       if (retention !== null) {
         this.db
@@ -649,7 +668,7 @@ export class EmbeddedLog implements Log {
       if (compact) {
         const rows = this.db
           .prepare(
-            'SELECT key, offset, value IS NULL AS dead, ts FROM records WHERE topic = ? AND partition = ? AND (key IS NOT NULL OR value IS NULL)',
+            'SELECT key, offset, value IS NULL AS dead, ts FROM records WHERE topic = ? AND partition = ? AND (key IS NOT NULL OR value IS NULL) ORDER BY offset',
           )
           .all(topic, partition) as { key: Uint8Array | null; offset: number; dead: number; ts: number }[];
         // A tombstone without a key is only ever deleted by age: left to the scan.
@@ -657,6 +676,12 @@ export class EmbeddedLog implements Log {
         const keys = new Map<string, number>();
         for (const r of rows) {
           const key = Buffer.from(r.key!.buffer, r.key!.byteOffset, r.key!.byteLength).toString('latin1');
+          // Kept for a reader behind (the floor): superseded, for a later clean.
+          const prev = keys.get(key);
+          if (prev !== undefined) {
+            tracked.superseded.push(prev);
+            tracked.tombstones.delete(prev);
+          }
           keys.set(key, r.offset);
           if (r.dead) tracked.tombstones.set(r.offset, { key, ts: r.ts });
         }
@@ -977,6 +1002,11 @@ class EmbeddedSubscription implements Subscription {
         this.rejectDone(err);
       },
     );
+  }
+
+  /** Where this subscription's group reads `topic`'s partition from next (nothing before it is unread). */
+  nextToRead(topic: string, partition: number): number {
+    return this.startPosition(topic, partition);
   }
 
   private startPosition(topic: string, partition: number): number {
