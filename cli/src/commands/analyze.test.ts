@@ -390,6 +390,11 @@ describe('hetu analyze', () => {
         (await analyzeOn(backend, 'demo/demo.jsonl.gz', undefined, undefined, false)).result,
       );
       expect(often).toBe(reference);
+      // The same on two threads: neither connection cleans while the stages run.
+      const twoThreads = toJson(
+        (await analyze('demo/demo.jsonl.gz', { threads: 2, cleanEvery: 5, changelogs: false })).result,
+      );
+      expect(twoThreads).toBe(reference);
       // Paused only while it ran: the next append cleans what is due.
       const [pods] = await backend.log.describeTopics(['hetu.facts.pod-health']);
       const p = pods!.partitions.find((x) => x.high - x.low > 10n)!;

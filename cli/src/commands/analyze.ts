@@ -108,6 +108,11 @@ export async function analyze(
      * on it again, so nothing would ever restore from them), yes in `dataDir` (`hetu start` may).
      */
     changelogs?: boolean;
+    /**
+     * Appends per partition between cleans of the log (`EmbeddedLogOptions.cleanEvery`), on both
+     * threads: for tests of a log that would clean often. The stages pause cleaning anyway.
+     */
+    cleanEvery?: number;
   } = {},
 ): Promise<{ summary: AnalyzeSummary; result: Record<string, unknown> }> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hetu-analyze-'));
@@ -120,10 +125,12 @@ export async function analyze(
   const writeLock = new SharedArrayBuffer(4);
   try {
     // Time retention off: the stages read the whole recording, however long (EmbeddedLogOptions).
-    const backend = await openBackend(
-      parseGlobalConfig({ dataDir: dir, output: 'json' }, {}),
-      worker ? { writeLock, durability, timeRetention: false } : { durability, timeRetention: false },
-    );
+    const backend = await openBackend(parseGlobalConfig({ dataDir: dir, output: 'json' }, {}), {
+      ...(worker ? { writeLock } : {}),
+      durability,
+      timeRetention: false,
+      ...(opts.cleanEvery !== undefined ? { cleanEvery: opts.cleanEvery } : {}),
+    });
     // No clean on this thread's connection while the stages run (`withCleaningPaused`; the worker's
     // never cleans): the log is the analysis's own, and a kept one is cleaned by the next append.
     const resumeCleaning = pauseCleaning(backend);
@@ -133,7 +140,7 @@ export async function analyze(
       // This thread reads and encodes the recording, the worker's connection appends it: the
       // worker handles its messages in order, so the batches follow the open (and wait while it
       // loads its modules) without this thread waiting for it.
-      const opened = worker.open(dir, writeLock, durability, changelogs);
+      const opened = worker.open(dir, writeLock, durability, changelogs, opts.cleanEvery);
       opened.catch(() => undefined); // awaited below, after the ingest
       const summary = await ingest(backend, recording, opts.progress, (topic, records) =>
         worker.append(topic, records),
@@ -246,14 +253,25 @@ export class StageWorker {
     });
   }
 
-  /** `changelogs` false: the worker's stages write none (`runStage`). */
+  /** `changelogs` false: the worker's stages write none (`runStage`); `cleanEvery`: tests. */
   open(
     dataDir: string,
     writeLock: SharedArrayBuffer,
     durability: 'normal' | 'off',
     changelogs = true,
+    cleanEvery?: number,
   ): Promise<void> {
-    return this.ask({ type: 'open', dataDir, writeLock, durability, changelogs }, 'ready');
+    return this.ask(
+      {
+        type: 'open',
+        dataDir,
+        writeLock,
+        durability,
+        changelogs,
+        ...(cleanEvery !== undefined ? { cleanEvery } : {}),
+      },
+      'ready',
+    );
   }
 
   private wakeAppender(): void {

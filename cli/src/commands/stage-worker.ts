@@ -20,6 +20,8 @@ export type ToWorker =
       dataDir: string;
       writeLock: SharedArrayBuffer;
       durability: 'normal' | 'off';
+      /** `EmbeddedLogOptions.cleanEvery` (tests: a log that would clean often). */
+      cleanEvery?: number;
       /** false: the stages write no changelog (`runStage`). */
       changelogs: boolean;
     }
@@ -71,6 +73,7 @@ if (parentPort) {
             writeLock: m.writeLock,
             durability: m.durability,
             timeRetention: false,
+            ...(m.cleanEvery !== undefined ? { cleanEvery: m.cleanEvery } : {}),
           });
           // Its appends never clean: a later stage reads every fact an earlier one wrote
           // (`withCleaningPaused`); the next append to a partition after the run cleans it.
