@@ -12,13 +12,7 @@ import {
 import { readRecordingBatches } from '@hetu/producers/recording';
 import { severityRank, type IncidentSeverity } from '@hetu/processors/incidents';
 import { parseGlobalConfig } from '../config.ts';
-import {
-  createCatalogueTopics,
-  openBackend,
-  pauseCleaning,
-  withCleaningPaused,
-  type Backend,
-} from '../backend.ts';
+import { createCatalogueTopics, openBackend, withCleaningPaused, type Backend } from '../backend.ts';
 import { toJson } from '../output.ts';
 import { recordingDeadLetter } from '../recording-dead-letter.ts';
 import {
@@ -131,30 +125,30 @@ export async function analyze(
       timeRetention: false,
       ...(opts.cleanEvery !== undefined ? { cleanEvery: opts.cleanEvery } : {}),
     });
-    // No clean on this thread's connection while the stages run (`withCleaningPaused`; the worker's
-    // never cleans): the log is the analysis's own, and a kept one is cleaned by the next append.
-    const resumeCleaning = pauseCleaning(backend);
     try {
       if (!worker) return await analyzeOn(backend, recording, opts.progress, opts.llm, changelogs);
-      await createAnalysisTopics(backend);
-      // This thread reads and encodes the recording, the worker's connection appends it: the
-      // worker handles its messages in order, so the batches follow the open (and wait while it
-      // loads its modules) without this thread waiting for it.
-      const opened = worker.open(dir, writeLock, durability, changelogs, opts.cleanEvery);
-      opened.catch(() => undefined); // awaited below, after the ingest
-      const summary = await ingest(backend, recording, opts.progress, (topic, records) =>
-        worker.append(topic, records),
-      );
-      await opened;
-      await worker.appended();
-      // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
-      // rounds with the LLM worker after the others (runLlmStages).
-      const stages = analysisStages(backend, opts.llm === undefined);
-      await runStagesOnTwoThreads(backend, stages, worker, opts.progress, changelogs);
-      if (opts.llm !== undefined) await runLlmStages(backend, opts.llm, opts.progress);
-      return { summary, result: await collect(backend, summary, opts.llm !== undefined) };
+      // No clean on this thread's connection while the stages run, as in analyzeOn (the worker's
+      // never cleans): a kept log is cleaned by the next append.
+      return await withCleaningPaused(backend, async () => {
+        await createAnalysisTopics(backend);
+        // This thread reads and encodes the recording, the worker's connection appends it: the
+        // worker handles its messages in order, so the batches follow the open (and wait while it
+        // loads its modules) without this thread waiting for it.
+        const opened = worker.open(dir, writeLock, durability, changelogs, opts.cleanEvery);
+        opened.catch(() => undefined); // awaited below, after the ingest
+        const summary = await ingest(backend, recording, opts.progress, (topic, records) =>
+          worker.append(topic, records),
+        );
+        await opened;
+        await worker.appended();
+        // Without an LLM the requests stage is one more stage of the graph; with one, it runs in
+        // rounds with the LLM worker after the others (runLlmStages).
+        const stages = analysisStages(backend, opts.llm === undefined);
+        await runStagesOnTwoThreads(backend, stages, worker, opts.progress, changelogs);
+        if (opts.llm !== undefined) await runLlmStages(backend, opts.llm, opts.progress);
+        return { summary, result: await collect(backend, summary, opts.llm !== undefined) };
+      });
     } finally {
-      resumeCleaning();
       await backend.close();
     }
   } finally {

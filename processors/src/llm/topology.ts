@@ -909,8 +909,8 @@ export function llmRequestsProcessor(
       case COMMANDS_TOPIC:
         return decodeCommandInput(record, key);
       default: {
+        // A feed record of the error groups (`decodeInput` answers the others itself).
         const src = sourceOf(record);
-        if (src.topic !== ERROR_GROUPS_SOURCE) return { type: 'time' };
         const { cluster, rest } = splitKey(src.key ?? key);
         if (record.value === null) return { type: 'group', cluster, id: rest, value: null };
         const value = (await deps.decode(src.topic, record.value)) as ErrorGroupRecord;

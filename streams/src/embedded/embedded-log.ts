@@ -1234,10 +1234,6 @@ class EmbeddedSubscription implements Subscription {
     for (const w of [...this.waiters]) w();
   }
 
-  private caughtUpTo(target: Map<string, number>): boolean {
-    return this.behind(target) === undefined;
-  }
-
   /** The first input partition short of `target`, said in words (undefined: caught up). */
   private behind(target: Map<string, number>): string | undefined {
     for (const [tp, end] of target) {
@@ -1263,7 +1259,7 @@ class EmbeddedSubscription implements Subscription {
         if (this.stopError !== undefined) {
           cleanup();
           reject(this.stopError);
-        } else if (this.caughtUpTo(target)) {
+        } else if (this.behind(target) === undefined) {
           cleanup();
           resolve();
         } else if (this.stopped) {
